@@ -1,0 +1,45 @@
+# Makefile for the hnsw extension (PGXS)
+
+EXTENSION = hnsw
+EXTVERSION = 0.1.0
+
+MODULE_big = hnsw
+OBJS = \
+	src/hnsw.o \
+	src/hnswbuild.o \
+	src/hnswcheck.o \
+	src/hnswcost.o \
+	src/hnswgraph.o \
+	src/hnswinsert.o \
+	src/hnswscan.o \
+	src/hnswutils.o \
+	src/hnswvacuum.o \
+	src/hnswvalidate.o \
+	src/hnsw_distance.o \
+	src/vector.o \
+	src/vector_parse.o
+
+HEADERS = src/vector.h
+
+DATA = $(wildcard hnsw--*.sql)
+
+# pg_regress: every sql/*.sql file, in name order
+TESTS = $(sort $(wildcard sql/*.sql))
+REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=. --load-extension=hnsw
+
+# TAP tests (run by "make prove_installcheck")
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
+# Portable code only: never -march=native.  SIMD kernels select their
+# instruction sets per function with target attributes and are chosen at
+# load time by cpuid.
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-sign-compare -Wno-clobbered -O2 -fno-math-errno
+
+EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_vector_parse results regression.diffs regression.out tmp_check
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
