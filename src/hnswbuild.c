@@ -1,0 +1,2 @@
+/* hnswbuild.c: to be written */
+#include "postgres.h"

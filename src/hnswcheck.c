@@ -1,0 +1,2 @@
+/* hnswcheck.c: to be written */
+#include "postgres.h"

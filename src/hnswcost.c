@@ -1,0 +1,2 @@
+/* hnswcost.c: to be written */
+#include "postgres.h"

@@ -1,0 +1,2 @@
+/* hnswgraph.c: to be written */
+#include "postgres.h"

@@ -1,0 +1,2 @@
+/* hnswinsert.c: to be written */
+#include "postgres.h"

@@ -1,0 +1,2 @@
+/* hnswscan.c: to be written */
+#include "postgres.h"

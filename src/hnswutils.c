@@ -1,0 +1,2 @@
+/* hnswutils.c: to be written */
+#include "postgres.h"

@@ -1,0 +1,2 @@
+/* hnswvacuum.c: to be written */
+#include "postgres.h"

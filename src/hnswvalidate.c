@@ -1,0 +1,2 @@
+/* hnswvalidate.c: to be written */
+#include "postgres.h"

@@ -1,0 +1,2 @@
+/* vector.c: to be written */
+#include "postgres.h"

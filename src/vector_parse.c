@@ -1,0 +1,2 @@
+/* vector_parse.c: to be written */
+#include "postgres.h"
