@@ -3,6 +3,30 @@
  * hnsw_distance.c
  *	  Float4 distance kernels with run-time CPU dispatch.
  *
+ * There is one kernel set per instruction set: a scalar reference, AVX2+FMA
+ * and AVX-512F on x86-64, and NEON on AArch64.  Each set provides the same
+ * four functions (squared L2, inner product, L1 and the three sums needed
+ * for the cosine distance).  The x86 sets are compiled with
+ * __attribute__((target(...))) so that the rest of the module, and the rest
+ * of the extension, stay portable: the build never uses -march.  Which set
+ * runs is decided once, by HnswKernelsInit(), from cpuid and xgetbv; callers
+ * go through the hnsw_kernels function pointers, so there is no per-call
+ * feature check.
+ *
+ * Numerics.  Every kernel accumulates in float4, exactly like the scalar
+ * reference, and the difference a[i] - b[i] is always rounded to float4
+ * before it is squared or its absolute value taken.  The SIMD kernels thus
+ * differ from the reference only in the order of summation (several
+ * partial sums, one per lane and accumulator, added at the end) and in
+ * using fused multiply-add, which rounds once instead of twice.  Both
+ * only shrink the usual bound on the error of float summation.  Float4
+ * accumulation is deliberate: the SQL functions rely on it to overflow to
+ * infinity the way float4 arithmetic does (for example, the L2 distance
+ * between [3e38] and [-3e38] is +Infinity).
+ *
+ * This file includes no PostgreSQL header, so that test/kernels and
+ * bench/kernels can compile it on its own.
+ *
  * IDENTIFICATION
  *	  src/hnsw_distance.c
  *
@@ -10,8 +34,29 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HNSW_HAVE_X86_KERNELS 1
+#endif
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#define HNSW_HAVE_NEON_KERNELS 1
+#endif
 
 #include "hnsw_distance.h"
+
+
+/*
+ * Scalar reference
+ *
+ * Plain loops with one float4 accumulator, summing in index order.  This is
+ * the definition the other kernel sets are tested against, and what runs
+ * when the CPU offers nothing better.
+ */
 
 static float
 scalar_l2sq(const float *a, const float *b, int n)
@@ -51,9 +96,9 @@ static void
 scalar_cosine_parts(const float *a, const float *b, int n,
 					float *dot, float *norma, float *normb)
 {
-	float		d = 0.0f,
-				na = 0.0f,
-				nb = 0.0f;
+	float		d = 0.0f;
+	float		na = 0.0f;
+	float		nb = 0.0f;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -71,22 +116,759 @@ static const HnswKernels scalar_kernels = {
 	scalar_l2sq, scalar_dot, scalar_l1, scalar_cosine_parts
 };
 
-const HnswKernels *hnsw_kernels = &scalar_kernels;
 
+#ifdef HNSW_HAVE_X86_KERNELS
+
+/*
+ * AVX2 + FMA
+ *
+ * The main loop takes 32 floats per iteration into four independent
+ * accumulators, so that consecutive FMAs do not wait on each other's
+ * latency.  Then whole vectors of 8, then a masked load for the last 1..7
+ * elements: _mm256_maskload_ps reads nothing (and cannot fault) in lanes
+ * whose mask is off, and leaves them zero, which adds nothing to any sum.
+ */
+
+#define HNSW_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+/*
+ * Lane masks for _mm256_maskload_ps: loading 8 ints starting at
+ * avx2_tail_mask + 8 - r gives r leading lanes with the sign bit set.
+ */
+static const int32_t avx2_tail_mask[16] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+HNSW_TARGET_AVX2
+static inline __m256i
+avx2_mask(int r)
+{
+	return _mm256_loadu_si256((const __m256i *) (avx2_tail_mask + 8 - r));
+}
+
+/* Sum of the eight lanes of v */
+HNSW_TARGET_AVX2
+static inline float
+avx2_hsum(__m256 v)
+{
+	__m128		lo = _mm256_castps256_ps128(v);
+	__m128		hi = _mm256_extractf128_ps(v, 1);
+
+	lo = _mm_add_ps(lo, hi);
+	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+	lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+	return _mm_cvtss_f32(lo);
+}
+
+/* |v|: clear the sign bits */
+HNSW_TARGET_AVX2
+static inline __m256
+avx2_abs(__m256 v)
+{
+	return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+
+HNSW_TARGET_AVX2
+static float
+avx2_l2sq(const float *a, const float *b, int n)
+{
+	__m256		s0 = _mm256_setzero_ps();
+	__m256		s1 = _mm256_setzero_ps();
+	__m256		s2 = _mm256_setzero_ps();
+	__m256		s3 = _mm256_setzero_ps();
+	__m256		d0,
+				d1,
+				d2,
+				d3;
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+		d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+		d2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+		d3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+		s0 = _mm256_fmadd_ps(d0, d0, s0);
+		s1 = _mm256_fmadd_ps(d1, d1, s1);
+		s2 = _mm256_fmadd_ps(d2, d2, s2);
+		s3 = _mm256_fmadd_ps(d3, d3, s3);
+	}
+	for (; i + 8 <= n; i += 8)
+	{
+		d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+		s0 = _mm256_fmadd_ps(d0, d0, s0);
+	}
+	if (i < n)
+	{
+		__m256i		m = avx2_mask(n - i);
+
+		d1 = _mm256_sub_ps(_mm256_maskload_ps(a + i, m),
+						   _mm256_maskload_ps(b + i, m));
+		s1 = _mm256_fmadd_ps(d1, d1, s1);
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+HNSW_TARGET_AVX2
+static float
+avx2_dot(const float *a, const float *b, int n)
+{
+	__m256		s0 = _mm256_setzero_ps();
+	__m256		s1 = _mm256_setzero_ps();
+	__m256		s2 = _mm256_setzero_ps();
+	__m256		s3 = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+	if (i < n)
+	{
+		__m256i		m = avx2_mask(n - i);
+
+		s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m),
+							 _mm256_maskload_ps(b + i, m), s1);
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+HNSW_TARGET_AVX2
+static float
+avx2_l1(const float *a, const float *b, int n)
+{
+	__m256		s0 = _mm256_setzero_ps();
+	__m256		s1 = _mm256_setzero_ps();
+	__m256		s2 = _mm256_setzero_ps();
+	__m256		s3 = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_add_ps(s0, avx2_abs(_mm256_sub_ps(_mm256_loadu_ps(a + i),
+													  _mm256_loadu_ps(b + i))));
+		s1 = _mm256_add_ps(s1, avx2_abs(_mm256_sub_ps(_mm256_loadu_ps(a + i + 8),
+													  _mm256_loadu_ps(b + i + 8))));
+		s2 = _mm256_add_ps(s2, avx2_abs(_mm256_sub_ps(_mm256_loadu_ps(a + i + 16),
+													  _mm256_loadu_ps(b + i + 16))));
+		s3 = _mm256_add_ps(s3, avx2_abs(_mm256_sub_ps(_mm256_loadu_ps(a + i + 24),
+													  _mm256_loadu_ps(b + i + 24))));
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_add_ps(s0, avx2_abs(_mm256_sub_ps(_mm256_loadu_ps(a + i),
+													  _mm256_loadu_ps(b + i))));
+	if (i < n)
+	{
+		__m256i		m = avx2_mask(n - i);
+
+		s1 = _mm256_add_ps(s1, avx2_abs(_mm256_sub_ps(_mm256_maskload_ps(a + i, m),
+													  _mm256_maskload_ps(b + i, m))));
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+/*
+ * Three sums per element already give three independent dependency chains,
+ * so two accumulators of each (six in all) are enough to cover FMA latency.
+ */
+HNSW_TARGET_AVX2
+static void
+avx2_cosine_parts(const float *a, const float *b, int n,
+				  float *dot, float *norma, float *normb)
+{
+	__m256		d0 = _mm256_setzero_ps();
+	__m256		d1 = _mm256_setzero_ps();
+	__m256		na0 = _mm256_setzero_ps();
+	__m256		na1 = _mm256_setzero_ps();
+	__m256		nb0 = _mm256_setzero_ps();
+	__m256		nb1 = _mm256_setzero_ps();
+	__m256		x0,
+				y0,
+				x1,
+				y1;
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		x0 = _mm256_loadu_ps(a + i);
+		y0 = _mm256_loadu_ps(b + i);
+		x1 = _mm256_loadu_ps(a + i + 8);
+		y1 = _mm256_loadu_ps(b + i + 8);
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		na0 = _mm256_fmadd_ps(x0, x0, na0);
+		nb0 = _mm256_fmadd_ps(y0, y0, nb0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		na1 = _mm256_fmadd_ps(x1, x1, na1);
+		nb1 = _mm256_fmadd_ps(y1, y1, nb1);
+	}
+	if (i + 8 <= n)
+	{
+		x0 = _mm256_loadu_ps(a + i);
+		y0 = _mm256_loadu_ps(b + i);
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		na0 = _mm256_fmadd_ps(x0, x0, na0);
+		nb0 = _mm256_fmadd_ps(y0, y0, nb0);
+		i += 8;
+	}
+	if (i < n)
+	{
+		__m256i		m = avx2_mask(n - i);
+
+		x1 = _mm256_maskload_ps(a + i, m);
+		y1 = _mm256_maskload_ps(b + i, m);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		na1 = _mm256_fmadd_ps(x1, x1, na1);
+		nb1 = _mm256_fmadd_ps(y1, y1, nb1);
+	}
+	*dot = avx2_hsum(_mm256_add_ps(d0, d1));
+	*norma = avx2_hsum(_mm256_add_ps(na0, na1));
+	*normb = avx2_hsum(_mm256_add_ps(nb0, nb1));
+}
+
+static const HnswKernels avx2_kernels = {
+	HNSW_KERNEL_AVX2, "avx2",
+	avx2_l2sq, avx2_dot, avx2_l1, avx2_cosine_parts
+};
+
+
+/*
+ * AVX-512F
+ *
+ * Same shape as the AVX2 kernels with 16 lanes: 64 floats per iteration in
+ * four accumulators, then whole vectors of 16, then one masked load for
+ * the last 1..15 elements.  A zero-masked load suppresses faults in the
+ * lanes it does not read, so it never touches memory past the end of
+ * either vector.  Only AVX-512F instructions are used (no DQ: the absolute
+ * value is an integer AND on the sign bit).
+ */
+
+#define HNSW_TARGET_AVX512 __attribute__((target("avx512f")))
+
+/* Mask with the low r bits set, 0 < r < 16 */
+#define AVX512_TAIL_MASK(r) ((__mmask16) ((1u << (r)) - 1))
+
+/* |v|: clear the sign bits */
+HNSW_TARGET_AVX512
+static inline __m512
+avx512_abs(__m512 v)
+{
+	return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(v),
+												_mm512_set1_epi32(0x7fffffff)));
+}
+
+HNSW_TARGET_AVX512
+static float
+avx512_l2sq(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps();
+	__m512		s1 = _mm512_setzero_ps();
+	__m512		s2 = _mm512_setzero_ps();
+	__m512		s3 = _mm512_setzero_ps();
+	__m512		d0,
+				d1,
+				d2,
+				d3;
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+		d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+		d2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+		d3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+		s0 = _mm512_fmadd_ps(d0, d0, s0);
+		s1 = _mm512_fmadd_ps(d1, d1, s1);
+		s2 = _mm512_fmadd_ps(d2, d2, s2);
+		s3 = _mm512_fmadd_ps(d3, d3, s3);
+	}
+	for (; i + 16 <= n; i += 16)
+	{
+		d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+		s0 = _mm512_fmadd_ps(d0, d0, s0);
+	}
+	if (i < n)
+	{
+		__mmask16	m = AVX512_TAIL_MASK(n - i);
+
+		d1 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
+						   _mm512_maskz_loadu_ps(m, b + i));
+		s1 = _mm512_fmadd_ps(d1, d1, s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+HNSW_TARGET_AVX512
+static float
+avx512_dot(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps();
+	__m512		s1 = _mm512_setzero_ps();
+	__m512		s2 = _mm512_setzero_ps();
+	__m512		s3 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+		s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+		s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+	if (i < n)
+	{
+		__mmask16	m = AVX512_TAIL_MASK(n - i);
+
+		s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i),
+							 _mm512_maskz_loadu_ps(m, b + i), s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+HNSW_TARGET_AVX512
+static float
+avx512_l1(const float *a, const float *b, int n)
+{
+	__m512		s0 = _mm512_setzero_ps();
+	__m512		s1 = _mm512_setzero_ps();
+	__m512		s2 = _mm512_setzero_ps();
+	__m512		s3 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_add_ps(s0, avx512_abs(_mm512_sub_ps(_mm512_loadu_ps(a + i),
+														_mm512_loadu_ps(b + i))));
+		s1 = _mm512_add_ps(s1, avx512_abs(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16),
+														_mm512_loadu_ps(b + i + 16))));
+		s2 = _mm512_add_ps(s2, avx512_abs(_mm512_sub_ps(_mm512_loadu_ps(a + i + 32),
+														_mm512_loadu_ps(b + i + 32))));
+		s3 = _mm512_add_ps(s3, avx512_abs(_mm512_sub_ps(_mm512_loadu_ps(a + i + 48),
+														_mm512_loadu_ps(b + i + 48))));
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_add_ps(s0, avx512_abs(_mm512_sub_ps(_mm512_loadu_ps(a + i),
+														_mm512_loadu_ps(b + i))));
+	if (i < n)
+	{
+		__mmask16	m = AVX512_TAIL_MASK(n - i);
+
+		s1 = _mm512_add_ps(s1, avx512_abs(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
+														_mm512_maskz_loadu_ps(m, b + i))));
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+/* Two accumulators per sum, as in avx2_cosine_parts */
+HNSW_TARGET_AVX512
+static void
+avx512_cosine_parts(const float *a, const float *b, int n,
+					float *dot, float *norma, float *normb)
+{
+	__m512		d0 = _mm512_setzero_ps();
+	__m512		d1 = _mm512_setzero_ps();
+	__m512		na0 = _mm512_setzero_ps();
+	__m512		na1 = _mm512_setzero_ps();
+	__m512		nb0 = _mm512_setzero_ps();
+	__m512		nb1 = _mm512_setzero_ps();
+	__m512		x0,
+				y0,
+				x1,
+				y1;
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		x0 = _mm512_loadu_ps(a + i);
+		y0 = _mm512_loadu_ps(b + i);
+		x1 = _mm512_loadu_ps(a + i + 16);
+		y1 = _mm512_loadu_ps(b + i + 16);
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		na0 = _mm512_fmadd_ps(x0, x0, na0);
+		nb0 = _mm512_fmadd_ps(y0, y0, nb0);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		na1 = _mm512_fmadd_ps(x1, x1, na1);
+		nb1 = _mm512_fmadd_ps(y1, y1, nb1);
+	}
+	if (i + 16 <= n)
+	{
+		x0 = _mm512_loadu_ps(a + i);
+		y0 = _mm512_loadu_ps(b + i);
+		d0 = _mm512_fmadd_ps(x0, y0, d0);
+		na0 = _mm512_fmadd_ps(x0, x0, na0);
+		nb0 = _mm512_fmadd_ps(y0, y0, nb0);
+		i += 16;
+	}
+	if (i < n)
+	{
+		__mmask16	m = AVX512_TAIL_MASK(n - i);
+
+		x1 = _mm512_maskz_loadu_ps(m, a + i);
+		y1 = _mm512_maskz_loadu_ps(m, b + i);
+		d1 = _mm512_fmadd_ps(x1, y1, d1);
+		na1 = _mm512_fmadd_ps(x1, x1, na1);
+		nb1 = _mm512_fmadd_ps(y1, y1, nb1);
+	}
+	*dot = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1));
+	*norma = _mm512_reduce_add_ps(_mm512_add_ps(na0, na1));
+	*normb = _mm512_reduce_add_ps(_mm512_add_ps(nb0, nb1));
+}
+
+static const HnswKernels avx512_kernels = {
+	HNSW_KERNEL_AVX512, "avx512",
+	avx512_l2sq, avx512_dot, avx512_l1, avx512_cosine_parts
+};
+
+#endif							/* HNSW_HAVE_X86_KERNELS */
+
+
+#ifdef HNSW_HAVE_NEON_KERNELS
+
+/*
+ * NEON (AArch64)
+ *
+ * Advanced SIMD is part of the AArch64 base architecture, so these need no
+ * target attribute and no run-time check.  16 floats per iteration in four
+ * accumulators, then whole vectors of 4, then a scalar tail of 1..3.
+ */
+
+static float
+neon_l2sq(const float *a, const float *b, int n)
+{
+	float32x4_t s0 = vdupq_n_f32(0.0f);
+	float32x4_t s1 = vdupq_n_f32(0.0f);
+	float32x4_t s2 = vdupq_n_f32(0.0f);
+	float32x4_t s3 = vdupq_n_f32(0.0f);
+	float32x4_t d0,
+				d1,
+				d2,
+				d3;
+	float		s;
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		d0 = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
+		d1 = vsubq_f32(vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+		d2 = vsubq_f32(vld1q_f32(a + i + 8), vld1q_f32(b + i + 8));
+		d3 = vsubq_f32(vld1q_f32(a + i + 12), vld1q_f32(b + i + 12));
+		s0 = vfmaq_f32(s0, d0, d0);
+		s1 = vfmaq_f32(s1, d1, d1);
+		s2 = vfmaq_f32(s2, d2, d2);
+		s3 = vfmaq_f32(s3, d3, d3);
+	}
+	for (; i + 4 <= n; i += 4)
+	{
+		d0 = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
+		s0 = vfmaq_f32(s0, d0, d0);
+	}
+	s = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+	for (; i < n; i++)
+	{
+		float		d = a[i] - b[i];
+
+		s += d * d;
+	}
+	return s;
+}
+
+static float
+neon_dot(const float *a, const float *b, int n)
+{
+	float32x4_t s0 = vdupq_n_f32(0.0f);
+	float32x4_t s1 = vdupq_n_f32(0.0f);
+	float32x4_t s2 = vdupq_n_f32(0.0f);
+	float32x4_t s3 = vdupq_n_f32(0.0f);
+	float		s;
+	int			i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+		s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+		s2 = vfmaq_f32(s2, vld1q_f32(a + i + 8), vld1q_f32(b + i + 8));
+		s3 = vfmaq_f32(s3, vld1q_f32(a + i + 12), vld1q_f32(b + i + 12));
+	}
+	for (; i + 4 <= n; i += 4)
+		s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+	s = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+static float
+neon_l1(const float *a, const float *b, int n)
+{
+	float32x4_t s0 = vdupq_n_f32(0.0f);
+	float32x4_t s1 = vdupq_n_f32(0.0f);
+	float32x4_t s2 = vdupq_n_f32(0.0f);
+	float32x4_t s3 = vdupq_n_f32(0.0f);
+	float		s;
+	int			i = 0;
+
+	/* vabdq_f32 is |a - b| with the difference rounded once, as fabsf(a - b) */
+	for (; i + 16 <= n; i += 16)
+	{
+		s0 = vaddq_f32(s0, vabdq_f32(vld1q_f32(a + i), vld1q_f32(b + i)));
+		s1 = vaddq_f32(s1, vabdq_f32(vld1q_f32(a + i + 4), vld1q_f32(b + i + 4)));
+		s2 = vaddq_f32(s2, vabdq_f32(vld1q_f32(a + i + 8), vld1q_f32(b + i + 8)));
+		s3 = vaddq_f32(s3, vabdq_f32(vld1q_f32(a + i + 12), vld1q_f32(b + i + 12)));
+	}
+	for (; i + 4 <= n; i += 4)
+		s0 = vaddq_f32(s0, vabdq_f32(vld1q_f32(a + i), vld1q_f32(b + i)));
+	s = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+	for (; i < n; i++)
+		s += fabsf(a[i] - b[i]);
+	return s;
+}
+
+static void
+neon_cosine_parts(const float *a, const float *b, int n,
+				  float *dot, float *norma, float *normb)
+{
+	float32x4_t d0 = vdupq_n_f32(0.0f);
+	float32x4_t d1 = vdupq_n_f32(0.0f);
+	float32x4_t na0 = vdupq_n_f32(0.0f);
+	float32x4_t na1 = vdupq_n_f32(0.0f);
+	float32x4_t nb0 = vdupq_n_f32(0.0f);
+	float32x4_t nb1 = vdupq_n_f32(0.0f);
+	float32x4_t x0,
+				y0,
+				x1,
+				y1;
+	float		d,
+				na,
+				nb;
+	int			i = 0;
+
+	for (; i + 8 <= n; i += 8)
+	{
+		x0 = vld1q_f32(a + i);
+		y0 = vld1q_f32(b + i);
+		x1 = vld1q_f32(a + i + 4);
+		y1 = vld1q_f32(b + i + 4);
+		d0 = vfmaq_f32(d0, x0, y0);
+		na0 = vfmaq_f32(na0, x0, x0);
+		nb0 = vfmaq_f32(nb0, y0, y0);
+		d1 = vfmaq_f32(d1, x1, y1);
+		na1 = vfmaq_f32(na1, x1, x1);
+		nb1 = vfmaq_f32(nb1, y1, y1);
+	}
+	if (i + 4 <= n)
+	{
+		x0 = vld1q_f32(a + i);
+		y0 = vld1q_f32(b + i);
+		d0 = vfmaq_f32(d0, x0, y0);
+		na0 = vfmaq_f32(na0, x0, x0);
+		nb0 = vfmaq_f32(nb0, y0, y0);
+		i += 4;
+	}
+	d = vaddvq_f32(vaddq_f32(d0, d1));
+	na = vaddvq_f32(vaddq_f32(na0, na1));
+	nb = vaddvq_f32(vaddq_f32(nb0, nb1));
+	for (; i < n; i++)
+	{
+		d += a[i] * b[i];
+		na += a[i] * a[i];
+		nb += b[i] * b[i];
+	}
+	*dot = d;
+	*norma = na;
+	*normb = nb;
+}
+
+static const HnswKernels neon_kernels = {
+	HNSW_KERNEL_NEON, "neon",
+	neon_l2sq, neon_dot, neon_l1, neon_cosine_parts
+};
+
+#endif							/* HNSW_HAVE_NEON_KERNELS */
+
+
+/*
+ * CPU feature detection
+ */
+
+static int	cpu_detected = 0;
+static int	cpu_has_avx2 = 0;	/* AVX2 + FMA, with YMM state enabled */
+static int	cpu_has_avx512 = 0; /* AVX-512F, with ZMM and opmask state enabled */
+
+#ifdef HNSW_HAVE_X86_KERNELS
+
+/* CPUID.1:ECX */
+#define CPUID1_ECX_FMA		(1u << 12)
+#define CPUID1_ECX_OSXSAVE	(1u << 27)
+#define CPUID1_ECX_AVX		(1u << 28)
+/* CPUID.(7,0):EBX */
+#define CPUID7_EBX_AVX2		(1u << 5)
+#define CPUID7_EBX_AVX512F	(1u << 16)
+/* XCR0 state components */
+#define XCR0_SSE			(1u << 1)
+#define XCR0_YMM			(1u << 2)
+#define XCR0_OPMASK			(1u << 5)
+#define XCR0_ZMM_HI256		(1u << 6)
+#define XCR0_HI16_ZMM		(1u << 7)
+
+/*
+ * Read XCR0.  Only call this once CPUID says OSXSAVE: without it, xgetbv
+ * raises #UD.  Written as inline assembly so that this function needs no
+ * target attribute.
+ */
+static uint64_t
+read_xcr0(void)
+{
+	uint32_t	eax,
+				edx;
+
+	__asm__ __volatile__("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+	return ((uint64_t) edx << 32) | eax;
+}
+
+#endif							/* HNSW_HAVE_X86_KERNELS */
+
+/*
+ * Fill in cpu_has_* once.  An instruction set counts as usable only when
+ * the CPU has it and the operating system saves the register state it
+ * needs across context switches (XCR0): a kernel may switch AVX-512 state
+ * off even on a CPU that has it.
+ */
+static void
+detect_cpu(void)
+{
+#ifdef HNSW_HAVE_X86_KERNELS
+	unsigned int eax,
+				ebx,
+				ecx,
+				edx;
+	unsigned int ecx1;
+	uint64_t	xcr0;
+
+	if (cpu_detected)
+		return;
+	cpu_detected = 1;
+
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+		return;
+	ecx1 = ecx;
+	if ((ecx1 & CPUID1_ECX_OSXSAVE) == 0 || (ecx1 & CPUID1_ECX_AVX) == 0)
+		return;
+	xcr0 = read_xcr0();
+	if ((xcr0 & (XCR0_SSE | XCR0_YMM)) != (XCR0_SSE | XCR0_YMM))
+		return;
+
+	/* __get_cpuid_count fails if the maximum basic leaf is below 7 */
+	if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+		return;
+
+	if ((ebx & CPUID7_EBX_AVX2) != 0 && (ecx1 & CPUID1_ECX_FMA) != 0)
+		cpu_has_avx2 = 1;
+
+	if ((ebx & CPUID7_EBX_AVX512F) != 0 &&
+		(xcr0 & (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)) ==
+		(XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM))
+		cpu_has_avx512 = 1;
+#else
+	cpu_detected = 1;
+#endif
+}
+
+
+/*
+ * HnswKernelSupported
+ *		Can the given kernel set run on this CPU and build?
+ *
+ * AUTO and SCALAR always can.  Runs the CPU detection on first use, so it
+ * is safe to call before HnswKernelsInit().
+ */
 int
 HnswKernelSupported(HnswKernelKind kind)
 {
-	return kind == HNSW_KERNEL_AUTO || kind == HNSW_KERNEL_SCALAR;
+	detect_cpu();
+
+	switch (kind)
+	{
+		case HNSW_KERNEL_AUTO:
+		case HNSW_KERNEL_SCALAR:
+			return 1;
+		case HNSW_KERNEL_AVX2:
+			return cpu_has_avx2;
+		case HNSW_KERNEL_AVX512:
+			return cpu_has_avx512;
+		case HNSW_KERNEL_NEON:
+#ifdef HNSW_HAVE_NEON_KERNELS
+			return 1;
+#else
+			return 0;
+#endif
+	}
+	return 0;
 }
 
+/*
+ * HnswKernelsGet
+ *		The kernel set for a kind, or NULL if this CPU cannot run it.
+ *
+ * AUTO gives the best supported set: AVX-512, then AVX2, on x86-64; NEON
+ * on AArch64; scalar otherwise.  The result points to static storage.
+ */
 const HnswKernels *
 HnswKernelsGet(HnswKernelKind kind)
 {
-	if (kind == HNSW_KERNEL_AUTO || kind == HNSW_KERNEL_SCALAR)
-		return &scalar_kernels;
+	if (!HnswKernelSupported(kind))
+		return NULL;
+
+	switch (kind)
+	{
+		case HNSW_KERNEL_AUTO:
+#ifdef HNSW_HAVE_X86_KERNELS
+			if (cpu_has_avx512)
+				return &avx512_kernels;
+			if (cpu_has_avx2)
+				return &avx2_kernels;
+#endif
+#ifdef HNSW_HAVE_NEON_KERNELS
+			return &neon_kernels;
+#endif
+			return &scalar_kernels;
+		case HNSW_KERNEL_SCALAR:
+			return &scalar_kernels;
+#ifdef HNSW_HAVE_X86_KERNELS
+		case HNSW_KERNEL_AVX2:
+			return &avx2_kernels;
+		case HNSW_KERNEL_AVX512:
+			return &avx512_kernels;
+#endif
+#ifdef HNSW_HAVE_NEON_KERNELS
+		case HNSW_KERNEL_NEON:
+			return &neon_kernels;
+#endif
+		default:
+			break;
+	}
 	return NULL;
 }
 
+/*
+ * HnswKernelsSelect
+ *		Make the given kind the one hnsw_kernels points to.
+ *
+ * Returns 1 on success, 0 (leaving hnsw_kernels unchanged) if this CPU
+ * cannot run that kind.  Used by the hnsw.distance_kernel GUC and by the
+ * kernel tests to force each path.
+ */
 int
 HnswKernelsSelect(HnswKernelKind kind)
 {
@@ -98,8 +880,18 @@ HnswKernelsSelect(HnswKernelKind kind)
 	return 1;
 }
 
+/*
+ * HnswKernelsInit
+ *		Detect the CPU once and select the best kernel set.
+ *
+ * Called from _PG_init.  Calling it again is harmless: detection is done
+ * only once, and the AUTO choice is re-applied.
+ */
 void
 HnswKernelsInit(void)
 {
 	HnswKernelsSelect(HNSW_KERNEL_AUTO);
 }
+
+/* The kernel set in use; the scalar one until HnswKernelsInit() has run */
+const HnswKernels *hnsw_kernels = &scalar_kernels;
