@@ -1,0 +1,324 @@
+/*-------------------------------------------------------------------------
+ *
+ * ann_common.c
+ *	  Shared helpers of the ANN benchmark tools.
+ *
+ * IDENTIFICATION
+ *	  bench/ann_common.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ann_common.h"
+
+void
+die(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void *
+xmalloc(size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		die("out of memory (%zu bytes)", size);
+	return p;
+}
+
+FILE *
+xfopen(const char *name, const char *mode)
+{
+	FILE	   *f = fopen(name, mode);
+
+	if (f == NULL)
+		die("could not open \"%s\": %s", name, strerror(errno));
+	return f;
+}
+
+void
+xfclose(FILE *f, const char *name)
+{
+	if (ferror(f) || fclose(f) != 0)
+		die("could not write \"%s\": %s", name, strerror(errno));
+}
+
+char *
+read_whole_file(const char *name, size_t *len)
+{
+	FILE	   *f = xfopen(name, "rb");
+	struct stat st;
+	char	   *buf;
+
+	if (fstat(fileno(f), &st) != 0)
+		die("could not stat \"%s\": %s", name, strerror(errno));
+	buf = xmalloc((size_t) st.st_size + 1);
+	if (fread(buf, 1, st.st_size, f) != (size_t) st.st_size)
+		die("could not read \"%s\"", name);
+	buf[st.st_size] = '\0';
+	fclose(f);
+	*len = st.st_size;
+	return buf;
+}
+
+double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/*
+ * fvecs/ivecs rows are "int32 d, then d 4-byte values", little-endian.
+ * We only run on little-endian hosts, so the bytes are written as they are.
+ */
+void
+write_fvec(FILE *f, const float *v, int dim)
+{
+	int32_t		d = dim;
+
+	fwrite(&d, sizeof(d), 1, f);
+	fwrite(v, sizeof(float), dim, f);
+}
+
+/* Load a file of equal-length rows of 4-byte values; returns the row count */
+static long
+load_rows(const char *name, int *dim, void **data)
+{
+	size_t		len;
+	char	   *buf = read_whole_file(name, &len);
+	int32_t		d;
+	size_t		rowbytes;
+	long		n;
+	char	   *out;
+
+	if (len < sizeof(int32_t))
+		die("\"%s\" is empty", name);
+	memcpy(&d, buf, sizeof(d));
+	if (d < 1 || d > 65536)
+		die("\"%s\": bad row length %d", name, d);
+	rowbytes = sizeof(int32_t) * (1 + (size_t) d);
+	if (len % rowbytes != 0)
+		die("\"%s\": size %zu is not a multiple of the row size %zu",
+			name, len, rowbytes);
+	n = len / rowbytes;
+	out = xmalloc((size_t) n * d * 4);
+	for (long i = 0; i < n; i++)
+	{
+		int32_t		di;
+
+		memcpy(&di, buf + i * rowbytes, sizeof(di));
+		if (di != d)
+			die("\"%s\": row %ld has length %d, expected %d", name, i, di, d);
+		memcpy(out + (size_t) i * d * 4, buf + i * rowbytes + 4, (size_t) d * 4);
+	}
+	free(buf);
+	*dim = d;
+	*data = out;
+	return n;
+}
+
+void
+fvec_load(const char *name, FvecSet *set)
+{
+	void	   *data;
+
+	set->n = load_rows(name, &set->dim, &data);
+	set->data = data;
+}
+
+void
+fvec_free(FvecSet *set)
+{
+	free(set->data);
+	set->data = NULL;
+}
+
+void
+ivec_load(const char *name, IvecSet *set)
+{
+	void	   *data;
+
+	set->n = load_rows(name, &set->k, &data);
+	set->data = data;
+}
+
+void
+ivec_free(IvecSet *set)
+{
+	free(set->data);
+	set->data = NULL;
+}
+
+/* splitmix64, used only to expand the seed into the xoshiro state */
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t	z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+void
+rng_seed(Rng *rng, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		rng->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** (Blackman and Vigna) */
+uint64_t
+rng_next(Rng *rng)
+{
+	uint64_t   *s = rng->s;
+	uint64_t	result = rotl(s[1] * 5, 7) * 9;
+	uint64_t	t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+/* uniform in [0, 1) with 53 random bits */
+double
+rng_double(Rng *rng)
+{
+	return (rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* standard normal, Box-Muller (one value per call; simple and seeded) */
+double
+rng_gauss(Rng *rng)
+{
+	double		u1 = 1.0 - rng_double(rng);	/* in (0, 1] */
+	double		u2 = rng_double(rng);
+
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+int
+metric_parse(const char *name, AnnMetric *metric)
+{
+	if (strcmp(name, "l2") == 0)
+		*metric = ANN_L2;
+	else if (strcmp(name, "cosine") == 0)
+		*metric = ANN_COSINE;
+	else if (strcmp(name, "ip") == 0)
+		*metric = ANN_IP;
+	else
+		return 0;
+	return 1;
+}
+
+const char *
+metric_name(AnnMetric metric)
+{
+	switch (metric)
+	{
+		case ANN_L2:
+			return "l2";
+		case ANN_COSINE:
+			return "cosine";
+		case ANN_IP:
+			return "ip";
+	}
+	return "?";
+}
+
+const char *
+metric_operator(AnnMetric metric)
+{
+	switch (metric)
+	{
+		case ANN_L2:
+			return "<->";
+		case ANN_COSINE:
+			return "<=>";
+		case ANN_IP:
+			return "<#>";
+	}
+	return "?";
+}
+
+const char *
+metric_opclass(AnnMetric metric)
+{
+	switch (metric)
+	{
+		case ANN_L2:
+			return "vector_l2_ops";
+		case ANN_COSINE:
+			return "vector_cosine_ops";
+		case ANN_IP:
+			return "vector_ip_ops";
+	}
+	return "?";
+}
+
+double
+vec_norm(const float *a, int dim)
+{
+	double		s = 0.0;
+
+	for (int i = 0; i < dim; i++)
+		s += (double) a[i] * a[i];
+	return sqrt(s);
+}
+
+double
+exact_distance(AnnMetric metric, const float *a, const float *b, int dim,
+			   double norma, double normb)
+{
+	double		s = 0.0;
+
+	switch (metric)
+	{
+		case ANN_L2:
+			for (int i = 0; i < dim; i++)
+			{
+				double		d = (double) a[i] - b[i];
+
+				s += d * d;
+			}
+			return sqrt(s);
+		case ANN_COSINE:
+			if (norma == 0.0 || normb == 0.0)
+				return NAN;
+			for (int i = 0; i < dim; i++)
+				s += (double) a[i] * b[i];
+			return 1.0 - s / (norma * normb);
+		case ANN_IP:
+			for (int i = 0; i < dim; i++)
+				s += (double) a[i] * b[i];
+			return -s;
+	}
+	return NAN;
+}
