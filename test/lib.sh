@@ -4,7 +4,7 @@
 #   . "$(dirname "$0")/../test/lib.sh"
 #
 #   ensure_deps      install the Debian packages the build and tests need
-#   build_install    make -j2 && make install, from the top of the tree
+#   build_install    make clean, make -j2, make install, from the top of the tree
 #   start_cluster    initdb + start a throwaway cluster owned by "postgres";
 #                    exports PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA
 #   stop_cluster     stop it and remove its directory (also done on exit)
@@ -142,6 +142,9 @@ build_install()
 	need_root "make install"
 	log=$(mktemp)
 	say "building in $HNSW_TOP"
+	# Start clean: build products left in the tree (or checked out with
+	# it, all with the same timestamp) must never stand in for the sources.
+	make -C "$HNSW_TOP" clean >/dev/null 2>&1 || true
 	if ! make -C "$HNSW_TOP" -j2 >"$log" 2>&1; then
 		cat "$log" >&2
 		rm -f "$log"

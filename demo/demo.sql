@@ -1,0 +1,60 @@
+-- demo/demo.sql -- nearest-neighbour search over 10,000 random 256-d vectors
+--
+-- Run by demo/run.sh in a throwaway cluster.  It can also be run by hand,
+-- in a scratch database where the extension is installed:
+--     psql -X -q -f demo/demo.sql
+-- Data and query are drawn from a seeded generator, so every run prints
+-- the same answer.
+
+\set ON_ERROR_STOP on
+\pset footer off
+SET client_min_messages = warning;
+
+\echo
+\echo '== 1. Create the extension'
+CREATE EXTENSION IF NOT EXISTS hnsw;
+SELECT extversion AS hnsw_version FROM pg_extension WHERE extname = 'hnsw';
+
+\echo
+\echo '== 2. Load 10,000 random 256-d vectors (labels 1..10000, elements uniform in [0,1))'
+DROP TABLE IF EXISTS items;
+CREATE TABLE items (label int PRIMARY KEY, embedding vector(256));
+SELECT setseed(0.42) \gset
+\timing on
+-- The subquery refers to i, so it is evaluated again for every row and
+-- each row gets a vector of its own.
+INSERT INTO items (label, embedding)
+SELECT i, (SELECT array_agg(random()) FROM generate_series(1, 256) WHERE i > 0)::vector(256)
+FROM generate_series(1, 10000) AS i;
+\timing off
+SELECT count(*) AS items, min(vector_dims(embedding)) AS dims FROM items;
+
+\echo
+\echo '== 3. Draw a query vector from the same distribution'
+SELECT (SELECT array_agg(random()) FROM generate_series(1, 256))::vector(256) AS q \gset
+SELECT vector_dims(:'q'::vector) AS query_dims,
+       round(vector_norm(:'q'::vector)::numeric, 4) AS query_norm;
+
+-- ----------------------------------------------------------------------
+-- Index step (to come): build the hnsw index here and set the search
+-- width, then repeat the query of step 4 to compare with the exact answer:
+--   CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)
+--       WITH (m = 16, ef_construction = 200);
+--   SET hnsw.ef_search = 50;
+-- ----------------------------------------------------------------------
+
+\echo
+\echo '== 4. Exact search: the 5 nearest labels by L2 distance (sequential scan)'
+\timing on
+SELECT label, embedding <-> :'q' AS distance
+FROM items
+ORDER BY embedding <-> :'q'
+LIMIT 5;
+\timing off
+
+\echo
+\echo '== 5. Check: item 42 is its own nearest neighbour, at distance 0'
+SELECT label, embedding <-> (SELECT embedding FROM items WHERE label = 42) AS distance
+FROM items
+ORDER BY embedding <-> (SELECT embedding FROM items WHERE label = 42)
+LIMIT 3;
