@@ -1,10 +1,19 @@
--- demo/demo.sql -- nearest-neighbour search over 10,000 random 256-d vectors
---
--- Run by demo/run.sh in a throwaway cluster.  It can also be run by hand,
--- in a scratch database where the extension is installed:
---     psql -X -q -f demo/demo.sql
--- Data and query are drawn from a seeded generator, so every run prints
--- the same answer.
+/*-------------------------------------------------------------------------
+ *
+ * demo.sql
+ *	  Nearest-neighbour search over 10,000 random 256-d vectors.
+ *
+ * Run by demo/run.sh in a throwaway cluster.  It can also be run by hand,
+ * in a scratch database where the extension is installed:
+ *     psql -X -q -f demo/demo.sql
+ * Data and query come from a seeded generator, so every run prints the
+ * same answer.
+ *
+ * IDENTIFICATION
+ *	  demo/demo.sql
+ *
+ *-------------------------------------------------------------------------
+ */
 
 \set ON_ERROR_STOP on
 \pset footer off

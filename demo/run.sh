@@ -1,8 +1,16 @@
 #!/bin/bash
-# demo/run.sh -- build and install hnsw, then run demo/demo.sql in a
-# throwaway cluster that is removed afterwards.
+#-------------------------------------------------------------------------
+#
+# run.sh
+#	  Build and install hnsw, then run demo/demo.sql in a throwaway
+#	  cluster that is removed afterwards.
 #
 # Run as root on Debian 12:   bash demo/run.sh
+#
+# IDENTIFICATION
+#	  demo/run.sh
+#
+#-------------------------------------------------------------------------
 
 set -euo pipefail
 

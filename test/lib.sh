@@ -1,5 +1,8 @@
-# test/lib.sh -- shell helpers shared by the demo, the test runner and the
-# benchmark scripts.  Source it; do not run it.
+#-------------------------------------------------------------------------
+#
+# lib.sh
+#	  Shell helpers shared by the demo, the test runner and the benchmark
+#	  scripts.  Source it; do not run it.
 #
 #   . "$(dirname "$0")/../test/lib.sh"
 #
@@ -18,12 +21,20 @@
 #                    on exit; its path is stored in VAR
 #   on_exit CMD      run CMD (a shell string) when the script exits
 #
+# HNSW_TMPDIR (default /tmp) holds the temporary directories; postgres must
+# be able to reach it.
+#
 # The throwaway cluster lives entirely in a temporary directory: data
 # directory, Unix socket and log.  It does not listen on TCP.  The system's
 # own clusters (pg_lsclusters) are never used or touched.
 #
 # Everything registered with on_exit runs, in reverse order, when the
 # script exits for any reason, including an error or Ctrl-C.
+#
+# IDENTIFICATION
+#	  test/lib.sh
+#
+#-------------------------------------------------------------------------
 
 PG_MAJOR=${PG_MAJOR:-15}
 PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
@@ -34,6 +45,9 @@ case ":$PATH:" in
 	*) PATH=$PG_BINDIR:$PATH ;;
 esac
 export PATH
+
+# Temporary directories go here; postgres must be able to reach it.
+HNSW_TMPDIR=${HNSW_TMPDIR:-/tmp}
 
 # Top of the source tree: the parent of the directory holding this file.
 HNSW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -169,7 +183,7 @@ build_install()
 make_tempdir()
 {
 	local _dir
-	_dir=$(mktemp -d "${TMPDIR:-/tmp}/${2:-hnsw}.XXXXXX") || die "mktemp failed"
+	_dir=$(mktemp -d "$HNSW_TMPDIR/${2:-hnsw}.XXXXXX") || die "mktemp failed"
 	on_exit "rm -rf '$_dir'"
 	if [ "$(id -u)" = 0 ]; then
 		chown postgres: "$_dir" || die "chown postgres $_dir failed"
@@ -193,7 +207,7 @@ postgres_argv()
 		PG_ARGV=(env -i HOME="$HOME" USER="${USER:-$(id -un)}")
 	fi
 	PG_ARGV+=(PATH="$PATH" PG_CONFIG="$PG_CONFIG" LANG=C.UTF-8)
-	for v in PGHOST PGPORT PGUSER PGDATABASE PGDATA CI TMPDIR TERM; do
+	for v in PGHOST PGPORT PGUSER PGDATABASE PGDATA CI TERM; do
 		if [ -n "${!v:-}" ]; then
 			PG_ARGV+=("$v=${!v}")
 		fi
@@ -292,7 +306,7 @@ start_cluster()
 			die "there is no postgres user (is postgresql-$PG_MAJOR installed?)"
 	fi
 
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/hnsw-pg.XXXXXX") || die "mktemp failed"
+	dir=$(mktemp -d "$HNSW_TMPDIR/hnsw-pg.XXXXXX") || die "mktemp failed"
 	HNSW_CLUSTER_DIR=$dir
 	on_exit "stop_cluster"
 	if [ "$(id -u)" = 0 ]; then

@@ -1,5 +1,8 @@
 #!/bin/bash
-# test/run.sh -- build, install and run every test suite of hnsw.
+#-------------------------------------------------------------------------
+#
+# run.sh
+#	  Build, install and run every test suite of hnsw.
 #
 # Run as root on Debian 12:   bash test/run.sh
 #
@@ -25,6 +28,11 @@
 # Environment:
 #   SUITE_TIMEOUT   seconds allowed per suite (default 1800)
 #   KEEP_LOG_LINES  lines of each failure log to show (default 300)
+#
+# IDENTIFICATION
+#	  test/run.sh
+#
+#-------------------------------------------------------------------------
 
 set -uo pipefail
 
