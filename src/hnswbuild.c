@@ -1,2 +1,720 @@
-/* hnswbuild.c: to be written */
+/*-------------------------------------------------------------------------
+ *
+ * hnswbuild.c
+ *	  Build an hnsw index (ambuild, ambuildempty).
+ *
+ * The graph is built in memory, the way hnswlib does it: vectors in
+ * contiguous chunks, adjacency lists as arrays of element numbers, and one
+ * array of visited tags.  When every row is in, the graph is laid out on
+ * pages in one sequential pass: element tuple and neighbour tuple of each
+ * element side by side, in heap order.  The placement is computed before
+ * anything is written, so every neighbour TID is known when its list is
+ * written.  No WAL is written during the build; the finished index is
+ * logged with log_newpage_range.
+ *
+ * If the graph would outgrow maintenance_work_mem, what is built so far is
+ * written out and the remaining rows are inserted through the on-disk
+ * insert path (hnswinsert.c), still without WAL.
+ *
+ * IDENTIFICATION
+ *	  src/hnswbuild.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include <math.h>
+
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+#define BUILD_CHUNK_SHIFT	12
+#define BUILD_CHUNK			(1 << BUILD_CHUNK_SHIFT)
+
+typedef struct BuildElement
+{
+	uint8		level;
+	uint8		nheaptids;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	uint32	   *upper;			/* layers 1..level: (m + 1) each: count, ids */
+} BuildElement;
+
+typedef struct HnswBuildState
+{
+	Relation	heap;
+	Relation	index;
+	IndexInfo  *indexInfo;
+
+	int			dim;
+	int			m;
+	int			efc;
+	double		ml;
+	int			maxlevel;
+	HnswDistance dist;
+
+	/* the in-memory graph */
+	int64		n;				/* elements */
+	int64		nchunks;
+	int64		maxchunks;
+	float	  **vecchunks;		/* BUILD_CHUNK * dim floats each */
+	uint32	  **l0chunks;		/* BUILD_CHUNK * (2m + 1) each: count, ids */
+	BuildElement **elchunks;	/* BUILD_CHUNK elements each */
+	int64		entry;			/* entry point, -1 if none */
+	int			entrylevel;
+
+	/* visited tags */
+	uint32	   *tags;
+	int64		ntags;
+	uint32		epoch;
+
+	/* search scratch */
+	const float *query;
+	HnswSearch	search;
+	HnswCandidate *w;
+	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];
+	int			nchosen[HNSW_MAX_LEVEL + 1];
+
+	/* memory */
+	Size		memused;
+	Size		memlimit;
+	bool		ondisk;			/* overflowed: inserting on disk */
+	MemoryContext graphCtx;
+	MemoryContext tmpCtx;
+
+	double		indtuples;
+	double		reltuples;
+} HnswBuildState;
+
+static inline float *
+BuildVec(HnswBuildState *bs, int64 id)
+{
+	return bs->vecchunks[id >> BUILD_CHUNK_SHIFT] +
+		(Size) (id & (BUILD_CHUNK - 1)) * bs->dim;
+}
+
+static inline BuildElement *
+BuildEl(HnswBuildState *bs, int64 id)
+{
+	return &bs->elchunks[id >> BUILD_CHUNK_SHIFT][id & (BUILD_CHUNK - 1)];
+}
+
+/* Layer lc's list of element id: list[0] is the count, ids follow */
+static inline uint32 *
+BuildList(HnswBuildState *bs, int64 id, int lc)
+{
+	if (lc == 0)
+		return bs->l0chunks[id >> BUILD_CHUNK_SHIFT] +
+			(Size) (id & (BUILD_CHUNK - 1)) * (2 * bs->m + 1);
+	return BuildEl(bs, id)->upper + (Size) (lc - 1) * (bs->m + 1);
+}
+
+/* ---------------------------------------------------------------------
+ * HnswGraphOps over the in-memory graph; a candidate's ref is its number
+ * ---------------------------------------------------------------------
+ */
+static bool
+MemVisit(void *ctx, uint64 ref)
+{
+	HnswBuildState *bs = ctx;
+
+	if (bs->tags[ref] == bs->epoch)
+		return true;
+	bs->tags[ref] = bs->epoch;
+	return false;
+}
+
+static void
+MemResetVisited(void *ctx)
+{
+	HnswBuildState *bs = ctx;
+
+	if (++bs->epoch == 0)
+	{
+		memset(bs->tags, 0, sizeof(uint32) * bs->ntags);
+		bs->epoch = 1;
+	}
+}
+
+static int
+MemUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc, HnswCandidate *out)
+{
+	HnswBuildState *bs = ctx;
+	uint32	   *list = BuildList(bs, c->ref, lc);
+	uint32		count = list[0];
+	int			n = 0;
+
+	for (uint32 i = 1; i <= count; i++)
+	{
+		uint32		id = list[i];
+
+		if (bs->tags[id] != bs->epoch)
+		{
+			bs->tags[id] = bs->epoch;
+			out[n].ref = id;
+			out[n].aux = 0;
+			out[n].flags = 0;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+MemDistances(void *ctx, HnswCandidate *cands, int n)
+{
+	HnswBuildState *bs = ctx;
+
+	for (int i = 0; i < n; i++)
+		cands[i].dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, cands[i].ref));
+}
+
+static const HnswGraphOps mem_graph_ops = {
+	MemUnvisitedNeighbors,
+	MemDistances,
+	MemVisit,
+	MemResetVisited
+};
+
+typedef struct MemPairCtx
+{
+	HnswBuildState *bs;
+	const HnswCandidate *cands;
+} MemPairCtx;
+
+static float
+MemPairDist(void *ctx, int i, int j)
+{
+	MemPairCtx *p = ctx;
+
+	return HnswDist(&p->bs->dist, BuildVec(p->bs, p->cands[i].ref),
+					BuildVec(p->bs, p->cands[j].ref));
+}
+
+/* ---------------------------------------------------------------------
+ * Building the graph in memory
+ * ---------------------------------------------------------------------
+ */
+
+/* Bytes the graph needs for one more element at level */
+static Size
+ElementMemory(HnswBuildState *bs, int level)
+{
+	return sizeof(BuildElement) + sizeof(float) * bs->dim +
+		sizeof(uint32) * (2 * bs->m + 1) +
+		sizeof(uint32) * (bs->m + 1) * level + sizeof(uint32);
+}
+
+/* Make room for element number bs->n; allocates a new chunk if needed */
+static void
+EnsureCapacity(HnswBuildState *bs)
+{
+	MemoryContext old;
+
+	if (bs->n < bs->nchunks * BUILD_CHUNK)
+		return;
+
+	old = MemoryContextSwitchTo(bs->graphCtx);
+	if (bs->nchunks == bs->maxchunks)
+	{
+		bs->maxchunks *= 2;
+		bs->vecchunks = repalloc(bs->vecchunks, sizeof(float *) * bs->maxchunks);
+		bs->l0chunks = repalloc(bs->l0chunks, sizeof(uint32 *) * bs->maxchunks);
+		bs->elchunks = repalloc(bs->elchunks, sizeof(BuildElement *) * bs->maxchunks);
+	}
+	bs->vecchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
+														sizeof(float) * bs->dim * BUILD_CHUNK);
+	bs->l0chunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
+													   sizeof(uint32) * (2 * bs->m + 1) * BUILD_CHUNK);
+	bs->elchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
+													   sizeof(BuildElement) * BUILD_CHUNK);
+	bs->nchunks++;
+
+	bs->ntags = bs->nchunks * BUILD_CHUNK;
+	if (bs->tags == NULL)
+		bs->tags = MemoryContextAllocHuge(bs->graphCtx, sizeof(uint32) * bs->ntags);
+	else
+		bs->tags = repalloc_huge(bs->tags, sizeof(uint32) * bs->ntags);
+	memset(bs->tags + (bs->ntags - BUILD_CHUNK), 0, sizeof(uint32) * BUILD_CHUNK);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Add a link to id "to" in the list of "from" on layer lc, pruning with
+ * Algorithm 4 when the list is full (as hnswlib does).
+ */
+static void
+MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
+{
+	uint32	   *list = BuildList(bs, from, lc);
+	int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
+	uint32		count = list[0];
+	HnswCandidate cands[2 * HNSW_MAX_M + 1];
+	int			keep[2 * HNSW_MAX_M + 1];
+	const float *fromvec;
+	MemPairCtx	pctx;
+	int			nkeep;
+
+	if (count < cap)
+	{
+		list[++list[0]] = (uint32) to;
+		return;
+	}
+
+	fromvec = BuildVec(bs, from);
+	for (uint32 i = 0; i < count; i++)
+	{
+		cands[i].ref = list[i + 1];
+		cands[i].dist = HnswDist(&bs->dist, fromvec, BuildVec(bs, list[i + 1]));
+		cands[i].aux = 0;
+		cands[i].flags = 0;
+	}
+	cands[count].ref = to;
+	cands[count].dist = dist;
+	cands[count].aux = 0;
+	cands[count].flags = 0;
+	HnswSortCandidates(cands, count + 1);
+
+	pctx.bs = bs;
+	pctx.cands = cands;
+	nkeep = HnswSelectNeighbors(cands, count + 1, cap, MemPairDist, &pctx, keep);
+	list[0] = nkeep;
+	for (int i = 0; i < nkeep; i++)
+		list[i + 1] = (uint32) cands[keep[i]].ref;
+}
+
+/*
+ * Insert the row's vector (at bs->query) for heaptid into the in-memory
+ * graph (Algorithm 1).  An identical vector already in the graph with a
+ * free heap TID slot takes the heap TID instead.
+ */
+static void
+MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
+{
+	int64		id = bs->n;
+	BuildElement *el;
+	HnswCandidate ep;
+	int			toplayer;
+
+	EnsureCapacity(bs);
+	memcpy(BuildVec(bs, id), vec, sizeof(float) * bs->dim);
+	bs->query = BuildVec(bs, id);
+
+	toplayer = bs->entry >= 0 ? Min(level, bs->entrylevel) : -1;
+	if (bs->entry >= 0)
+	{
+		float		selfdist = HnswDist(&bs->dist, vec, vec);
+
+		ep.ref = bs->entry;
+		ep.aux = 0;
+		ep.flags = 0;
+		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
+
+		for (int lc = bs->entrylevel; lc > level; lc--)
+			ep = HnswGreedySearch(&bs->search, ep, lc);
+
+		for (int lc = toplayer; lc >= 0; lc--)
+		{
+			int			nw;
+			MemPairCtx	pctx;
+
+			HnswSearchReset(&bs->search, bs->efc);
+			HnswSearchAddEntry(&bs->search, &ep);
+			HnswSearchLayer(&bs->search, lc, bs->efc);
+			nw = HnswSearchResultsSorted(&bs->search, bs->w);
+
+			if (lc == 0)
+			{
+				for (int i = 0; i < nw && bs->w[i].dist <= selfdist; i++)
+				{
+					BuildElement *dup = BuildEl(bs, bs->w[i].ref);
+
+					if (dup->nheaptids < HNSW_HEAPTIDS &&
+						memcmp(BuildVec(bs, bs->w[i].ref), vec,
+							   sizeof(float) * bs->dim) == 0)
+					{
+						dup->heaptids[dup->nheaptids++] = *heaptid;
+						return;
+					}
+				}
+			}
+
+			pctx.bs = bs;
+			pctx.cands = bs->w;
+			{
+				int			keep[HNSW_MAX_M];
+
+				bs->nchosen[lc] = HnswSelectNeighbors(bs->w, nw, bs->m,
+													  MemPairDist, &pctx, keep);
+				for (int i = 0; i < bs->nchosen[lc]; i++)
+					bs->chosen[lc][i] = bs->w[keep[i]];
+			}
+			if (nw > 0)
+				ep = bs->w[0];
+		}
+	}
+
+	/* commit the element */
+	el = BuildEl(bs, id);
+	el->level = level;
+	el->nheaptids = 1;
+	el->heaptids[0] = *heaptid;
+	el->upper = NULL;
+	if (level > 0)
+	{
+		el->upper = MemoryContextAlloc(bs->graphCtx,
+									   sizeof(uint32) * (bs->m + 1) * level);
+		for (int lc = 1; lc <= level; lc++)
+			BuildList(bs, id, lc)[0] = 0;
+	}
+	BuildList(bs, id, 0)[0] = 0;
+	bs->n++;
+	bs->memused += ElementMemory(bs, level);
+
+	for (int lc = toplayer; lc >= 0; lc--)
+	{
+		uint32	   *list = BuildList(bs, id, lc);
+
+		for (int i = 0; i < bs->nchosen[lc]; i++)
+		{
+			list[++list[0]] = (uint32) bs->chosen[lc][i].ref;
+			MemAddLink(bs, bs->chosen[lc][i].ref, id, bs->chosen[lc][i].dist, lc);
+		}
+	}
+
+	if (bs->entry < 0 || level > bs->entrylevel)
+	{
+		bs->entry = id;
+		bs->entrylevel = level;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Writing the graph to pages
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Write the metapage to a fresh buffer of forknum.  The caller logs it if
+ * needed.
+ */
+static void
+WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
+			  bool logit)
+{
+	Buffer		buf;
+	Page		page;
+	HnswMetaPage meta;
+
+	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
+	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+
+	START_CRIT_SECTION();
+	page = BufferGetPage(buf);
+	HnswInitPage(page, HNSW_PAGE_META);
+	meta = HnswPageGetMeta(page);
+	meta->magic = HNSW_MAGIC_NUMBER;
+	meta->version = HNSW_FORMAT_VERSION;
+	meta->dimensions = dim;
+	meta->m = m;
+	meta->ef_construction = efc;
+	meta->entry_blkno = InvalidBlockNumber;
+	meta->entry_offno = InvalidOffsetNumber;
+	meta->entry_level = -1;
+	meta->unused = 0;
+	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
+	MarkBufferDirty(buf);
+	if (logit)
+		log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Lay the in-memory graph out on pages after the metapage and point the
+ * metapage at the entry point.  Frees the graph.
+ */
+static void
+FlushGraph(HnswBuildState *bs)
+{
+	Relation	index = bs->index;
+	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dim));
+	ItemPointerData *etids;
+	ItemPointerData *ntids;
+	BlockNumber blk;
+	Size		freespace;
+	Buffer		buf = InvalidBuffer;
+	Page		page = NULL;
+	HnswElementTuple etup;
+	HnswNeighborTuple ntup;
+	int			m = bs->m;
+
+	if (bs->n == 0)
+		return;
+
+	/* pass 1: placement, exactly as PageAddItem will do it */
+	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
+	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
+	blk = RelationGetNumberOfBlocks(index);
+	freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+	{
+		OffsetNumber off = 0;
+
+		for (int64 i = 0; i < bs->n; i++)
+		{
+			Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
+
+			if (esize + sizeof(ItemIdData) > freespace)
+			{
+				blk++;
+				off = 0;
+				freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+			}
+			freespace -= esize + sizeof(ItemIdData);
+			ItemPointerSet(&etids[i], blk, ++off);
+			if (nsize + sizeof(ItemIdData) > freespace)
+			{
+				blk++;
+				off = 0;
+				freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+			}
+			freespace -= nsize + sizeof(ItemIdData);
+			ItemPointerSet(&ntids[i], blk, ++off);
+		}
+	}
+
+	/* pass 2: write */
+	etup = palloc0(esize);
+	ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
+	for (int64 i = 0; i < bs->n; i++)
+	{
+		BuildElement *el = BuildEl(bs, i);
+		Size		nsize = HNSW_NEIGHBOR_TUPLE_SIZE(el->level, m);
+		ItemPointerData *want[2] = {&etids[i], &ntids[i]};
+		Pointer		tups[2];
+		Size		sizes[2];
+
+		memset(etup, 0, esize);
+		etup->type = HNSW_ELEMENT_TUPLE;
+		etup->level = el->level;
+		etup->neighbortid = ntids[i];
+		for (int t = 0; t < HNSW_HEAPTIDS; t++)
+		{
+			if (t < el->nheaptids)
+				etup->heaptids[t] = el->heaptids[t];
+			else
+				ItemPointerSetInvalid(&etup->heaptids[t]);
+		}
+		memcpy(etup->vec, BuildVec(bs, i), sizeof(float) * bs->dim);
+
+		ntup->type = HNSW_NEIGHBOR_TUPLE;
+		ntup->level = el->level;
+		ntup->count = HNSW_NEIGHBOR_SLOTS(el->level, m);
+		for (int s = 0; s < ntup->count; s++)
+			ItemPointerSetInvalid(&ntup->tids[s]);
+		for (int lc = 0; lc <= el->level; lc++)
+		{
+			uint32	   *list = BuildList(bs, i, lc);
+			int			start = HNSW_LAYER_START(lc, m);
+
+			for (uint32 j = 0; j < list[0]; j++)
+				ntup->tids[start + j] = etids[list[j + 1]];
+		}
+
+		tups[0] = (Pointer) etup;
+		sizes[0] = HNSW_ELEMENT_TUPLE_SIZE(bs->dim);
+		tups[1] = (Pointer) ntup;
+		sizes[1] = nsize;
+		for (int t = 0; t < 2; t++)
+		{
+			BlockNumber wantblk = ItemPointerGetBlockNumber(want[t]);
+			OffsetNumber wantoff = ItemPointerGetOffsetNumber(want[t]);
+
+			if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != wantblk)
+			{
+				if (BufferIsValid(buf))
+				{
+					MarkBufferDirty(buf);
+					UnlockReleaseBuffer(buf);
+				}
+				buf = HnswNewBuffer(index);
+				if (BufferGetBlockNumber(buf) != wantblk)
+					elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
+						 BufferGetBlockNumber(buf), RelationGetRelationName(index), wantblk);
+				page = BufferGetPage(buf);
+				HnswInitPage(page, HNSW_PAGE_DATA);
+			}
+			if (PageAddItem(page, (Item) tups[t], sizes[t], wantoff, false, false) != wantoff)
+				elog(ERROR, "failed to add tuple to index \"%s\"",
+					 RelationGetRelationName(index));
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (BufferIsValid(buf))
+	{
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+
+	HnswUpdateEntryPoint(index, &etids[bs->entry], bs->entrylevel, true);
+
+	pfree(etids);
+	pfree(ntids);
+	pfree(etup);
+	pfree(ntup);
+	MemoryContextReset(bs->graphCtx);
+	bs->n = 0;
+	bs->nchunks = 0;
+	bs->tags = NULL;
+}
+
+/* Allocate the graph's chunk directories in graphCtx */
+static void
+InitGraph(HnswBuildState *bs)
+{
+	MemoryContext old = MemoryContextSwitchTo(bs->graphCtx);
+
+	bs->maxchunks = 16;
+	bs->nchunks = 0;
+	bs->vecchunks = palloc(sizeof(float *) * bs->maxchunks);
+	bs->l0chunks = palloc(sizeof(uint32 *) * bs->maxchunks);
+	bs->elchunks = palloc(sizeof(BuildElement *) * bs->maxchunks);
+	bs->tags = NULL;
+	bs->ntags = 0;
+	bs->epoch = 1;
+	bs->n = 0;
+	bs->entry = -1;
+	bs->entrylevel = -1;
+	bs->memused = 0;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			  bool tupleIsAlive, void *state)
+{
+	HnswBuildState *bs = state;
+	MemoryContext old;
+	float	   *vec;
+
+	if (isnull[0])
+		return;
+
+	old = MemoryContextSwitchTo(bs->tmpCtx);
+	vec = palloc(sizeof(float) * bs->dim);
+	if (HnswPrepareValue(&bs->dist, values[0], vec))
+	{
+		if (!bs->ondisk)
+		{
+			int			level = HnswRandomLevel(bs->ml, bs->maxlevel);
+
+			if (bs->memused + ElementMemory(bs, level) +
+				(bs->n % BUILD_CHUNK == 0 ?
+				 (sizeof(float) * bs->dim + sizeof(uint32) * (2 * bs->m + 2)) * BUILD_CHUNK : 0) > bs->memlimit &&
+				bs->n > 0)
+			{
+				ereport(NOTICE,
+						(errmsg("hnsw graph no longer fits into maintenance_work_mem after %ld tuples",
+								(long) bs->indtuples),
+						 errdetail("Building will take significantly more time."),
+						 errhint("Increase maintenance_work_mem to speed up builds.")));
+				FlushGraph(bs);
+				bs->ondisk = true;
+			}
+			else
+				MemInsert(bs, vec, tid, level);
+		}
+		if (bs->ondisk)
+			HnswInsertVector(bs->index, &bs->dist, vec, tid, true);
+		bs->indtuples++;
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+									 (int64) bs->indtuples);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tmpCtx);
+}
+
+/*
+ * ambuild: build the graph over every row of heap, then write and
+ * WAL-log the index.
+ */
+IndexBuildResult *
+hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	HnswBuildState bs;
+	MemoryContext old;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data",
+			 RelationGetRelationName(index));
+	HnswCheckIndexColumn(index);
+
+	memset(&bs, 0, sizeof(bs));
+	bs.heap = heap;
+	bs.index = index;
+	bs.indexInfo = indexInfo;
+	bs.dim = HnswGetDimensions(index);
+	bs.m = HnswGetM(index);
+	bs.efc = HnswGetEfConstruction(index);
+	bs.ml = 1.0 / log(bs.m);
+	bs.maxlevel = HnswMaxLevel(bs.m);
+	bs.memlimit = (Size) maintenance_work_mem * 1024;
+	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph",
+										ALLOCSET_DEFAULT_SIZES);
+	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
+									  ALLOCSET_DEFAULT_SIZES);
+	HnswInitDistance(&bs.dist, index, bs.dim);
+	InitGraph(&bs);
+	HnswSearchInit(&bs.search, &mem_graph_ops, &bs, bs.m, bs.efc);
+	bs.w = palloc(sizeof(HnswCandidate) * (bs.efc + 1));
+	for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
+		bs.chosen[lc] = palloc(sizeof(HnswCandidate) * bs.m);
+
+	WriteMetaPage(index, MAIN_FORKNUM, bs.dim, bs.m, bs.efc, false);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+								 (int64) Max(heap->rd_rel->reltuples, 0));
+	old = CurrentMemoryContext;
+	bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+										  BuildCallback, &bs, NULL);
+	MemoryContextSwitchTo(old);
+
+	if (!bs.ondisk)
+		FlushGraph(&bs);
+
+	if (RelationNeedsWAL(index))
+		log_newpage_range(index, MAIN_FORKNUM, 0,
+						  RelationGetNumberOfBlocks(index), true);
+
+	MemoryContextDelete(bs.graphCtx);
+	MemoryContextDelete(bs.tmpCtx);
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = bs.reltuples;
+	result->index_tuples = bs.indtuples;
+	return result;
+}
+
+/*
+ * ambuildempty: the init fork of an unlogged index is an empty index: a
+ * metapage with no entry point, WAL-logged.
+ */
+void
+hnswbuildempty(Relation index)
+{
+	HnswCheckIndexColumn(index);
+	WriteMetaPage(index, INIT_FORKNUM, HnswGetDimensions(index),
+				  HnswGetM(index), HnswGetEfConstruction(index), true);
+}

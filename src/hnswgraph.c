@@ -1,2 +1,308 @@
-/* hnswgraph.c: to be written */
+/*-------------------------------------------------------------------------
+ *
+ * hnswgraph.c
+ *	  The HNSW graph algorithms: layer search, greedy descent, neighbour
+ *	  selection and level assignment.
+ *
+ * These follow Malkov & Yashunin, "Efficient and robust approximate
+ * nearest neighbor search using Hierarchical Navigable Small World graphs"
+ * (arXiv:1603.09320), as hnswlib implements it.  They know nothing of
+ * pages or buffers: the graph is reached through HnswGraphOps, which the
+ * in-memory build (hnswbuild.c) and the on-disk graph (hnswutils.c)
+ * implement.  Deviations from the paper are listed in src/README.md.
+ *
+ * IDENTIFICATION
+ *	  src/hnswgraph.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include <math.h>
+
+#include "common/pg_prng.h"
+
+#include "hnsw.h"
+
+/*
+ * Binary heaps of candidates.  A max-heap keeps the largest distance on top,
+ * a min-heap the smallest.  Heaps grow as needed in CurrentMemoryContext.
+ */
+static inline bool
+HeapAbove(const HnswHeap *h, const HnswCandidate *a, const HnswCandidate *b)
+{
+	return h->ismax ? a->dist > b->dist : a->dist < b->dist;
+}
+
+void
+HnswHeapInit(HnswHeap *h, int cap, bool ismax)
+{
+	h->cap = Max(cap, 16);
+	h->items = palloc(sizeof(HnswCandidate) * h->cap);
+	h->n = 0;
+	h->ismax = ismax;
+}
+
+void
+HnswHeapPush(HnswHeap *h, const HnswCandidate *c)
+{
+	int			i;
+
+	if (h->n >= h->cap)
+	{
+		h->cap *= 2;
+		h->items = repalloc_huge(h->items, sizeof(HnswCandidate) * h->cap);
+	}
+	i = h->n++;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (!HeapAbove(h, c, &h->items[parent]))
+			break;
+		h->items[i] = h->items[parent];
+		i = parent;
+	}
+	h->items[i] = *c;
+}
+
+HnswCandidate
+HnswHeapPop(HnswHeap *h)
+{
+	HnswCandidate top = h->items[0];
+	HnswCandidate last;
+	int			i = 0;
+
+	Assert(h->n > 0);
+	last = h->items[--h->n];
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= h->n)
+			break;
+		if (child + 1 < h->n && HeapAbove(h, &h->items[child + 1], &h->items[child]))
+			child++;
+		if (!HeapAbove(h, &h->items[child], &last))
+			break;
+		h->items[i] = h->items[child];
+		i = child;
+	}
+	if (h->n > 0)
+		h->items[i] = last;
+	return top;
+}
+
+/*
+ * HnswSearchInit: set up a search over the graph behind ops/ctx, for up to
+ * ef results.  Allocates in CurrentMemoryContext.
+ */
+void
+HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx, int m, int ef)
+{
+	s->ops = ops;
+	s->ctx = ctx;
+	s->m = m;
+	HnswHeapInit(&s->cand, 4 * ef, false);
+	HnswHeapInit(&s->res, ef + 1, true);
+	s->nbuf = palloc(sizeof(HnswCandidate) * 2 * m);
+}
+
+/* Empty both queues and the visited set, ready for another layer */
+void
+HnswSearchReset(HnswSearch *s, int ef)
+{
+	s->cand.n = 0;
+	s->res.n = 0;
+	s->ops->reset_visited(s->ctx);
+}
+
+/*
+ * Seed the search with an entry point whose distance is already known.
+ * Marks it visited.
+ */
+void
+HnswSearchAddEntry(HnswSearch *s, const HnswCandidate *c)
+{
+	s->ops->visit(s->ctx, c->ref);
+	HnswHeapPush(&s->cand, c);
+	if (!(c->flags & HNSW_CAND_SKIP_RESULT))
+		HnswHeapPush(&s->res, c);
+}
+
+/*
+ * Algorithm 2, SEARCH-LAYER: expand the closest unexpanded candidate until
+ * none is closer than the furthest of the ef best results.
+ *
+ * Candidates flagged HNSW_CAND_SKIP_RESULT (elements with no live heap row)
+ * are traversed but never enter the results, as hnswlib treats deleted
+ * elements.
+ */
+void
+HnswSearchLayer(HnswSearch *s, int lc, int ef)
+{
+	const HnswGraphOps *ops = s->ops;
+
+	while (s->cand.n > 0)
+	{
+		HnswCandidate c = s->cand.items[0];
+		int			n;
+
+		if (s->res.n >= ef && c.dist > s->res.items[0].dist)
+			break;
+		HnswHeapPop(&s->cand);
+
+		n = ops->unvisited_neighbors(s->ctx, &c, lc, s->nbuf);
+		if (n == 0)
+			continue;
+		ops->distances(s->ctx, s->nbuf, n);
+
+		for (int i = 0; i < n; i++)
+		{
+			HnswCandidate *e = &s->nbuf[i];
+
+			if (isnan(e->dist))
+				continue;
+			if (s->res.n < ef || e->dist < s->res.items[0].dist)
+			{
+				HnswHeapPush(&s->cand, e);
+				if (!(e->flags & HNSW_CAND_SKIP_RESULT))
+				{
+					HnswHeapPush(&s->res, e);
+					if (s->res.n > ef)
+						HnswHeapPop(&s->res);
+				}
+			}
+		}
+	}
+}
+
+static int
+CandidateCmp(const void *a, const void *b)
+{
+	const HnswCandidate *ca = a;
+	const HnswCandidate *cb = b;
+
+	if (ca->dist < cb->dist)
+		return -1;
+	if (ca->dist > cb->dist)
+		return 1;
+	/* ties: by reference, so that results are deterministic */
+	if (ca->ref < cb->ref)
+		return -1;
+	if (ca->ref > cb->ref)
+		return 1;
+	return 0;
+}
+
+/*
+ * Copy the current results to out[] in ascending distance order; returns
+ * how many.  The search state is left untouched.
+ */
+int
+HnswSearchResultsSorted(HnswSearch *s, HnswCandidate *out)
+{
+	int			n = s->res.n;
+
+	memcpy(out, s->res.items, sizeof(HnswCandidate) * n);
+	qsort(out, n, sizeof(HnswCandidate), CandidateCmp);
+	return n;
+}
+
+void
+HnswSortCandidates(HnswCandidate *c, int n)
+{
+	qsort(c, n, sizeof(HnswCandidate), CandidateCmp);
+}
+
+/*
+ * Greedy descent on an upper layer (Algorithm 2 with ef = 1): move to the
+ * closest neighbour until no neighbour is closer.  Returns the local
+ * minimum.  Resets the visited set first.
+ */
+HnswCandidate
+HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc)
+{
+	const HnswGraphOps *ops = s->ops;
+	HnswCandidate cur = ep;
+	bool		changed = true;
+
+	ops->reset_visited(s->ctx);
+	ops->visit(s->ctx, ep.ref);
+	while (changed)
+	{
+		int			n;
+
+		changed = false;
+		n = ops->unvisited_neighbors(s->ctx, &cur, lc, s->nbuf);
+		if (n == 0)
+			break;
+		ops->distances(s->ctx, s->nbuf, n);
+		for (int i = 0; i < n; i++)
+		{
+			if (!isnan(s->nbuf[i].dist) && s->nbuf[i].dist < cur.dist)
+			{
+				cur = s->nbuf[i];
+				changed = true;
+			}
+		}
+	}
+	return cur;
+}
+
+/*
+ * Algorithm 4, SELECT-NEIGHBORS-HEURISTIC, without extendCandidates and
+ * keepPrunedConnections (as in hnswlib).  cands[] must be sorted by
+ * ascending distance to the base element.  A candidate is kept when it is
+ * closer to the base than to every candidate kept before it.
+ */
+int
+HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
+					HnswPairDistFn pairdist, void *ctx, int *keep)
+{
+	int			nkeep = 0;
+
+	for (int i = 0; i < ncands && nkeep < max; i++)
+	{
+		bool		good = true;
+
+		for (int j = 0; j < nkeep; j++)
+		{
+			if (pairdist(ctx, i, keep[j]) < cands[i].dist)
+			{
+				good = false;
+				break;
+			}
+		}
+		if (good)
+			keep[nkeep++] = i;
+	}
+	return nkeep;
+}
+
+/*
+ * Highest level a neighbour tuple can have with this m and still fit on a
+ * page, capped at HNSW_MAX_LEVEL.
+ */
+int
+HnswMaxLevel(int m)
+{
+	int			level = HNSW_MAX_LEVEL;
+
+	while (level > 0 &&
+		   MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(level, m)) > HNSW_PAGE_CAPACITY)
+		level--;
+	return level;
+}
+
+/*
+ * Draw a level: floor(-ln(U) * mL) with U uniform in (0, 1], mL = 1/ln(m).
+ */
+int
+HnswRandomLevel(double ml, int maxlevel)
+{
+	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);
+	int			level = (int) floor(-log(u) * ml);
+
+	return Min(level, maxlevel);
+}

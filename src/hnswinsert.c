@@ -1,2 +1,577 @@
-/* hnswinsert.c: to be written */
+/*-------------------------------------------------------------------------
+ *
+ * hnswinsert.c
+ *	  Insert one vector into an hnsw index on disk (aminsert).
+ *
+ * The insert follows Algorithm 1 of the paper: draw a level, descend
+ * greedily from the entry point to that level, then on each layer down to
+ * 0 search ef_construction candidates (Algorithm 2), pick neighbours with
+ * the heuristic (Algorithm 4), write the new element, and add a back-link
+ * to it from every chosen neighbour, pruning a full list with the same
+ * heuristic.
+ *
+ * Locking (see src/README.md): the insert holds the HNSW_UPDATE_LOCK page
+ * lock in ShareLock mode throughout, or ExclusiveLock when its level is
+ * above the entry point's, since it then moves the entry point.  It holds
+ * at most one buffer lock at a time.  A back-link is computed from a copy
+ * of the neighbour list read under a share lock; the list is then written
+ * under an exclusive lock only if it is still the same, and recomputed
+ * otherwise.
+ *
+ * IDENTIFICATION
+ *	  src/hnswinsert.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include <math.h>
+
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* How often a back-link is recomputed when its list keeps changing */
+#define HNSW_BACKLINK_RETRIES	16
+
+typedef struct PairDistCtx
+{
+	const HnswDistance *dist;
+	const float *vecs;			/* n * dim */
+} PairDistCtx;
+
+static float
+PairDist(void *ctx, int i, int j)
+{
+	PairDistCtx *p = ctx;
+	int			dim = p->dist->dim;
+
+	return HnswDist(p->dist, p->vecs + (Size) i * dim, p->vecs + (Size) j * dim);
+}
+
+/*
+ * Copy the vector of the element at tid into out.  Returns false if there
+ * is no live element there.  Takes and releases a share lock.
+ */
+static bool
+LoadVector(Relation index, ItemPointer tid, int dim, float *out)
+{
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	bool		found = false;
+
+	buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+		ItemIdIsNormal(PageGetItemId(page, off)))
+	{
+		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+
+		if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted)
+		{
+			memcpy(out, etup->vec, sizeof(float) * dim);
+			found = true;
+		}
+	}
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
+/*
+ * Add heaptid to the element at tid if it holds exactly vec and has a free
+ * slot.  Returns true if it did.
+ */
+static bool
+AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
+		   ItemPointer heaptid, bool building)
+{
+	Buffer		buf;
+	Page		page;
+	HnswElementTuple etup;
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	int			slot = -1;
+	int			live = 0;
+	HnswEdit	edit;
+
+	buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page) ||
+		!ItemIdIsNormal(PageGetItemId(page, off)))
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted ||
+		memcmp(etup->vec, vec, sizeof(float) * dim) != 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (ItemPointerIsValid(&etup->heaptids[i]))
+			live++;
+		else if (slot < 0)
+			slot = i;
+	}
+	/*
+	 * An element whose heap rows are all dead keeps its place in the graph
+	 * until vacuum detaches it; reviving it would hand vacuum a live row in
+	 * an element it may be about to remove, so only elements with a live
+	 * row take more.
+	 */
+	if (slot < 0 || live == 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+
+	HnswEditBegin(&edit, index, building);
+	page = HnswEditRegister(&edit, buf, false);
+	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+	etup->heaptids[slot] = *heaptid;
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * Put tuple(s) on a page with room: the last page of the index, or a new
+ * one.  With both tuples, they go on the same page and the element's
+ * neighbortid is set to the neighbour tuple's TID.  Returns the TID of the
+ * first tuple in *tid1 (and of the second in *tid2).
+ */
+static void
+PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
+			bool building, ItemPointer tid1, ItemPointer tid2)
+{
+	Size		need = MAXALIGN(size1) + (tup2 ? MAXALIGN(size2) + sizeof(ItemIdData) : 0);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	Buffer		buf = InvalidBuffer;
+	bool		isnew = false;
+	Page		page;
+	OffsetNumber off;
+	HnswEdit	edit;
+
+	if (nblocks > 1)
+	{
+		buf = ReadBuffer(index, nblocks - 1);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (PageGetFreeSpace(BufferGetPage(buf)) < need)
+		{
+			UnlockReleaseBuffer(buf);
+			buf = InvalidBuffer;
+		}
+	}
+	if (!BufferIsValid(buf))
+	{
+		buf = HnswNewBuffer(index);
+		isnew = true;
+	}
+
+	HnswEditBegin(&edit, index, building);
+	page = HnswEditRegister(&edit, buf, isnew);
+	if (isnew)
+		HnswInitPage(page, HNSW_PAGE_DATA);
+
+	off = OffsetNumberNext(PageGetMaxOffsetNumber(page));
+	if (tup2)
+	{
+		HnswElementTuple etup = (HnswElementTuple) tup1;
+
+		Assert(etup->type == HNSW_ELEMENT_TUPLE);
+		ItemPointerSet(&etup->neighbortid, BufferGetBlockNumber(buf),
+					   OffsetNumberNext(off));
+	}
+	if (PageAddItem(page, (Item) tup1, size1, off, false, false) != off)
+		elog(ERROR, "failed to add tuple to index \"%s\"",
+			 RelationGetRelationName(index));
+	ItemPointerSet(tid1, BufferGetBlockNumber(buf), off);
+	if (tup2)
+	{
+		off = OffsetNumberNext(off);
+		if (PageAddItem(page, (Item) tup2, size2, off, false, false) != off)
+			elog(ERROR, "failed to add tuple to index \"%s\"",
+				 RelationGetRelationName(index));
+		ItemPointerSet(tid2, BufferGetBlockNumber(buf), off);
+	}
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Write a new element and its neighbour tuple.  Returns the element's TID.
+ */
+static void
+WriteElement(Relation index, HnswElementTuple etup, Size esize,
+			 HnswNeighborTuple ntup, Size nsize, bool building,
+			 ItemPointer etid)
+{
+	ItemPointerData ntid;
+
+	if (MAXALIGN(esize) + sizeof(ItemIdData) + MAXALIGN(nsize) <= HNSW_PAGE_CAPACITY)
+		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
+					building, etid, &ntid);
+	else
+	{
+		/* too big for one page together: neighbour tuple first */
+		PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, building, &ntid, NULL);
+		etup->neighbortid = ntid;
+		PlaceTuples(index, (Pointer) etup, esize, NULL, 0, building, etid, NULL);
+	}
+}
+
+/*
+ * Add a link from element n (candidate: ref = element TID, aux = neighbour
+ * tuple TID) to the new element on layer lc.  When n's list is full, the
+ * heuristic chooses among the old neighbours and the new element.
+ */
+static void
+AddBacklink(Relation index, HnswDistance *dist, int m, const HnswCandidate *n,
+			int lc, ItemPointer newtid, const float *newvec, bool building)
+{
+	int			dim = dist->dim;
+	int			start = HNSW_LAYER_START(lc, m);
+	int			cap = HNSW_LAYER_CAPACITY(lc, m);
+	ItemPointerData ntid;
+	ItemPointerData old[2 * HNSW_MAX_M];
+	ItemPointerData newlist[2 * HNSW_MAX_M];
+	float	   *vecs = NULL;
+	float	   *nvec = NULL;
+
+	HnswRefToTid(n->aux, &ntid);
+
+	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
+	{
+		Buffer		buf;
+		Page		page;
+		HnswNeighborTuple ntup;
+		OffsetNumber off = ItemPointerGetOffsetNumber(&ntid);
+		int			count = 0;
+		int			nnew = 0;
+		HnswEdit	edit;
+
+		/* read the current list */
+		buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+		{
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
+		{
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		memcpy(old, &ntup->tids[start], sizeof(ItemPointerData) * cap);
+		UnlockReleaseBuffer(buf);
+
+		while (count < cap && ItemPointerIsValid(&old[count]))
+		{
+			if (ItemPointerEquals(&old[count], newtid))
+				return;			/* already linked */
+			count++;
+		}
+
+		if (count < cap)
+		{
+			memcpy(newlist, old, sizeof(ItemPointerData) * count);
+			newlist[count] = *newtid;
+			nnew = count + 1;
+		}
+		else
+		{
+			/* full: Algorithm 4 over the old neighbours plus the new one */
+			HnswCandidate cands[2 * HNSW_MAX_M + 1];
+			float	   *cvecs;
+			int			keep[2 * HNSW_MAX_M + 1];
+			int			ncands = 0;
+			int			nkeep;
+			bool		haveNew = false;
+			PairDistCtx pctx;
+
+			if (vecs == NULL)
+			{
+				vecs = palloc(sizeof(float) * dim * (cap + 1));
+				nvec = palloc(sizeof(float) * dim);
+			}
+			{
+				ItemPointerData etid;
+
+				HnswRefToTid(n->ref, &etid);
+				if (!LoadVector(index, &etid, dim, nvec))
+					return;
+			}
+
+			/* candidates in load order; sort by distance afterwards */
+			cvecs = palloc(sizeof(float) * dim * (cap + 1));
+			for (int i = 0; i < count; i++)
+			{
+				float	   *v = cvecs + (Size) ncands * dim;
+
+				if (!LoadVector(index, &old[i], dim, v))
+					continue;
+				cands[ncands].dist = HnswDist(dist, nvec, v);
+				cands[ncands].ref = HnswTidToRef(&old[i]);
+				cands[ncands].aux = ncands;
+				cands[ncands].flags = 0;
+				ncands++;
+			}
+			memcpy(cvecs + (Size) ncands * dim, newvec, sizeof(float) * dim);
+			cands[ncands].dist = HnswDist(dist, nvec, newvec);
+			cands[ncands].ref = HnswTidToRef(newtid);
+			cands[ncands].aux = ncands;
+			cands[ncands].flags = 0;
+			ncands++;
+
+			HnswSortCandidates(cands, ncands);
+			/* order vectors like the sorted candidates */
+			for (int i = 0; i < ncands; i++)
+				memcpy(vecs + (Size) i * dim, cvecs + (Size) cands[i].aux * dim,
+					   sizeof(float) * dim);
+			pfree(cvecs);
+
+			pctx.dist = dist;
+			pctx.vecs = vecs;
+			nkeep = HnswSelectNeighbors(cands, ncands, cap, PairDist, &pctx, keep);
+			for (int i = 0; i < nkeep; i++)
+			{
+				HnswRefToTid(cands[keep[i]].ref, &newlist[nnew++]);
+				if (ItemPointerEquals(&newlist[nnew - 1], newtid))
+					haveNew = true;
+			}
+			if (!haveNew && nkeep == count)
+				return;			/* pruned the new one away; nothing changes */
+		}
+
+		/* write, if the list is still what we read */
+		buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
+		{
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		if (memcmp(old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;			/* changed under us: recompute */
+		}
+		HnswEditBegin(&edit, index, building);
+		page = HnswEditRegister(&edit, buf, false);
+		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+		for (int i = 0; i < cap; i++)
+		{
+			if (i < nnew)
+				ntup->tids[start + i] = newlist[i];
+			else
+				ItemPointerSetInvalid(&ntup->tids[start + i]);
+		}
+		HnswEditFinish(&edit);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+}
+
+/*
+ * Insert vec (already normalised if the opclass wants it) for heap row
+ * heaptid.  building means we are inside ambuild: no locks, no WAL.
+ * Allocates in CurrentMemoryContext; the caller resets it.
+ */
+void
+HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
+				 ItemPointer heaptid, bool building)
+{
+	int			m = HnswGetM(index);
+	int			efc = HnswGetEfConstruction(index);
+	int			dim = dist->dim;
+	int			level;
+	LOCKMODE	lockmode = ShareLock;
+	HnswMetaPageData meta;
+	HnswDiskGraph g;
+	HnswSearch	s;
+	HnswCandidate ep;
+	HnswCandidate *w;
+	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];
+	int			nchosen[HNSW_MAX_LEVEL + 1];
+	HnswElementTuple etup;
+	HnswNeighborTuple ntup;
+	Size		esize = HNSW_ELEMENT_TUPLE_SIZE(dim);
+	Size		nsize;
+	ItemPointerData etid;
+	bool		haveEntry;
+	int			toplayer;
+
+	level = HnswRandomLevel(1.0 / log(m), HnswMaxLevel(m));
+
+	if (!building)
+		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	HnswReadMeta(index, &meta);
+	if (level > meta.entry_level && !building)
+	{
+		/* we may become the entry point: exclude other inserts */
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		HnswReadMeta(index, &meta);
+	}
+
+	HnswDiskGraphInit(&g, index, dist, m, efc * m);
+	g.query = vec;
+	HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
+	w = palloc(sizeof(HnswCandidate) * (efc + 1));
+
+	haveEntry = BlockNumberIsValid(meta.entry_blkno);
+	if (haveEntry)
+	{
+		ItemPointerData entry;
+
+		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+		haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
+	}
+
+	memset(nchosen, 0, sizeof(nchosen));
+	toplayer = haveEntry ? Min(level, meta.entry_level) : -1;
+
+	if (haveEntry)
+	{
+		float		selfdist = HnswDist(dist, vec, vec);
+
+		for (int lc = meta.entry_level; lc > level; lc--)
+			ep = HnswGreedySearch(&s, ep, lc);
+
+		for (int lc = toplayer; lc >= 0; lc--)
+		{
+			int			nw;
+			int			keep[HNSW_MAX_M];
+			float	   *vecs;
+			PairDistCtx pctx;
+			int			nkeep;
+			int			nv = 0;
+			HnswCandidate *wl;
+
+			HnswSearchReset(&s, efc);
+			HnswSearchAddEntry(&s, &ep);
+			HnswSearchLayer(&s, lc, efc);
+			nw = HnswSearchResultsSorted(&s, w);
+			if (nw == 0)
+				continue;
+
+			/* an identical vector on layer 0 takes our heap TID */
+			if (lc == 0)
+			{
+				for (int i = 0; i < nw && w[i].dist <= selfdist; i++)
+				{
+					ItemPointerData t;
+
+					HnswRefToTid(w[i].ref, &t);
+					if (AddHeapTid(index, &t, vec, dim, heaptid, building))
+					{
+						if (!building)
+							UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+						return;
+					}
+				}
+			}
+
+			/* load candidate vectors for the heuristic */
+			vecs = palloc(sizeof(float) * dim * nw);
+			wl = palloc(sizeof(HnswCandidate) * nw);
+			for (int i = 0; i < nw; i++)
+			{
+				ItemPointerData t;
+
+				HnswRefToTid(w[i].ref, &t);
+				if (LoadVector(index, &t, dim, vecs + (Size) nv * dim))
+					wl[nv++] = w[i];
+			}
+			pctx.dist = dist;
+			pctx.vecs = vecs;
+			nkeep = HnswSelectNeighbors(wl, nv, m, PairDist, &pctx, keep);
+			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
+			for (int i = 0; i < nkeep; i++)
+				chosen[lc][i] = wl[keep[i]];
+			nchosen[lc] = nkeep;
+			pfree(vecs);
+			ep = w[0];
+		}
+	}
+
+	/* the new element and its neighbour tuple */
+	etup = palloc0(esize);
+	etup->type = HNSW_ELEMENT_TUPLE;
+	etup->level = level;
+	etup->heaptids[0] = *heaptid;
+	for (int i = 1; i < HNSW_HEAPTIDS; i++)
+		ItemPointerSetInvalid(&etup->heaptids[i]);
+	memcpy(etup->vec, vec, sizeof(float) * dim);
+
+	nsize = HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
+	ntup = palloc0(nsize);
+	ntup->type = HNSW_NEIGHBOR_TUPLE;
+	ntup->level = level;
+	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
+	for (int i = 0; i < ntup->count; i++)
+		ItemPointerSetInvalid(&ntup->tids[i]);
+	for (int lc = 0; lc <= toplayer; lc++)
+		for (int i = 0; i < nchosen[lc]; i++)
+			HnswRefToTid(chosen[lc][i].ref, &ntup->tids[HNSW_LAYER_START(lc, m) + i]);
+
+	WriteElement(index, etup, esize, ntup, nsize, building, &etid);
+
+	/* back-links, layer by layer */
+	for (int lc = toplayer; lc >= 0; lc--)
+		for (int i = 0; i < nchosen[lc]; i++)
+			AddBacklink(index, dist, m, &chosen[lc][i], lc, &etid, vec, building);
+
+	if (level > meta.entry_level || !haveEntry)
+		HnswUpdateEntryPoint(index, &etid, level, building);
+
+	if (!building)
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+}
+
+/*
+ * aminsert: index one heap row.  NULLs are not indexed, nor zero vectors
+ * when the opclass normalises.
+ */
+bool
+hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+		   Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+		   IndexInfo *indexInfo)
+{
+	MemoryContext tmp;
+	MemoryContext old;
+	HnswDistance dist;
+	float	   *vec;
+	int			dim;
+
+	if (isnull[0])
+		return false;
+
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(tmp);
+
+	dim = HnswGetDimensions(index);
+	HnswInitDistance(&dist, index, dim);
+	vec = palloc(sizeof(float) * dim);
+	if (HnswPrepareValue(&dist, values[0], vec))
+		HnswInsertVector(index, &dist, vec, heap_tid, false);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+	return false;
+}

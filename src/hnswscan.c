@@ -1,2 +1,299 @@
-/* hnswscan.c: to be written */
+/*-------------------------------------------------------------------------
+ *
+ * hnswscan.c
+ *	  Index scans of hnsw indexes (ambeginscan, amrescan, amgettuple,
+ *	  amendscan).
+ *
+ * A scan answers ORDER BY column <op> query: it descends greedily from the
+ * entry point to layer 1, searches layer 0 with ef = hnsw.ef_search
+ * (Algorithm 5, K-NN-SEARCH), and returns the heap TIDs of the results in
+ * order of distance.  Distances are computed on the page, under a share
+ * lock, with the kernel chosen once per scan.
+ *
+ * A NULL query returns every indexed row, in index order.
+ *
+ * IDENTIFICATION
+ *	  src/hnswscan.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "hnsw.h"
+
+typedef struct HnswScanOpaqueData
+{
+	MemoryContext ctx;			/* everything below lives here */
+	bool		started;
+	bool		nullquery;		/* return everything, in index order */
+	int			dim;
+	int			m;
+	HnswDistance dist;
+	HnswDiskGraph graph;
+	HnswSearch	search;
+	float	   *query;
+
+	HnswCandidate *results;		/* sorted by distance */
+	int			nresults;
+	int			pos;			/* next result to return */
+
+	ItemPointerData heaptids[MaxOffsetNumber]; /* TIDs of current result(s) */
+	int			nheaptids;
+	int			heappos;
+
+	/* sequential mode (NULL query) */
+	BlockNumber seqblk;
+	BlockNumber nblocks;
+} HnswScanOpaqueData;
+
+typedef HnswScanOpaqueData *HnswScanOpaque;
+
+/* Copy the live heap TIDs of the element at ref into so->heaptids */
+static void
+LoadHeapTids(IndexScanDesc scan, uint64 ref)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	ItemPointerData tid;
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off;
+
+	HnswRefToTid(ref, &tid);
+	off = ItemPointerGetOffsetNumber(&tid);
+	so->nheaptids = 0;
+	so->heappos = 0;
+
+	buf = ReadBuffer(scan->indexRelation, ItemPointerGetBlockNumber(&tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
+	{
+		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+
+		if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted)
+		{
+			for (int i = 0; i < HNSW_HEAPTIDS; i++)
+				if (ItemPointerIsValid(&etup->heaptids[i]))
+					so->heaptids[so->nheaptids++] = etup->heaptids[i];
+		}
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Load the heap TIDs of every live element of the next page, for the NULL
+ * query.  Returns false when there are no more pages.
+ */
+static bool
+LoadNextPage(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	while (so->seqblk < so->nblocks)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber maxoff;
+
+		buf = ReadBuffer(scan->indexRelation, so->seqblk++);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		so->nheaptids = 0;
+		so->heappos = 0;
+		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		{
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				HnswElementTuple etup;
+
+				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+					continue;
+				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+					continue;
+				for (int i = 0; i < HNSW_HEAPTIDS; i++)
+					if (ItemPointerIsValid(&etup->heaptids[i]))
+						so->heaptids[so->nheaptids++] = etup->heaptids[i];
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		if (so->nheaptids > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Run the search for the query: greedy descent, then layer 0 with
+ * ef_search.  Holds HNSW_SCAN_LOCK in share mode meanwhile, so that vacuum
+ * can wait out scans before it reuses space.
+ */
+static void
+RunSearch(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	HnswMetaPageData meta;
+	HnswCandidate ep;
+	ItemPointerData entry;
+	int			ef = hnsw_ef_search;
+
+	so->nresults = 0;
+	so->pos = 0;
+
+	LockPage(index, HNSW_SCAN_LOCK, ShareLock);
+	HnswReadMeta(index, &meta);
+	if (BlockNumberIsValid(meta.entry_blkno))
+	{
+		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+		HnswTidSetClear(&so->graph.visited);
+		if (HnswDiskEntryCandidate(&so->graph, &entry, &ep))
+		{
+			for (int lc = meta.entry_level; lc > 0; lc--)
+				ep = HnswGreedySearch(&so->search, ep, lc);
+			HnswSearchReset(&so->search, ef);
+			HnswSearchAddEntry(&so->search, &ep);
+			HnswSearchLayer(&so->search, 0, ef);
+			so->results = repalloc(so->results, sizeof(HnswCandidate) * (so->search.res.n + 1));
+			so->nresults = HnswSearchResultsSorted(&so->search, so->results);
+		}
+	}
+	UnlockPage(index, HNSW_SCAN_LOCK, ShareLock);
+}
+
+IndexScanDesc
+hnswbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	HnswScanOpaque so;
+	MemoryContext ctx;
+	MemoryContext old;
+
+	ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(ctx);
+	so = palloc0(sizeof(HnswScanOpaqueData));
+	so->ctx = ctx;
+	so->dim = HnswGetDimensions(index);
+	so->m = HnswGetM(index);
+	HnswInitDistance(&so->dist, index, so->dim);
+	HnswDiskGraphInit(&so->graph, index, &so->dist, so->m, 1024);
+	HnswSearchInit(&so->search, &hnsw_disk_graph_ops, &so->graph, so->m,
+				   hnsw_ef_search);
+	so->query = palloc(sizeof(float) * Max(so->dim, 1));
+	so->graph.query = so->query;
+	so->results = palloc(sizeof(HnswCandidate) * 64);
+	MemoryContextSwitchTo(old);
+
+	scan->opaque = so;
+	return scan;
+}
+
+void
+hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+		   int norderbys)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	so->started = false;
+	so->nresults = 0;
+	so->pos = 0;
+	so->nheaptids = 0;
+	so->heappos = 0;
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+/* Start the scan: check it, prepare the query and search */
+static void
+StartScan(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	MemoryContext old;
+	ScanKey		key;
+
+	if (scan->numberOfOrderBys == 0 || scan->orderByData == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot scan hnsw index without order")));
+	if (!IsMVCCSnapshot(scan->xs_snapshot))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("non-MVCC snapshots are not supported with hnsw")));
+
+	key = &scan->orderByData[0];
+	old = MemoryContextSwitchTo(so->ctx);
+	so->nullquery = (key->sk_flags & SK_ISNULL) != 0;
+	if (so->nullquery)
+	{
+		so->seqblk = HNSW_METAPAGE_BLKNO + 1;
+		so->nblocks = RelationGetNumberOfBlocks(scan->indexRelation);
+	}
+	else
+	{
+		Vector	   *q = DatumGetVector(key->sk_argument);
+
+		if (q->dim != so->dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("different vector dimensions %d and %d", so->dim, q->dim)));
+		if (!HnswPrepareValue(&so->dist, PointerGetDatum(q), so->query))
+			memcpy(so->query, q->x, sizeof(float) * so->dim);
+		RunSearch(scan);
+	}
+	MemoryContextSwitchTo(old);
+	so->started = true;
+
+	pgstat_count_index_scan(scan->indexRelation);
+}
+
+bool
+hnswgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	if (!so->started)
+		StartScan(scan);
+
+	for (;;)
+	{
+		if (so->heappos < so->nheaptids)
+		{
+			scan->xs_heaptid = so->heaptids[so->heappos++];
+			scan->xs_recheck = false;
+			scan->xs_recheckorderby = false;
+			return true;
+		}
+		if (so->nullquery)
+		{
+			if (!LoadNextPage(scan))
+				return false;
+			continue;
+		}
+		if (so->pos >= so->nresults)
+			return false;
+		LoadHeapTids(scan, so->results[so->pos++].ref);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+void
+hnswendscan(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	MemoryContextDelete(so->ctx);
+	scan->opaque = NULL;
+}

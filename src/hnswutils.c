@@ -1,2 +1,617 @@
-/* hnswutils.c: to be written */
+/*-------------------------------------------------------------------------
+ *
+ * hnswutils.c
+ *	  Page, tuple and WAL helpers, distance set-up and the on-disk graph.
+ *
+ * All page changes go through HnswEdit: during ambuild it only marks
+ * buffers dirty (the whole index is WAL-logged at the end of the build);
+ * otherwise it is a GenericXLog record of at most MAX_GENERIC_XLOG_PAGES
+ * pages.  Callers register a buffer before they change its page.
+ *
+ * IDENTIFICATION
+ *	  src/hnswutils.c
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* ---------------------------------------------------------------------
+ * Options and index column
+ * ---------------------------------------------------------------------
+ */
+int
+HnswGetM(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->m : HNSW_DEFAULT_M;
+}
+
+int
+HnswGetEfConstruction(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->efConstruction : HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/* Dimensions of the indexed column, from its typmod (-1 if none) */
+int
+HnswGetDimensions(Relation index)
+{
+	return TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+}
+
+/*
+ * Check that the indexed column can be indexed: it has dimensions, not too
+ * many, and ef_construction is at least 2 * m.  Raises an ERROR if not.
+ */
+void
+HnswCheckIndexColumn(Relation index)
+{
+	int			dim = HnswGetDimensions(index);
+
+	if (dim < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column does not have dimensions")));
+	if (dim > HNSW_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column cannot have more than %d dimensions for hnsw index",
+						HNSW_MAX_DIM)));
+	if (HnswGetEfConstruction(index) < 2 * HnswGetM(index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ef_construction must be greater than or equal to 2 * m")));
+}
+
+/* ---------------------------------------------------------------------
+ * Distances and values
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Set up distance computation for an index whose vectors have dim
+ * dimensions.  Support functions that this module implements are replaced
+ * by direct kernel calls; the kernel is fixed here, once per scan or
+ * insert.  Allocates in CurrentMemoryContext.
+ */
+void
+HnswInitDistance(HnswDistance *d, Relation index, int dim)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_DISTANCE_PROC);
+
+	memset(d, 0, sizeof(*d));
+	d->dim = dim;
+	d->procinfo = proc;
+	d->collation = index->rd_indcollation[0];
+	if (OidIsValid(index_getprocid(index, 1, HNSW_NORM_PROC)))
+	{
+		d->normprocinfo = index_getprocinfo(index, 1, HNSW_NORM_PROC);
+		d->normalize = true;
+	}
+
+	if (proc->fn_addr == vector_l2_squared_distance)
+	{
+		d->kind = HNSW_DIST_L2SQ;
+		d->fn = hnsw_kernels->l2sq;
+	}
+	else if (proc->fn_addr == vector_negative_inner_product)
+	{
+		d->kind = HNSW_DIST_NEG_DOT;
+		d->fn = hnsw_kernels->dot;
+	}
+	else if (proc->fn_addr == l1_distance)
+	{
+		d->kind = HNSW_DIST_L1;
+		d->fn = hnsw_kernels->l1;
+	}
+	else
+	{
+		d->kind = HNSW_DIST_GENERIC;
+		d->scratch1 = InitVector(dim);
+		d->scratch2 = InitVector(dim);
+	}
+}
+
+/*
+ * Distance through the support function, for opclasses whose function the
+ * index does not recognise.
+ */
+float
+HnswDistGeneric(const HnswDistance *d, const float *a, const float *b)
+{
+	memcpy(d->scratch1->x, a, sizeof(float) * d->dim);
+	memcpy(d->scratch2->x, b, sizeof(float) * d->dim);
+	return (float) DatumGetFloat8(FunctionCall2Coll(d->procinfo, d->collation,
+													PointerGetDatum(d->scratch1),
+													PointerGetDatum(d->scratch2)));
+}
+
+/*
+ * Turn an indexed value (a vector datum) into the float array the index
+ * stores: a copy, normalised when the opclass has a norm function.  Returns
+ * false if the value cannot be indexed (zero norm with a norm function).
+ */
+bool
+HnswPrepareValue(const HnswDistance *d, Datum value, float *out)
+{
+	Vector	   *v = DatumGetVector(value);
+	double		norm;
+
+	if (v->dim != d->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", d->dim, v->dim)));
+	memcpy(out, v->x, sizeof(float) * d->dim);
+
+	if (d->normalize)
+	{
+		if (d->normprocinfo->fn_addr == vector_norm)
+		{
+			norm = 0.0;
+			for (int i = 0; i < d->dim; i++)
+				norm += (double) out[i] * (double) out[i];
+			norm = sqrt(norm);
+		}
+		else
+			norm = DatumGetFloat8(FunctionCall1Coll(d->normprocinfo,
+													d->collation,
+													PointerGetDatum(v)));
+		if (!(norm > 0) || isinf(norm))
+		{
+			if ((Pointer) v != DatumGetPointer(value))
+				pfree(v);
+			return false;
+		}
+		for (int i = 0; i < d->dim; i++)
+			out[i] = (float) (out[i] / norm);
+	}
+
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Pages and WAL
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Start a set of page changes.  During a build (building = true) pages are
+ * changed in place and marked dirty at the end; otherwise the changes form
+ * one GenericXLog record.
+ */
+void
+HnswEditBegin(HnswEdit *e, Relation index, bool building)
+{
+	e->index = index;
+	e->building = building;
+	e->nbufs = 0;
+	e->state = building ? NULL : GenericXLogStart(index);
+}
+
+/*
+ * Register an exclusively locked buffer and return the page to change.
+ * Change nothing on the buffer's page before this call.  fullImage logs
+ * the whole page (use it for freshly initialised pages).
+ */
+Page
+HnswEditRegister(HnswEdit *e, Buffer buf, bool fullImage)
+{
+	if (e->nbufs >= MAX_GENERIC_XLOG_PAGES)
+		elog(ERROR, "too many pages in one change of index \"%s\"",
+			 RelationGetRelationName(e->index));
+	e->bufs[e->nbufs++] = buf;
+	if (e->building)
+		return BufferGetPage(buf);
+	return GenericXLogRegisterBuffer(e->state, buf,
+									 fullImage ? GENERIC_XLOG_FULL_IMAGE : 0);
+}
+
+/*
+ * Apply the changes: WAL-log them, or mark the buffers dirty during a
+ * build.  Buffers stay locked and pinned; the caller releases them.
+ */
+void
+HnswEditFinish(HnswEdit *e)
+{
+	if (e->building)
+	{
+		for (int i = 0; i < e->nbufs; i++)
+			MarkBufferDirty(e->bufs[i]);
+	}
+	else
+		GenericXLogFinish(e->state);
+	e->nbufs = 0;
+	e->state = NULL;
+}
+
+/* Throw the changes away (only valid before any page was changed in build) */
+void
+HnswEditAbort(HnswEdit *e)
+{
+	if (!e->building && e->state)
+		GenericXLogAbort(e->state);
+	e->nbufs = 0;
+	e->state = NULL;
+}
+
+void
+HnswInitPage(Page page, uint16 flags)
+{
+	HnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	opaque->flags = flags;
+	opaque->page_id = HNSW_PAGE_ID;
+}
+
+/*
+ * Extend the index by one page.  Returns the new buffer pinned and
+ * exclusively locked; its page is not initialised.
+ */
+Buffer
+HnswNewBuffer(Relation index)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* Raise an error unless page looks like one of ours */
+void
+HnswCheckPage(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(index), blkno)));
+}
+
+/*
+ * Copy the metapage contents into *meta, checking magic and version.
+ * Takes and releases a share lock on the metapage.
+ */
+void
+HnswReadMeta(Relation index, HnswMetaPageData *meta)
+{
+	Buffer		buf;
+	Page		page;
+	HnswMetaPage m;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, HNSW_METAPAGE_BLKNO);
+	m = HnswPageGetMeta(page);
+	if (m->magic != HNSW_MAGIC_NUMBER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not an hnsw index",
+						RelationGetRelationName(index))));
+	if (m->version != HNSW_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has format version %u, expected %u",
+						RelationGetRelationName(index), m->version,
+						HNSW_FORMAT_VERSION),
+				 errhint("REINDEX the index.")));
+	*meta = *m;
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Make tid (at level) the entry point.  Caller holds HNSW_UPDATE_LOCK in
+ * ExclusiveLock mode (or is the build), so nobody else moves it meanwhile.
+ */
+void
+HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
+{
+	Buffer		buf;
+	Page		page;
+	HnswMetaPage m;
+	HnswEdit	edit;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswEditBegin(&edit, index, building);
+	page = HnswEditRegister(&edit, buf, false);
+	m = HnswPageGetMeta(page);
+	if (tid)
+	{
+		m->entry_blkno = ItemPointerGetBlockNumber(tid);
+		m->entry_offno = ItemPointerGetOffsetNumber(tid);
+	}
+	else
+	{
+		m->entry_blkno = InvalidBlockNumber;
+		m->entry_offno = InvalidOffsetNumber;
+	}
+	m->entry_level = level;
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/* ---------------------------------------------------------------------
+ * Visited set of packed TIDs
+ * ---------------------------------------------------------------------
+ */
+void
+HnswTidSetInit(HnswTidSet *s, uint32 expected)
+{
+	uint32		cap = 64;
+
+	while (cap < expected * 2)
+		cap <<= 1;
+	s->keys = palloc0(sizeof(uint64) * cap);
+	s->mask = cap - 1;
+	s->count = 0;
+}
+
+void
+HnswTidSetClear(HnswTidSet *s)
+{
+	if (s->count > 0)
+		memset(s->keys, 0, sizeof(uint64) * (s->mask + 1));
+	s->count = 0;
+}
+
+static inline uint32
+TidSetHash(uint64 key)
+{
+	return (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32);
+}
+
+/* Add key; returns true if it was not there before */
+bool
+HnswTidSetAdd(HnswTidSet *s, uint64 key)
+{
+	uint32		i;
+
+	Assert(key != 0);
+	if (s->count * 2 >= s->mask)
+	{
+		/* grow: rehash into twice the space */
+		uint64	   *old = s->keys;
+		uint32		oldcap = s->mask + 1;
+
+		s->keys = palloc0(sizeof(uint64) * oldcap * 2);
+		s->mask = oldcap * 2 - 1;
+		for (uint32 j = 0; j < oldcap; j++)
+		{
+			if (old[j] != 0)
+			{
+				i = TidSetHash(old[j]) & s->mask;
+				while (s->keys[i] != 0)
+					i = (i + 1) & s->mask;
+				s->keys[i] = old[j];
+			}
+		}
+		pfree(old);
+	}
+
+	i = TidSetHash(key) & s->mask;
+	for (;;)
+	{
+		if (s->keys[i] == key)
+			return false;
+		if (s->keys[i] == 0)
+		{
+			s->keys[i] = key;
+			s->count++;
+			return true;
+		}
+		i = (i + 1) & s->mask;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The on-disk graph (HnswGraphOps)
+ *
+ * A candidate's ref is its element TID, its aux the TID of its neighbour
+ * tuple.  Each page is read under a share lock that is released before the
+ * next page is locked, so no two buffer locks are ever held at once.
+ * ---------------------------------------------------------------------
+ */
+static bool
+DiskVisit(void *ctx, uint64 ref)
+{
+	HnswDiskGraph *g = ctx;
+
+	return !HnswTidSetAdd(&g->visited, ref);
+}
+
+static void
+DiskResetVisited(void *ctx)
+{
+	HnswDiskGraph *g = ctx;
+
+	HnswTidSetClear(&g->visited);
+}
+
+/* Locate tuple at offno on page, or NULL if there is no normal item there */
+static inline Pointer
+PageTupleOrNull(Page page, OffsetNumber offno)
+{
+	ItemId		iid;
+
+	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
+		return NULL;
+	iid = PageGetItemId(page, offno);
+	if (!ItemIdIsNormal(iid))
+		return NULL;
+	return (Pointer) PageGetItem(page, iid);
+}
+
+static int
+DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
+					   HnswCandidate *out)
+{
+	HnswDiskGraph *g = ctx;
+	ItemPointerData ntid;
+	ItemPointerData tids[2 * HNSW_MAX_M];
+	Buffer		buf;
+	Page		page;
+	HnswNeighborTuple ntup;
+	int			n = 0;
+	int			nout = 0;
+
+	HnswRefToTid(c->aux, &ntid);
+	if (!ItemPointerIsValid(&ntid))
+		return 0;
+
+	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&ntid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	ntup = (HnswNeighborTuple) PageTupleOrNull(page, ItemPointerGetOffsetNumber(&ntid));
+	if (ntup != NULL && ntup->type == HNSW_NEIGHBOR_TUPLE && lc <= ntup->level)
+	{
+		int			start = HNSW_LAYER_START(lc, g->m);
+		int			cap = HNSW_LAYER_CAPACITY(lc, g->m);
+
+		for (; n < cap; n++)
+		{
+			if (!ItemPointerIsValid(&ntup->tids[start + n]))
+				break;
+			tids[n] = ntup->tids[start + n];
+		}
+	}
+	UnlockReleaseBuffer(buf);
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		ref = HnswTidToRef(&tids[i]);
+
+		if (HnswTidSetAdd(&g->visited, ref))
+		{
+			out[nout].ref = ref;
+			out[nout].aux = 0;
+			out[nout].flags = 0;
+			nout++;
+		}
+	}
+	return nout;
+}
+
+/* Fill in dist, aux and flags of c from an element tuple */
+static inline void
+DiskElementDistance(HnswDiskGraph *g, Page page, HnswCandidate *c)
+{
+	HnswElementTuple etup;
+	bool		live = false;
+
+	etup = (HnswElementTuple) PageTupleOrNull(page, (OffsetNumber) (c->ref & 0xFFFF));
+	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+	{
+		c->dist = NAN;
+		return;
+	}
+	c->dist = HnswDist(g->dist, g->query, etup->vec);
+	c->aux = HnswTidToRef(&etup->neighbortid);
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (ItemPointerIsValid(&etup->heaptids[i]))
+		{
+			live = true;
+			break;
+		}
+	}
+	c->flags = live ? 0 : HNSW_CAND_SKIP_RESULT;
+	g->ndistances++;
+}
+
+static void
+DiskDistances(void *ctx, HnswCandidate *cands, int n)
+{
+	HnswDiskGraph *g = ctx;
+	Buffer		buf = InvalidBuffer;
+	BlockNumber curblk = InvalidBlockNumber;
+
+	/* visit each page once: order by TID (insertion sort, n <= 2m) */
+	for (int i = 1; i < n; i++)
+	{
+		HnswCandidate t = cands[i];
+		int			j = i - 1;
+
+		while (j >= 0 && cands[j].ref > t.ref)
+		{
+			cands[j + 1] = cands[j];
+			j--;
+		}
+		cands[j + 1] = t;
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
+
+		if (blk != curblk)
+		{
+			if (BufferIsValid(buf))
+				UnlockReleaseBuffer(buf);
+			buf = ReadBuffer(g->index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			curblk = blk;
+		}
+		DiskElementDistance(g, BufferGetPage(buf), &cands[i]);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+const HnswGraphOps hnsw_disk_graph_ops = {
+	DiskUnvisitedNeighbors,
+	DiskDistances,
+	DiskVisit,
+	DiskResetVisited
+};
+
+void
+HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
+				  uint32 expected)
+{
+	g->index = index;
+	g->dist = dist;
+	g->query = NULL;
+	g->m = m;
+	g->ndistances = 0;
+	HnswTidSetInit(&g->visited, expected);
+}
+
+/*
+ * Candidate for the element at tid (normally the entry point), with its
+ * distance to g->query.  Returns false if there is no usable element there.
+ */
+bool
+HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid, HnswCandidate *c)
+{
+	c->ref = HnswTidToRef(tid);
+	c->aux = 0;
+	c->flags = 0;
+	DiskDistances(g, c, 1);
+	return !isnan(c->dist);
+}

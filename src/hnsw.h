@@ -1,0 +1,321 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw.h
+ *	  Runtime declarations shared by the hnsw index access method.
+ *
+ * The on-disk format is in hnsw_page.h.  The graph algorithms (paper's
+ * Algorithms 2 and 4, level assignment) are in hnswgraph.c and work on any
+ * graph through HnswGraphOps, so that the in-memory build and the on-disk
+ * insert and scan share one implementation.
+ *
+ * IDENTIFICATION
+ *	  src/hnsw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HNSW_H
+#define HNSW_H
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "utils/relcache.h"
+
+#include "hnsw_distance.h"
+#include "hnsw_page.h"
+#include "vector.h"
+
+/* Index options */
+#define HNSW_DEFAULT_M				16
+#define HNSW_MIN_M					2
+#define HNSW_MAX_M					100
+#define HNSW_DEFAULT_EF_CONSTRUCTION	64
+#define HNSW_MIN_EF_CONSTRUCTION	4
+#define HNSW_MAX_EF_CONSTRUCTION	1000
+#define HNSW_DEFAULT_EF_SEARCH		40
+#define HNSW_MIN_EF_SEARCH			1
+#define HNSW_MAX_EF_SEARCH			1000
+
+#define HNSW_MAX_DIM				2000
+
+/* Hard cap on levels, whatever m; see HnswMaxLevel() */
+#define HNSW_MAX_LEVEL				32
+
+/* Support procedures */
+#define HNSW_DISTANCE_PROC			1
+#define HNSW_NORM_PROC				2
+#define HNSW_TYPE_INFO_PROC			3
+
+/* Build phases for pg_stat_progress_create_index */
+#define PROGRESS_HNSW_PHASE_LOAD	2
+
+/* Heavyweight page locks used as lock tags (not real pages) */
+#define HNSW_UPDATE_LOCK			0
+#define HNSW_SCAN_LOCK				1
+
+typedef struct HnswOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			m;				/* number of connections */
+	int			efConstruction; /* size of dynamic candidate list */
+} HnswOptions;
+
+/* GUCs */
+extern int	hnsw_ef_search;
+
+/*
+ * How the index computes distances.  The support function is recognised by
+ * address and replaced by a direct kernel call; anything else goes through
+ * fmgr (HNSW_DIST_GENERIC).
+ */
+typedef enum HnswDistKind
+{
+	HNSW_DIST_L2SQ,				/* vector_l2_squared_distance */
+	HNSW_DIST_NEG_DOT,			/* vector_negative_inner_product */
+	HNSW_DIST_L1,				/* l1_distance */
+	HNSW_DIST_GENERIC			/* any other support function */
+} HnswDistKind;
+
+typedef struct HnswDistance
+{
+	HnswDistKind kind;
+	HnswDistanceFn fn;			/* kernel, unless GENERIC */
+	bool		normalize;		/* has a norm proc: store unit vectors */
+	int			dim;
+	FmgrInfo   *procinfo;		/* distance support proc (GENERIC) */
+	FmgrInfo   *normprocinfo;	/* norm support proc, or NULL */
+	Oid			collation;
+	Vector	   *scratch1;		/* datum buffers for GENERIC */
+	Vector	   *scratch2;
+} HnswDistance;
+
+extern float HnswDistGeneric(const HnswDistance *d, const float *a,
+							 const float *b);
+
+/* Distance between two raw float arrays of d->dim values */
+static inline float
+HnswDist(const HnswDistance *d, const float *a, const float *b)
+{
+	switch (d->kind)
+	{
+		case HNSW_DIST_L2SQ:
+		case HNSW_DIST_L1:
+			return d->fn(a, b, d->dim);
+		case HNSW_DIST_NEG_DOT:
+			return -d->fn(a, b, d->dim);
+		default:
+			break;
+	}
+	return HnswDistGeneric(d, a, b);
+}
+
+/*
+ * Graph search.  A node reference is an opaque 64-bit value: an element
+ * index during the in-memory build, a packed element TID on disk.  "aux"
+ * rides along with a node (the neighbour tuple TID on disk).
+ */
+typedef struct HnswCandidate
+{
+	float		dist;
+	uint32		flags;			/* HNSW_CAND_* */
+	uint64		ref;
+	uint64		aux;
+} HnswCandidate;
+
+/* Candidate may be traversed but must not be returned (no live heap TID) */
+#define HNSW_CAND_SKIP_RESULT	(1 << 0)
+
+typedef struct HnswGraphOps
+{
+	/*
+	 * Store into out[] the neighbours of "c" on layer lc that were not yet
+	 * visited, marking them visited.  Returns how many.  out has room for
+	 * 2 * m entries.  Fills ref and aux only.
+	 */
+	int			(*unvisited_neighbors) (void *ctx, const HnswCandidate *c,
+										int lc, HnswCandidate *out);
+
+	/*
+	 * Compute cands[i].dist (and flags, aux) for n candidates whose ref is
+	 * set.  A candidate that must be ignored altogether gets dist = NaN.
+	 */
+	void		(*distances) (void *ctx, HnswCandidate *cands, int n);
+
+	/* Mark a node visited; returns true if it already was */
+	bool		(*visit) (void *ctx, uint64 ref);
+
+	/* Forget every visited mark (between layers) */
+	void		(*reset_visited) (void *ctx);
+} HnswGraphOps;
+
+/* A binary heap of candidates; min-heap or max-heap by distance */
+typedef struct HnswHeap
+{
+	HnswCandidate *items;
+	int			n;
+	int			cap;
+	bool		ismax;
+} HnswHeap;
+
+extern void HnswHeapInit(HnswHeap *h, int cap, bool ismax);
+extern void HnswHeapPush(HnswHeap *h, const HnswCandidate *c);
+extern HnswCandidate HnswHeapPop(HnswHeap *h);
+
+static inline const HnswCandidate *
+HnswHeapTop(const HnswHeap *h)
+{
+	return h->n > 0 ? &h->items[0] : NULL;
+}
+
+/*
+ * State of a layer search (Algorithm 2), kept between calls so that a scan
+ * can go on where it stopped.
+ */
+typedef struct HnswSearch
+{
+	const HnswGraphOps *ops;
+	void	   *ctx;
+	int			m;
+	HnswHeap	cand;			/* min-heap: to expand */
+	HnswHeap	res;			/* max-heap: best ef found */
+	HnswCandidate *nbuf;		/* neighbour batch, 2 * m */
+} HnswSearch;
+
+extern void HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx,
+						   int m, int ef);
+extern void HnswSearchReset(HnswSearch *s, int ef);
+extern void HnswSearchAddEntry(HnswSearch *s, const HnswCandidate *c);
+extern void HnswSearchLayer(HnswSearch *s, int lc, int ef);
+extern int	HnswSearchResultsSorted(HnswSearch *s, HnswCandidate *out);
+extern void HnswSortCandidates(HnswCandidate *c, int n);
+extern HnswCandidate HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc);
+
+/*
+ * Algorithm 4, SELECT-NEIGHBORS-HEURISTIC.  cands are sorted by ascending
+ * distance to the base element; pairdist(i, j) gives the distance between
+ * candidates i and j.  Writes the indexes of kept candidates to keep[] and
+ * returns how many (at most max).
+ */
+typedef float (*HnswPairDistFn) (void *ctx, int i, int j);
+extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
+								HnswPairDistFn pairdist, void *ctx, int *keep);
+
+extern int	HnswRandomLevel(double ml, int maxlevel);
+extern int	HnswMaxLevel(int m);
+
+/* hnswutils.c: options, distances, values */
+extern int	HnswGetM(Relation index);
+extern int	HnswGetEfConstruction(Relation index);
+extern int	HnswGetDimensions(Relation index);
+extern void HnswInitDistance(HnswDistance *d, Relation index, int dim);
+extern bool HnswPrepareValue(const HnswDistance *d, Datum value, float *out);
+extern void HnswCheckIndexColumn(Relation index);
+
+/* hnswutils.c: pages and WAL */
+typedef struct HnswEdit
+{
+	Relation	index;
+	bool		building;		/* inside ambuild: no WAL, mark dirty */
+	GenericXLogState *state;
+	int			nbufs;
+	Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+} HnswEdit;
+
+extern void HnswEditBegin(HnswEdit *e, Relation index, bool building);
+extern Page HnswEditRegister(HnswEdit *e, Buffer buf, bool fullImage);
+extern void HnswEditFinish(HnswEdit *e);
+extern void HnswEditAbort(HnswEdit *e);
+
+extern void HnswInitPage(Page page, uint16 flags);
+extern Buffer HnswNewBuffer(Relation index);
+extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
+extern void HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level,
+								 bool building);
+extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
+
+static inline uint64
+HnswTidToRef(ItemPointer tid)
+{
+	return ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << 16) |
+		ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+static inline void
+HnswRefToTid(uint64 ref, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (ref >> 16), (OffsetNumber) (ref & 0xFFFF));
+}
+
+/* A visited set of packed TIDs: open addressing, linear probing */
+typedef struct HnswTidSet
+{
+	uint64	   *keys;			/* 0 = empty (block 0 is the metapage) */
+	uint32		mask;
+	uint32		count;
+} HnswTidSet;
+
+extern void HnswTidSetInit(HnswTidSet *s, uint32 expected);
+extern void HnswTidSetClear(HnswTidSet *s);
+extern bool HnswTidSetAdd(HnswTidSet *s, uint64 key);
+
+/*
+ * On-disk graph access, shared by inserts and scans.  Reads one page at a
+ * time under a share lock and keeps nothing locked between calls.
+ */
+typedef struct HnswDiskGraph
+{
+	Relation	index;
+	HnswDistance *dist;
+	const float *query;
+	int			m;
+	HnswTidSet	visited;
+	int64		ndistances;		/* distances computed, for statistics */
+} HnswDiskGraph;
+
+extern const HnswGraphOps hnsw_disk_graph_ops;
+extern void HnswDiskGraphInit(HnswDiskGraph *g, Relation index,
+							  HnswDistance *dist, int m, uint32 expected);
+extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
+								   HnswCandidate *c);
+
+/* hnswinsert.c */
+extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
+					   ItemPointer heap_tid, Relation heap,
+					   IndexUniqueCheck checkUnique, bool indexUnchanged,
+					   IndexInfo *indexInfo);
+extern void HnswInsertVector(Relation index, HnswDistance *dist,
+							 const float *vec, ItemPointer heaptid,
+							 bool building);
+
+/* hnswbuild.c */
+extern IndexBuildResult *hnswbuild(Relation heap, Relation index,
+								   IndexInfo *indexInfo);
+extern void hnswbuildempty(Relation index);
+
+/* hnswscan.c */
+extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+extern void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+					   ScanKey orderbys, int norderbys);
+extern bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void hnswendscan(IndexScanDesc scan);
+
+/* hnswvacuum.c */
+extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info,
+											 IndexBulkDeleteResult *stats,
+											 IndexBulkDeleteCallback callback,
+											 void *callback_state);
+extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info,
+												IndexBulkDeleteResult *stats);
+
+/* hnswcost.c */
+extern void hnswcostestimate(struct PlannerInfo *root, struct IndexPath *path,
+							 double loop_count, Cost *indexStartupCost,
+							 Cost *indexTotalCost,
+							 Selectivity *indexSelectivity,
+							 double *indexCorrelation, double *indexPages);
+
+/* hnswvalidate.c */
+extern bool hnswvalidate(Oid opclassoid);
+
+#endif							/* HNSW_H */

@@ -1,0 +1,157 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw_page.h
+ *	  On-disk format of hnsw indexes: metapage, data pages and tuples.
+ *
+ * Everything in this file is stored on disk.  Runtime state lives in
+ * hnsw.h.  A change to any structure here needs a new HNSW_FORMAT_VERSION
+ * and a line in the format history below.
+ *
+ * Format history:
+ *	  1		first format: metapage, element tuples, neighbour tuples.
+ *
+ * IDENTIFICATION
+ *	  src/hnsw_page.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef HNSW_PAGE_H
+#define HNSW_PAGE_H
+
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+
+#define HNSW_MAGIC_NUMBER		0x484E5357	/* "HNSW" */
+#define HNSW_FORMAT_VERSION		1
+
+#define HNSW_METAPAGE_BLKNO		0
+#define HNSW_PAGE_ID			0xFF91	/* identifies our pages in dumps */
+
+/* Page kinds, in HnswPageOpaqueData.flags */
+#define HNSW_PAGE_META			(1 << 0)
+#define HNSW_PAGE_DATA			(1 << 1)
+
+/*
+ * Special space at the end of every page.
+ */
+typedef struct HnswPageOpaqueData
+{
+	uint16		flags;			/* HNSW_PAGE_META or HNSW_PAGE_DATA */
+	uint16		unused;			/* always 0 */
+	uint32		unused2;		/* always 0 */
+	uint16		unused3;		/* always 0 */
+	uint16		page_id;		/* HNSW_PAGE_ID */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HnswPageGetOpaque(page) \
+	((HnswPageOpaque) PageGetSpecialPointer(page))
+
+/*
+ * Metapage contents, stored right after the page header.  pd_lower points
+ * just past it so that GenericXLog and full-page images cover it.
+ */
+typedef struct HnswMetaPageData
+{
+	uint32		magic;			/* HNSW_MAGIC_NUMBER */
+	uint32		version;		/* HNSW_FORMAT_VERSION */
+	uint32		dimensions;		/* vector dimensions of every element */
+	uint16		m;				/* max links per layer (2*m on layer 0) */
+	uint16		ef_construction;	/* candidate list size during inserts */
+	BlockNumber entry_blkno;	/* entry point element, or InvalidBlockNumber */
+	OffsetNumber entry_offno;	/* entry point element's line pointer */
+	int16		entry_level;	/* entry point's level, -1 if index empty */
+	uint32		unused;			/* always 0 */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+#define HnswPageGetMeta(page) \
+	((HnswMetaPage) PageGetContents(page))
+
+/* Tuple types: the first byte of every tuple on a data page */
+#define HNSW_ELEMENT_TUPLE		1
+#define HNSW_NEIGHBOR_TUPLE		2
+
+/*
+ * Heap TIDs kept inline in an element.  Identical vectors share one element
+ * while it has a free slot; the next duplicate gets an element of its own.
+ */
+#define HNSW_HEAPTIDS			4
+
+/*
+ * Element tuple: one per distinct indexed vector.
+ *
+ *	offset	size		field
+ *	0		1			type: HNSW_ELEMENT_TUPLE
+ *	1		1			level: top layer of the element (0-based)
+ *	2		1			deleted: 1 once VACUUM has detached the element
+ *	3		1			unused
+ *	4		6			neighbortid: TID of the element's neighbour tuple
+ *	10		2			unused
+ *	12		24			heaptids[4]: heap TIDs; invalid TIDs mark free slots
+ *	36		4 * dim		vec: the vector, float4 (normalised for cosine)
+ *
+ * The vector starts 4-byte aligned because tuples start MAXALIGNed.
+ */
+typedef struct HnswElementTupleData
+{
+	uint8		type;			/* HNSW_ELEMENT_TUPLE */
+	uint8		level;			/* top layer of this element */
+	uint8		deleted;		/* detached by vacuum; space reusable */
+	uint8		unused;			/* always 0 */
+	ItemPointerData neighbortid;	/* the neighbour tuple of this element */
+	uint16		unused2;		/* always 0 */
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* heap rows with this vector */
+	float		vec[FLEXIBLE_ARRAY_MEMBER]; /* dimensions float4 values */
+} HnswElementTupleData;
+
+typedef HnswElementTupleData *HnswElementTuple;
+
+#define HNSW_ELEMENT_TUPLE_SIZE(dim) \
+	(offsetof(HnswElementTupleData, vec) + sizeof(float) * (dim))
+
+/*
+ * Neighbour tuple: the adjacency lists of one element, for every layer it
+ * is on.  Layer 0 has 2*m slots, layers 1..level m slots each:
+ *
+ *	slots [0, 2m)					layer 0
+ *	slots [2m + (l-1)m, 2m + lm)	layer l >= 1
+ *
+ * Each list is filled from the front; an invalid TID ends it.  Entries are
+ * element TIDs.  The tuple never changes size after it is written, so
+ * updates happen in place.
+ *
+ *	offset	size		field
+ *	0		1			type: HNSW_NEIGHBOR_TUPLE
+ *	1		1			level: same as the element's
+ *	2		2			count: number of slots, (level + 2) * m
+ *	4		6 * count	tids: the slots
+ */
+typedef struct HnswNeighborTupleData
+{
+	uint8		type;			/* HNSW_NEIGHBOR_TUPLE */
+	uint8		level;			/* top layer of the owning element */
+	uint16		count;			/* number of slots */
+	ItemPointerData tids[FLEXIBLE_ARRAY_MEMBER];	/* neighbour elements */
+} HnswNeighborTupleData;
+
+typedef HnswNeighborTupleData *HnswNeighborTuple;
+
+#define HNSW_NEIGHBOR_SLOTS(level, m)	(((level) + 2) * (m))
+#define HNSW_NEIGHBOR_TUPLE_SIZE(level, m) \
+	(offsetof(HnswNeighborTupleData, tids) + \
+	 sizeof(ItemPointerData) * HNSW_NEIGHBOR_SLOTS(level, m))
+
+/* First slot and capacity of layer lc's list */
+#define HNSW_LAYER_START(lc, m)		((lc) == 0 ? 0 : 2 * (m) + ((lc) - 1) * (m))
+#define HNSW_LAYER_CAPACITY(lc, m)	((lc) == 0 ? 2 * (m) : (m))
+
+/* Space for tuples on an empty data page */
+#define HNSW_PAGE_CAPACITY \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
+	 MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
+
+#endif							/* HNSW_PAGE_H */
