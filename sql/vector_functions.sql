@@ -163,4 +163,29 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE (s.l2, s.l2sq, s.nip, s.ip, s.cos, s.l1) IS DISTINCT FROM
                               (a.l2, a.l2sq, a.nip, a.ip, a.cos, a.l1)) AS differ
 FROM vk_scalar s JOIN vk_auto a USING (id);
+-- likewise every other kernel this CPU supports (the others are skipped)
+DO $$
+DECLARE
+	k text;
+	n bigint;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['scalar', 'avx2', 'avx512', 'neon'] LOOP
+		BEGIN
+			PERFORM set_config('hnsw.distance_kernel', k, true);
+		EXCEPTION WHEN invalid_parameter_value THEN
+			CONTINUE;
+		END;
+		SELECT count(*) INTO n
+		FROM vk JOIN vk_auto a USING (id)
+		WHERE (vk.a <-> vk.b, vector_l2_squared_distance(vk.a, vk.b),
+			   vk.a <#> vk.b, inner_product(vk.a, vk.b), vk.a <=> vk.b,
+			   vk.a <+> vk.b) IS DISTINCT FROM
+			  (a.l2, a.l2sq, a.nip, a.ip, a.cos, a.l1);
+		IF n <> 0 THEN
+			RAISE NOTICE 'kernel % differs on % rows', k, n;
+		END IF;
+	END LOOP;
+END
+$$;
+RESET hnsw.distance_kernel;
 DROP TABLE vk;
