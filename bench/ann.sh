@@ -296,7 +296,7 @@ echo "label,metric,m,ef_construction,build_s,index_bytes,rows" >"$BUILD_CSV"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "postgresql: $(psql_q postgres -c 'SELECT version()')"
 	echo "pg_config CFLAGS (PGXS default for extensions): $(pg_config --cflags)"
-	echo "hnsw source: $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)," \
+	echo "hnsw source tree: $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)," \
 		"PG_CFLAGS: $(sed -n '/^PG_CFLAGS/,/[^\\]$/p' "$REPO/Makefile" 2>/dev/null | tr -d '\\\n\t' | sed 's/^PG_CFLAGS = //')"
 	echo "bench tools: $(make -s -C "$BENCH" flags)"
 	echo "dataset: $DSDESC"
@@ -330,7 +330,8 @@ done
 for metric in ${METRICS//,/ }; do
 	for sys in "${SYSTEMS[@]}"; do
 		log "$sys: CREATE INDEX ($metric, m=$M, ef_construction=$EFC)"
-		b=$("$BENCH/ann_bench" build --conn "$(conninfo "$sys")" --metric "$metric" --m "$M" --efc "$EFC")
+		b=$("$BENCH/ann_bench" build --conn "$(conninfo "$sys")" --metric "$metric" \
+			--m "$M" --efc "$EFC" 2> >(sed "s/^/$sys $metric build:/" | tee -a "$OUT/messages.txt" >&2))
 		echo "$sys,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
 		log "$sys: built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
 	done

@@ -76,6 +76,13 @@ typedef struct Options
 
 /* ------------------------------------------------------------ libpq glue */
 
+/* Server messages (e.g. a build's NOTICE) go to stderr, marked as such */
+static void
+notice_processor(void *arg, const char *message)
+{
+	fprintf(stderr, "  server: %s", message);
+}
+
 static PGconn *
 connect_db(const char *conninfo)
 {
@@ -83,6 +90,7 @@ connect_db(const char *conninfo)
 
 	if (PQstatus(conn) != CONNECTION_OK)
 		die("could not connect: %s", PQerrorMessage(conn));
+	PQsetNoticeProcessor(conn, notice_processor, NULL);
 	return conn;
 }
 
@@ -102,6 +110,15 @@ static void
 exec_cmd(PGconn *conn, const char *sql)
 {
 	PQclear(exec_ok(conn, sql));
+}
+
+/* DROP ... IF EXISTS, without the notice when there is nothing to drop */
+static void
+exec_drop(PGconn *conn, const char *sql)
+{
+	exec_cmd(conn, "SET client_min_messages = warning");
+	exec_cmd(conn, sql);
+	exec_cmd(conn, "RESET client_min_messages");
 }
 
 /* ---------------------------------------------------- vector encodings */
@@ -174,7 +191,7 @@ cmd_load(const Options *opt)
 	fvec_load(opt->base, &base);
 	conn = connect_db(opt->conninfo);
 
-	exec_cmd(conn, "DROP TABLE IF EXISTS " TABLE_NAME);
+	exec_drop(conn, "DROP TABLE IF EXISTS " TABLE_NAME);
 	snprintf(sql, sizeof(sql),
 			 "CREATE TABLE " TABLE_NAME " (id int4 NOT NULL, embedding vector(%d) NOT NULL)",
 			 base.dim);
@@ -274,7 +291,7 @@ cmd_build(const Options *opt)
 
 	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS " TABLE_NAME "_%s_idx",
 			 metric_name(opt->metric));
-	exec_cmd(conn, sql);
+	exec_drop(conn, sql);
 	exec_cmd(conn, "CHECKPOINT");
 
 	snprintf(sql, sizeof(sql),

@@ -173,7 +173,10 @@ if command -v gnuplot >/dev/null; then
 		for s in $SYSTEMS; do
 			[ -n "$plot" ] && plot="$plot, "
 			plot="$plot'$DIR/$m.dat' index $i using 1:2 with linespoints pt 7 title '$s'"
-			plot="$plot, '' index $i using 1:2:3 with labels offset char 0,0.8 font ',8' notitle"
+			# ef_search labels above the first curve, below the others
+			off=0.8
+			[ $i -gt 0 ] && off=-0.8
+			plot="$plot, '' index $i using 1:2:3 with labels offset char 0,$off font ',8' notitle"
 			i=$((i + 1))
 		done
 		gnuplot <<EOF
