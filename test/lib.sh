@@ -192,22 +192,24 @@ make_tempdir()
 }
 
 # postgres_argv: set the array PG_ARGV to the command prefix that runs a
-# program as postgres (when we are root) with a clean environment holding
-# only what the build, the cluster and the tests need.  setpriv execs in
-# place (no fork, no new session), so signals sent to our process group
-# reach the program.
+# program as postgres (when we are root).  The environment passes through
+# (so that knobs such as FUZZ_SECONDS reach the test scripts), except for
+# the user's identity and home, and the PATH, PG_CONFIG and cluster
+# variables set here.  setpriv execs in place (no fork, no new session),
+# so signals sent to our process group reach the program.
 postgres_argv()
 {
 	local v
 	PG_ARGV=()
 	if [ "$(id -u)" = 0 ]; then
 		PG_ARGV=(setpriv --reuid=postgres --regid=postgres --init-groups
-			env -i HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres)
+			env -u TMPDIR -u XDG_RUNTIME_DIR -u MAIL
+			HOME=/var/lib/postgresql USER=postgres LOGNAME=postgres)
 	else
-		PG_ARGV=(env -i HOME="$HOME" USER="${USER:-$(id -un)}")
+		PG_ARGV=(env)
 	fi
-	PG_ARGV+=(PATH="$PATH" PG_CONFIG="$PG_CONFIG" LANG=C.UTF-8)
-	for v in PGHOST PGPORT PGUSER PGDATABASE PGDATA CI TERM; do
+	PG_ARGV+=(PATH="$PATH" PG_CONFIG="$PG_CONFIG")
+	for v in PGHOST PGPORT PGUSER PGDATABASE PGDATA; do
 		if [ -n "${!v:-}" ]; then
 			PG_ARGV+=("$v=${!v}")
 		fi
