@@ -41,6 +41,14 @@
 #define BENCH_CFLAGS "unknown"
 #endif
 
+#if defined(__clang__)
+#define BENCH_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define BENCH_COMPILER "gcc " __VERSION__
+#else
+#define BENCH_COMPILER "unknown"
+#endif
+
 typedef enum BenchFunc
 {
 	FUNC_L2SQ,
@@ -199,7 +207,7 @@ main(int argc, char **argv)
 	HnswKernelsInit();
 	cpu_model(model, sizeof(model));
 	printf("machine:    %s\n", model);
-	printf("compiler:   %s\n", __VERSION__);
+	printf("compiler:   %s\n", BENCH_COMPILER);
 	printf("flags:      %s\n", BENCH_CFLAGS);
 	printf("dispatched: %s (what hnsw.distance_kernel = auto selects)\n",
 		   hnsw_kernels->name);
