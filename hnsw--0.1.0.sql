@@ -290,3 +290,23 @@ CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING hnsw AS
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(vector, vector);
+
+-- index inspection
+
+CREATE FUNCTION hnsw_index_check(index regclass,
+	OUT elements bigint, OUT heap_tids bigint, OUT reachable bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION hnsw_index_check(regclass) IS
+	'verifies the structure of an hnsw index; returns its element and heap TID counts and how many elements the entry point reaches on layer 0';
+
+CREATE FUNCTION hnsw_index_stats(index regclass,
+	OUT elements bigint, OUT heap_tids bigint, OUT levels int,
+	OUT pages bigint, OUT avg_degree float8[], OUT bytes_per_vector float8,
+	OUT m int, OUT ef_construction int, OUT dimensions int)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION hnsw_index_stats(regclass) IS
+	'shape of an hnsw index: elements, levels, pages, mean degree per layer, bytes per vector';
