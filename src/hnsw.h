@@ -199,7 +199,24 @@ extern HnswCandidate HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc);
  */
 typedef float (*HnswPairDistFn) (void *ctx, int i, int j);
 extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
-								HnswPairDistFn pairdist, void *ctx, int *keep);
+								bool keepPruned, HnswPairDistFn pairdist,
+								void *ctx, int *keep);
+
+#ifndef HNSW_KEEP_PRUNED_NEW
+#define HNSW_KEEP_PRUNED_NEW true
+#endif
+#ifndef HNSW_KEEP_PRUNED_BACKLINK
+#define HNSW_KEEP_PRUNED_BACKLINK true
+#endif
+
+/*
+ * Links a new element gets on layer lc: as many as its list can hold.
+ */
+static inline int
+HnswNewLinks(int lc, int m)
+{
+	return HNSW_LAYER_CAPACITY(lc, m);
+}
 
 extern int	HnswRandomLevel(double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);
@@ -229,6 +246,7 @@ extern void HnswEditAbort(HnswEdit *e);
 
 extern void HnswInitPage(Page page, uint16 flags);
 extern Buffer HnswNewBuffer(Relation index);
+extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level,
 								 bool building);

@@ -24,6 +24,7 @@
 
 #include "hnsw.h"
 
+
 /*
  * Binary heaps of candidates.  A max-heap keeps the largest distance on top,
  * a min-heap the smallest.  Heaps grow as needed in CurrentMemoryContext.
@@ -258,9 +259,12 @@ HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc)
  */
 int
 HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
-					HnswPairDistFn pairdist, void *ctx, int *keep)
+					bool keepPruned, HnswPairDistFn pairdist, void *ctx,
+					int *keep)
 {
 	int			nkeep = 0;
+	int			npruned = 0;
+	int			pruned[2 * HNSW_MAX_M + 1 + HNSW_MAX_EF_CONSTRUCTION];
 
 	for (int i = 0; i < ncands && nkeep < max; i++)
 	{
@@ -276,6 +280,13 @@ HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 		}
 		if (good)
 			keep[nkeep++] = i;
+		else
+			pruned[npruned++] = i;
+	}
+	if (keepPruned)
+	{
+		for (int i = 0; i < npruned && nkeep < max; i++)
+			keep[nkeep++] = pruned[i];
 	}
 	return nkeep;
 }

@@ -343,7 +343,7 @@ AddBacklink(Relation index, HnswDistance *dist, int m, const HnswCandidate *n,
 
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(cands, ncands, cap, PairDist, &pctx, keep);
+			nkeep = HnswSelectNeighbors(cands, ncands, cap, HNSW_KEEP_PRUNED_BACKLINK, PairDist, &pctx, keep);
 			for (int i = 0; i < nkeep; i++)
 			{
 				HnswRefToTid(cands[keep[i]].ref, &newlist[nnew++]);
@@ -455,7 +455,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 		for (int lc = toplayer; lc >= 0; lc--)
 		{
 			int			nw;
-			int			keep[HNSW_MAX_M];
+			int			keep[2 * HNSW_MAX_M];
 			float	   *vecs;
 			PairDistCtx pctx;
 			int			nkeep;
@@ -499,7 +499,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			}
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(wl, nv, m, PairDist, &pctx, keep);
+			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep);
 			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
 			for (int i = 0; i < nkeep; i++)
 				chosen[lc][i] = wl[keep[i]];

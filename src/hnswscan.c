@@ -72,7 +72,7 @@ LoadHeapTids(IndexScanDesc scan, uint64 ref)
 	so->nheaptids = 0;
 	so->heappos = 0;
 
-	buf = ReadBuffer(scan->indexRelation, ItemPointerGetBlockNumber(&tid));
+	buf = HnswReadBuffer(scan->indexRelation, ItemPointerGetBlockNumber(&tid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))

@@ -357,6 +357,70 @@ HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
 }
 
 /* ---------------------------------------------------------------------
+ * Buffer look-ups
+ *
+ * Every backend remembers, in the index's relcache entry (rd_amcache),
+ * which shared buffer held each block the last time it read it.
+ * ReadRecentBuffer() then pins that buffer after checking its tag, which
+ * skips the buffer mapping table and its partition lock.  A stale entry
+ * only costs a normal ReadBuffer.  The cache goes away with the relcache
+ * entry, e.g. after REINDEX or TRUNCATE.
+ * ---------------------------------------------------------------------
+ */
+typedef struct HnswBufferCache
+{
+	BlockNumber nblocks;		/* entries in bufs */
+	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
+} HnswBufferCache;
+
+/* Blocks beyond this are not remembered (4 MB of cache per index) */
+#define HNSW_BUFFER_CACHE_MAX	(1024 * 1024)
+
+/*
+ * Pin block blkno of the main fork of index and return its buffer, like
+ * ReadBuffer().
+ */
+Buffer
+HnswReadBuffer(Relation index, BlockNumber blkno)
+{
+	HnswBufferCache *cache = (HnswBufferCache *) index->rd_amcache;
+	Buffer		buf;
+
+	if (cache != NULL && blkno < cache->nblocks)
+	{
+		buf = cache->bufs[blkno];
+		if (BufferIsValid(buf) &&
+			ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, buf))
+			return buf;
+	}
+
+	buf = ReadBuffer(index, blkno);
+
+	if (blkno < HNSW_BUFFER_CACHE_MAX)
+	{
+		if (cache == NULL || blkno >= cache->nblocks)
+		{
+			BlockNumber n = Min(Max(blkno + 1, (cache ? cache->nblocks : 0) * 2),
+								HNSW_BUFFER_CACHE_MAX);
+			HnswBufferCache *newcache;
+
+			n = Max(n, 1024);
+			newcache = MemoryContextAllocZero(index->rd_indexcxt,
+											  offsetof(HnswBufferCache, bufs) + sizeof(Buffer) * n);
+			newcache->nblocks = n;
+			if (cache != NULL)
+			{
+				memcpy(newcache->bufs, cache->bufs, sizeof(Buffer) * cache->nblocks);
+				pfree(cache);
+			}
+			index->rd_amcache = cache = newcache;
+		}
+		cache->bufs[blkno] = buf;
+	}
+	return buf;
+}
+
+/* ---------------------------------------------------------------------
  * Visited set of packed TIDs
  * ---------------------------------------------------------------------
  */
@@ -484,7 +548,7 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 	if (!ItemPointerIsValid(&ntid))
 		return 0;
 
-	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&ntid));
+	buf = HnswReadBuffer(g->index, ItemPointerGetBlockNumber(&ntid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	ntup = (HnswNeighborTuple) PageTupleOrNull(page, ItemPointerGetOffsetNumber(&ntid));
@@ -517,14 +581,12 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 	return nout;
 }
 
-/* Fill in dist, aux and flags of c from an element tuple */
+/* Fill in dist, aux and flags of c from an element tuple (or NULL) */
 static inline void
-DiskElementDistance(HnswDiskGraph *g, Page page, HnswCandidate *c)
+DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 {
-	HnswElementTuple etup;
 	bool		live = false;
 
-	etup = (HnswElementTuple) PageTupleOrNull(page, (OffsetNumber) (c->ref & 0xFFFF));
 	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
 	{
 		c->dist = NAN;
@@ -544,14 +606,28 @@ DiskElementDistance(HnswDiskGraph *g, Page page, HnswCandidate *c)
 	g->ndistances++;
 }
 
+/* Most pages DiskDistances keeps pinned and share-locked at once */
+#define HNSW_BATCH_PAGES	6
+
+/*
+ * Compute the distances of a batch of candidates.  The batch is sorted by
+ * TID, and handled in groups of up to HNSW_BATCH_PAGES pages: first every
+ * page is pinned and its header and line pointers prefetched, then the
+ * pages are share-locked in ascending block order and the tuples
+ * prefetched, and only then are distances computed.  This overlaps the
+ * cache misses of the whole group instead of taking them one by one.
+ *
+ * Holding several share locks is safe because every writer holds at most
+ * one buffer lock at a time (see src/README.md).
+ */
 static void
 DiskDistances(void *ctx, HnswCandidate *cands, int n)
 {
 	HnswDiskGraph *g = ctx;
-	Buffer		buf = InvalidBuffer;
-	BlockNumber curblk = InvalidBlockNumber;
+	Size		tupbytes = HNSW_ELEMENT_TUPLE_SIZE(g->dist->dim);
+	int			done = 0;
 
-	/* visit each page once: order by TID (insertion sort, n <= 2m) */
+	/* order by TID (insertion sort, n <= 2m) */
 	for (int i = 1; i < n; i++)
 	{
 		HnswCandidate t = cands[i];
@@ -565,22 +641,59 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 		cands[j + 1] = t;
 	}
 
-	for (int i = 0; i < n; i++)
+	while (done < n)
 	{
-		BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
+		Buffer		bufs[HNSW_BATCH_PAGES];
+		Page		pages[HNSW_BATCH_PAGES];
+		HnswElementTuple tups[2 * HNSW_MAX_M];
+		int			bufidx[2 * HNSW_MAX_M];
+		int			nbufs = 0;
+		int			end;
 
-		if (blk != curblk)
+		/* pin pages; prefetch page headers and line pointers */
+		for (end = done; end < n; end++)
 		{
-			if (BufferIsValid(buf))
-				UnlockReleaseBuffer(buf);
-			buf = ReadBuffer(g->index, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			curblk = blk;
+			BlockNumber blk = (BlockNumber) (cands[end].ref >> 16);
+			OffsetNumber off = (OffsetNumber) (cands[end].ref & 0xFFFF);
+
+			if (nbufs == 0 || BufferGetBlockNumber(bufs[nbufs - 1]) != blk)
+			{
+				if (nbufs == HNSW_BATCH_PAGES)
+					break;
+				bufs[nbufs] = HnswReadBuffer(g->index, blk);
+				pages[nbufs] = BufferGetPage(bufs[nbufs]);
+				__builtin_prefetch(pages[nbufs]);
+				nbufs++;
+			}
+			bufidx[end - done] = nbufs - 1;
+			if (off >= FirstOffsetNumber)
+				__builtin_prefetch(PageGetItemId(pages[nbufs - 1], off));
 		}
-		DiskElementDistance(g, BufferGetPage(buf), &cands[i]);
+
+		/* lock in block order; find tuples and prefetch them */
+		for (int b = 0; b < nbufs; b++)
+			LockBuffer(bufs[b], BUFFER_LOCK_SHARE);
+		for (int i = done; i < end; i++)
+		{
+			Page		page = pages[bufidx[i - done]];
+			HnswElementTuple etup;
+
+			etup = (HnswElementTuple) PageTupleOrNull(page, (OffsetNumber) (cands[i].ref & 0xFFFF));
+			tups[i - done] = etup;
+			if (etup != NULL)
+			{
+				for (Size o = 0; o < tupbytes; o += 64)
+					__builtin_prefetch((char *) etup + o);
+			}
+		}
+
+		for (int i = done; i < end; i++)
+			DiskElementDistance(g, tups[i - done], &cands[i]);
+
+		for (int b = 0; b < nbufs; b++)
+			UnlockReleaseBuffer(bufs[b]);
+		done = end;
 	}
-	if (BufferIsValid(buf))
-		UnlockReleaseBuffer(buf);
 }
 
 const HnswGraphOps hnsw_disk_graph_ops = {
