@@ -1,0 +1,154 @@
+--
+-- hnsw index life cycle: empty builds, REINDEX (also CONCURRENTLY),
+-- CREATE/DROP INDEX CONCURRENTLY, TRUNCATE, DELETE and VACUUM, rolled back
+-- inserts, partitions, and a build that outgrows maintenance_work_mem
+--
+-- Result sets stay below hnsw.ef_search rows, and no two rows are at the
+-- same distance from a query, so the index answers exactly.
+--
+-- "cannot scan hnsw index without order" and "non-MVCC snapshots are not
+-- supported with hnsw" cannot be reached from SQL: the planner gives an
+-- index scan without ORDER BY an infinite cost, so it always prefers a
+-- sequential scan (even with enable_seqscan off, which only adds a finite
+-- penalty); the index has no search operators, so it cannot back an
+-- exclusion constraint (the one user of dirty snapshots on an index); and
+-- it cannot be clustered on (CLUSTER reads with SnapshotAny).
+--
+
+-- an empty table
+CREATE TABLE hm (id int, v vector(2));
+CREATE INDEX hm_idx ON hm USING hnsw (v vector_l2_ops);
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT levels, pages, elements FROM hnsw_index_stats('hm_idx');
+SET enable_seqscan = off;
+SELECT id FROM hm ORDER BY v <-> '[1,1]' LIMIT 3;
+SELECT count(*) FROM (SELECT id FROM hm ORDER BY v <-> (SELECT NULL::vector)) s;
+-- the first rows go into the empty index
+INSERT INTO hm VALUES (1, '[1,1]');
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[0,0]' LIMIT 3;
+INSERT INTO hm SELECT id, ARRAY[id, id * id % 7]::real[]::vector
+FROM generate_series(2, 12) id;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id, v, v <-> '[4.5,2.25]' AS distance FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+
+-- a table of NULLs only
+CREATE TABLE hm_null (id int, v vector(2));
+INSERT INTO hm_null SELECT id, NULL FROM generate_series(1, 5) id;
+CREATE INDEX hm_null_idx ON hm_null USING hnsw (v vector_l2_ops);
+SELECT * FROM hnsw_index_check('hm_null_idx');
+SELECT count(*) FROM (SELECT id FROM hm_null ORDER BY v <-> '[1,1]') s;
+INSERT INTO hm_null VALUES (6, '[3,4]');
+SELECT id FROM hm_null ORDER BY v <-> '[1,1]';
+SELECT * FROM hnsw_index_check('hm_null_idx');
+DROP TABLE hm_null;
+
+-- REINDEX, and the concurrent variants
+REINDEX INDEX hm_idx;
+SELECT * FROM hnsw_index_check('hm_idx');
+REINDEX TABLE hm;
+SELECT * FROM hnsw_index_check('hm_idx');
+REINDEX INDEX CONCURRENTLY hm_idx;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+DROP INDEX hm_idx;
+CREATE INDEX CONCURRENTLY hm_idx2 ON hm USING hnsw (v vector_cosine_ops);
+SELECT indisvalid, indisready FROM pg_index WHERE indexrelid = 'hm_idx2'::regclass;
+SELECT * FROM hnsw_index_check('hm_idx2');
+EXPLAIN (COSTS OFF) SELECT id FROM hm ORDER BY v <=> '[1,3]' LIMIT 2;
+SELECT id, v, v <=> '[1,3]' AS distance FROM hm ORDER BY v <=> '[1,3]' LIMIT 2;
+DROP INDEX CONCURRENTLY hm_idx2;
+SELECT count(*) FROM pg_class WHERE relname LIKE 'hm_idx%';
+
+-- TRUNCATE empties the index; inserts go on
+CREATE INDEX hm_idx ON hm USING hnsw (v vector_l2_ops);
+TRUNCATE hm;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT count(*) FROM (SELECT id FROM hm ORDER BY v <-> '[1,1]') s;
+INSERT INTO hm SELECT id, ARRAY[id, id * id % 7]::real[]::vector
+FROM generate_series(1, 12) id;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+-- TRUNCATE in a transaction that rolls back keeps the index as it was
+BEGIN;
+TRUNCATE hm;
+INSERT INTO hm VALUES (100, '[4,2]');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+ROLLBACK;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+
+-- a rolled back insert is in the index until VACUUM, but never returned
+BEGIN;
+INSERT INTO hm VALUES (13, '[4,3]');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 1;
+ROLLBACK;
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 1;
+SELECT elements, heap_tids FROM hnsw_index_check('hm_idx');
+VACUUM hm;
+SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
+
+-- DELETE, then VACUUM: deleted rows never come back, before or after
+DELETE FROM hm WHERE id IN (4, 5, 9);
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+VACUUM hm;
+SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM hm ORDER BY v <-> (SELECT NULL::vector)) s;
+-- an UPDATE moves a row
+UPDATE hm SET v = '[4,2]' WHERE id = 12;
+SELECT id, v FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 2;
+VACUUM hm;
+SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
+-- the rows deleted are gone for good, the new ones are found
+INSERT INTO hm VALUES (4, '[20,20]'), (5, '[21,21]');
+SELECT id FROM hm ORDER BY v <-> '[20,19]' LIMIT 2;
+-- VACUUM FULL rebuilds the index, without the deleted rows
+VACUUM FULL hm;
+SELECT * FROM hnsw_index_check('hm_idx');
+SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
+-- delete everything: the index returns nothing
+DELETE FROM hm;
+VACUUM hm;
+SELECT heap_tids FROM hnsw_index_check('hm_idx');
+SELECT count(*) FROM (SELECT id FROM hm ORDER BY v <-> '[1,1]') s;
+RESET enable_seqscan;
+DROP TABLE hm;
+
+-- a partitioned table: an index per partition, merged in distance order
+CREATE TABLE hmp (id int, v vector(2)) PARTITION BY RANGE (id);
+CREATE TABLE hmp_1 PARTITION OF hmp FOR VALUES FROM (0) TO (10);
+CREATE TABLE hmp_2 PARTITION OF hmp FOR VALUES FROM (10) TO (20);
+INSERT INTO hmp SELECT id, ARRAY[id, id * id % 7]::real[]::vector
+FROM generate_series(1, 19) id;
+CREATE INDEX hmp_idx ON hmp USING hnsw (v vector_l2_ops);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hmp ORDER BY v <-> '[9.5,3.25]' LIMIT 4;
+SELECT id, v, v <-> '[9.5,3.25]' AS distance FROM hmp ORDER BY v <-> '[9.5,3.25]' LIMIT 4;
+RESET enable_seqscan;
+SELECT c.relname, h.* FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+	LATERAL hnsw_index_check(c.oid) h
+WHERE i.inhparent = 'hmp_idx'::regclass ORDER BY c.relname;
+DROP TABLE hmp;
+
+-- a graph that outgrows maintenance_work_mem: 300 vectors of 2000
+-- dimensions; the first 128 fit into 1MB, the rest are inserted on disk
+CREATE TABLE hmw (id int, v vector(2000));
+INSERT INTO hmw SELECT id, array_fill(id::real, ARRAY[2000])::vector
+FROM generate_series(1, 300) id;
+CREATE TABLE hmw_q (qid int, q vector(2000));
+INSERT INTO hmw_q VALUES (1, array_fill(10.25::real, ARRAY[2000])),
+	(2, array_fill(200.75::real, ARRAY[2000])), (3, array_fill(1000::real, ARRAY[2000]));
+SET maintenance_work_mem = '1MB';
+CREATE INDEX hmw_idx ON hmw USING hnsw (v vector_l2_ops);
+RESET maintenance_work_mem;
+SELECT * FROM hnsw_index_check('hmw_idx');
+SELECT elements, heap_tids, m, ef_construction, dimensions FROM hnsw_index_stats('hmw_idx');
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hmw ORDER BY v <-> (SELECT q FROM hmw_q WHERE qid = 1) LIMIT 5;
+SELECT id FROM hmw ORDER BY v <-> (SELECT q FROM hmw_q WHERE qid = 1) LIMIT 5;
+SELECT id FROM hmw ORDER BY v <-> (SELECT q FROM hmw_q WHERE qid = 2) LIMIT 5;
+SELECT id FROM hmw ORDER BY v <-> (SELECT q FROM hmw_q WHERE qid = 3) LIMIT 3;
+SELECT count(*) FROM (SELECT id FROM hmw ORDER BY v <-> (SELECT NULL::vector)) s;
+RESET enable_seqscan;
+DROP TABLE hmw, hmw_q;
