@@ -30,7 +30,7 @@ usage: bench/ann.sh [options]
   --queries Q        queries (default 1000)
   --seed S           seed of the query split and synthetic data (default 42)
   --metrics LIST     any of l2,cosine,ip (default l2,cosine,ip)
-  --ef LIST          hnsw.ef_search values (default 10,20,40,80,120,200,400)
+  --ef LIST          hnsw.ef_search values (default 10,20,40,80,120,200,400,800)
   --m M              index option m (default 16)
   --efc N            index option ef_construction (default 64)
   --k K              neighbours per query (default 10)
@@ -55,7 +55,7 @@ DIM=100
 NQ=1000
 SEED=42
 METRICS=l2,cosine,ip
-EFS=10,20,40,80,120,200,400
+EFS=10,20,40,80,120,200,400,800
 M=16
 EFC=64
 K=10
