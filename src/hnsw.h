@@ -200,7 +200,7 @@ extern HnswCandidate HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc);
 typedef float (*HnswPairDistFn) (void *ctx, int i, int j);
 extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 								bool keepPruned, HnswPairDistFn pairdist,
-								void *ctx, int *keep);
+								void *ctx, int *keep, int *ngood);
 
 #ifndef HNSW_KEEP_PRUNED_NEW
 #define HNSW_KEEP_PRUNED_NEW true
@@ -212,10 +212,13 @@ extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 /*
  * Links a new element gets on layer lc: as many as its list can hold.
  */
+#ifndef HNSW_NEW_LINKS_FULL
+#define HNSW_NEW_LINKS_FULL 1
+#endif
 static inline int
 HnswNewLinks(int lc, int m)
 {
-	return HNSW_LAYER_CAPACITY(lc, m);
+	return HNSW_NEW_LINKS_FULL ? HNSW_LAYER_CAPACITY(lc, m) : m;
 }
 
 extern int	HnswRandomLevel(double ml, int maxlevel);

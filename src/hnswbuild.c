@@ -45,7 +45,7 @@ typedef struct BuildElement
 	uint8		level;
 	uint8		nheaptids;
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
-	uint32	   *upper;			/* layers 1..level: (m + 1) each: count, ids */
+	uint32	   *upper;			/* lists of layers 1..level */
 } BuildElement;
 
 typedef struct HnswBuildState
@@ -66,7 +66,7 @@ typedef struct HnswBuildState
 	int64		nchunks;
 	int64		maxchunks;
 	float	  **vecchunks;		/* BUILD_CHUNK * dim floats each */
-	uint32	  **l0chunks;		/* BUILD_CHUNK * (2m + 1) each: count, ids */
+	uint32	  **l0chunks;		/* BUILD_CHUNK layer 0 lists each */
 	BuildElement **elchunks;	/* BUILD_CHUNK elements each */
 	int64		entry;			/* entry point, -1 if none */
 	int			entrylevel;
@@ -107,14 +107,44 @@ BuildEl(HnswBuildState *bs, int64 id)
 	return &bs->elchunks[id >> BUILD_CHUNK_SHIFT][id & (BUILD_CHUNK - 1)];
 }
 
+/*
+ * An adjacency list in memory is an array of 32-bit words:
+ *
+ *	[0]						count
+ *	[1, cap]				ids of the neighbours
+ *	[cap + 1, 2cap]			their distances to the owner (float4)
+ *	[2cap + 1, ...]			one byte per neighbour: 1 if "good", i.e.
+ *							kept by the heuristic rather than refilled
+ *
+ * Keeping distances and good flags lets a back-link update the list with
+ * about cap distance computations instead of cap^2 (see MemAddLink).
+ */
+static inline Size
+ListWords(int cap)
+{
+	return 1 + 2 * cap + (cap + 3) / 4;
+}
+
+static inline float *
+ListDists(uint32 *list, int cap)
+{
+	return (float *) (list + 1 + cap);
+}
+
+static inline uint8 *
+ListGood(uint32 *list, int cap)
+{
+	return (uint8 *) (list + 1 + 2 * cap);
+}
+
 /* Layer lc's list of element id: list[0] is the count, ids follow */
 static inline uint32 *
 BuildList(HnswBuildState *bs, int64 id, int lc)
 {
 	if (lc == 0)
 		return bs->l0chunks[id >> BUILD_CHUNK_SHIFT] +
-			(Size) (id & (BUILD_CHUNK - 1)) * (2 * bs->m + 1);
-	return BuildEl(bs, id)->upper + (Size) (lc - 1) * (bs->m + 1);
+			(Size) (id & (BUILD_CHUNK - 1)) * ListWords(2 * bs->m);
+	return BuildEl(bs, id)->upper + (Size) (lc - 1) * ListWords(bs->m);
 }
 
 /* ---------------------------------------------------------------------
@@ -209,8 +239,8 @@ static Size
 ElementMemory(HnswBuildState *bs, int level)
 {
 	return sizeof(BuildElement) + sizeof(float) * bs->dim +
-		sizeof(uint32) * (2 * bs->m + 1) +
-		sizeof(uint32) * (bs->m + 1) * level + sizeof(uint32);
+		sizeof(uint32) * ListWords(2 * bs->m) +
+		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
 }
 
 /* Make room for element number bs->n; allocates a new chunk if needed */
@@ -233,7 +263,7 @@ EnsureCapacity(HnswBuildState *bs)
 	bs->vecchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
 														sizeof(float) * bs->dim * BUILD_CHUNK);
 	bs->l0chunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
-													   sizeof(uint32) * (2 * bs->m + 1) * BUILD_CHUNK);
+													   sizeof(uint32) * ListWords(2 * bs->m) * BUILD_CHUNK);
 	bs->elchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
 													   sizeof(BuildElement) * BUILD_CHUNK);
 	bs->nchunks++;
@@ -248,47 +278,131 @@ EnsureCapacity(HnswBuildState *bs)
 }
 
 /*
- * Add a link to id "to" in the list of "from" on layer lc, pruning with
- * Algorithm 4 when the list is full (as hnswlib does).
+ * Add a link to element "to" in the list of element "from" on layer lc;
+ * dist is their distance.
+ *
+ * This is the update of Algorithm 1, shrinking a full list with Algorithm 4
+ * (keepPruned), computed incrementally.  Lists are kept sorted by distance
+ * with a flag per member saying whether the heuristic keeps it ("good") or
+ * it only refills the list.  A member's status depends only on the members
+ * before it, so inserting "to" at position p leaves [0, p) alone; "to" is
+ * good unless a good member before it is closer to it than "from" is; and
+ * members after it are re-examined only if something changed: a member
+ * that was good can only be pruned by a newly good member, and one that
+ * was pruned is checked against all good members before it.  The result is
+ * the same list a full re-run would give, for about cap distance
+ * computations instead of cap^2.  A full list then drops its furthest
+ * pruned member, or its furthest member if all are good.
  */
 static void
 MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 {
 	uint32	   *list = BuildList(bs, from, lc);
 	int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
-	uint32		count = list[0];
-	HnswCandidate cands[2 * HNSW_MAX_M + 1];
-	int			keep[2 * HNSW_MAX_M + 1];
-	const float *fromvec;
-	MemPairCtx	pctx;
-	int			nkeep;
+	int			count = list[0];
+	uint32	   *ids = list + 1;
+	float	   *dists = ListDists(list, cap);
+	uint8	   *good = ListGood(list, cap);
+	uint32		nids[2 * HNSW_MAX_M + 1];
+	float		nds[2 * HNSW_MAX_M + 1];
+	uint8		ngs[2 * HNSW_MAX_M + 1];
+	uint8		changed[2 * HNSW_MAX_M + 1];
+	bool		anychange;
+	int			p = 0;
+	int			n = count + 1;
+	int			drop;
 
-	if (count < cap)
+	/* merge "to" into a copy of the sorted list */
+	while (p < count && dists[p] <= dist)
+		p++;
+	memcpy(nids, ids, sizeof(uint32) * p);
+	memcpy(nds, dists, sizeof(float) * p);
+	memcpy(ngs, good, p);
+	nids[p] = (uint32) to;
+	nds[p] = dist;
+	memcpy(nids + p + 1, ids + p, sizeof(uint32) * (count - p));
+	memcpy(nds + p + 1, dists + p, sizeof(float) * (count - p));
+	memcpy(ngs + p + 1, good + p, count - p);
+	memset(changed, 0, n);
+
+	/* is "to" good? */
+	ngs[p] = 1;
+	for (int i = 0; i < p; i++)
 	{
-		list[++list[0]] = (uint32) to;
-		return;
+		if (ngs[i] &&
+			HnswDist(&bs->dist, BuildVec(bs, to), BuildVec(bs, nids[i])) < dist)
+		{
+			ngs[p] = 0;
+			break;
+		}
+	}
+	anychange = ngs[p] != 0;
+	changed[p] = ngs[p];
+
+	/* re-examine the members after it, if anything changed */
+	for (int e = p + 1; e < n && anychange; e++)
+	{
+		const float *evec = BuildVec(bs, nids[e]);
+		uint8		was = ngs[e];
+		uint8		now = 1;
+
+		if (was)
+		{
+			/* only a newly good member can prune it */
+			for (int i = p; i < e; i++)
+			{
+				if (changed[i] && ngs[i] &&
+					HnswDist(&bs->dist, evec, BuildVec(bs, nids[i])) < nds[e])
+				{
+					now = 0;
+					break;
+				}
+			}
+		}
+		else
+		{
+			for (int i = 0; i < e; i++)
+			{
+				if (ngs[i] &&
+					HnswDist(&bs->dist, evec, BuildVec(bs, nids[i])) < nds[e])
+				{
+					now = 0;
+					break;
+				}
+			}
+		}
+		if (now != was)
+		{
+			ngs[e] = now;
+			changed[e] = 1;
+		}
 	}
 
-	fromvec = BuildVec(bs, from);
-	for (uint32 i = 0; i < count; i++)
+	/* too long: drop the furthest pruned member, else the furthest */
+	drop = -1;
+	if (n > cap)
 	{
-		cands[i].ref = list[i + 1];
-		cands[i].dist = HnswDist(&bs->dist, fromvec, BuildVec(bs, list[i + 1]));
-		cands[i].aux = 0;
-		cands[i].flags = 0;
+		drop = n - 1;
+		for (int i = n - 1; i >= 0; i--)
+		{
+			if (!ngs[i])
+			{
+				drop = i;
+				break;
+			}
+		}
 	}
-	cands[count].ref = to;
-	cands[count].dist = dist;
-	cands[count].aux = 0;
-	cands[count].flags = 0;
-	HnswSortCandidates(cands, count + 1);
-
-	pctx.bs = bs;
-	pctx.cands = cands;
-	nkeep = HnswSelectNeighbors(cands, count + 1, cap, HNSW_KEEP_PRUNED_BACKLINK, MemPairDist, &pctx, keep);
-	list[0] = nkeep;
-	for (int i = 0; i < nkeep; i++)
-		list[i + 1] = (uint32) cands[keep[i]].ref;
+	count = 0;
+	for (int i = 0; i < n; i++)
+	{
+		if (i == drop)
+			continue;
+		ids[count] = nids[i];
+		dists[count] = nds[i];
+		good[count] = ngs[i];
+		count++;
+	}
+	list[0] = count;
 }
 
 /*
@@ -351,11 +465,17 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 			pctx.cands = bs->w;
 			{
 				int			keep[2 * HNSW_MAX_M];
+				int			ngood;
 
 				bs->nchosen[lc] = HnswSelectNeighbors(bs->w, nw, HnswNewLinks(lc, bs->m), HNSW_KEEP_PRUNED_NEW,
-													  MemPairDist, &pctx, keep);
+													  MemPairDist, &pctx, keep, &ngood);
 				for (int i = 0; i < bs->nchosen[lc]; i++)
+				{
 					bs->chosen[lc][i] = bs->w[keep[i]];
+					bs->chosen[lc][i].flags = (i < ngood);
+				}
+				/* lists are kept in distance order */
+				HnswSortCandidates(bs->chosen[lc], bs->nchosen[lc]);
 			}
 			if (nw > 0)
 				ep = bs->w[0];
@@ -371,7 +491,7 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 	if (level > 0)
 	{
 		el->upper = MemoryContextAlloc(bs->graphCtx,
-									   sizeof(uint32) * (bs->m + 1) * level);
+									   sizeof(uint32) * ListWords(bs->m) * level);
 		for (int lc = 1; lc <= level; lc++)
 			BuildList(bs, id, lc)[0] = 0;
 	}
@@ -382,11 +502,16 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
 		uint32	   *list = BuildList(bs, id, lc);
+		int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
 
 		for (int i = 0; i < bs->nchosen[lc]; i++)
 		{
-			list[++list[0]] = (uint32) bs->chosen[lc][i].ref;
-			MemAddLink(bs, bs->chosen[lc][i].ref, id, bs->chosen[lc][i].dist, lc);
+			HnswCandidate *c = &bs->chosen[lc][i];
+
+			ListDists(list, cap)[list[0]] = c->dist;
+			ListGood(list, cap)[list[0]] = (uint8) c->flags;
+			list[++list[0]] = (uint32) c->ref;
+			MemAddLink(bs, c->ref, id, c->dist, lc);
 		}
 	}
 

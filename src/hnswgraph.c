@@ -252,15 +252,18 @@ HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc)
 }
 
 /*
- * Algorithm 4, SELECT-NEIGHBORS-HEURISTIC, without extendCandidates and
- * keepPrunedConnections (as in hnswlib).  cands[] must be sorted by
- * ascending distance to the base element.  A candidate is kept when it is
- * closer to the base than to every candidate kept before it.
+ * Algorithm 4, SELECT-NEIGHBORS-HEURISTIC, without extendCandidates, with
+ * optional keepPrunedConnections.  cands[] must be sorted by ascending
+ * distance to the base element.  A candidate is kept ("good") when it is
+ * closer to the base than to every good candidate before it.  With
+ * keepPruned, the list is then filled up to max with the closest pruned
+ * candidates, which makes the graph denser: more recall for a given ef.
+ * The first *ngood entries of keep[] are the good ones.
  */
 int
 HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 					bool keepPruned, HnswPairDistFn pairdist, void *ctx,
-					int *keep)
+					int *keep, int *ngood)
 {
 	int			nkeep = 0;
 	int			npruned = 0;
@@ -283,6 +286,8 @@ HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 		else
 			pruned[npruned++] = i;
 	}
+	if (ngood)
+		*ngood = nkeep;
 	if (keepPruned)
 	{
 		for (int i = 0; i < npruned && nkeep < max; i++)

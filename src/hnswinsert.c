@@ -343,7 +343,7 @@ AddBacklink(Relation index, HnswDistance *dist, int m, const HnswCandidate *n,
 
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(cands, ncands, cap, HNSW_KEEP_PRUNED_BACKLINK, PairDist, &pctx, keep);
+			nkeep = HnswSelectNeighbors(cands, ncands, cap, HNSW_KEEP_PRUNED_BACKLINK, PairDist, &pctx, keep, NULL);
 			for (int i = 0; i < nkeep; i++)
 			{
 				HnswRefToTid(cands[keep[i]].ref, &newlist[nnew++]);
@@ -499,7 +499,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			}
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep);
+			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep, NULL);
 			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
 			for (int i = 0; i < nkeep; i++)
 				chosen[lc][i] = wl[keep[i]];
