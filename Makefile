@@ -36,10 +36,14 @@ PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 # instruction sets per function with target attributes and are chosen at
 # load time by cpuid.
 PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	-Wno-sign-compare -Wno-clobbered -O2 -fno-math-errno
+	-Wno-sign-compare -Wno-clobbered -O2 -fno-math-errno \
+	-fno-semantic-interposition
 
 EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_vector_parse results regression.diffs regression.out tmp_check
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header changes
+$(OBJS): $(wildcard src/*.h)

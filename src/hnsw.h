@@ -272,9 +272,16 @@ HnswRefToTid(uint64 ref, ItemPointer tid)
 typedef struct HnswTidSet
 {
 	uint64	   *keys;			/* 0 = empty (block 0 is the metapage) */
+	uint32	   *used;			/* slots in use, for a cheap clear */
 	uint32		mask;
 	uint32		count;
 } HnswTidSet;
+
+static inline uint32
+HnswTidSetHash(uint64 key)
+{
+	return (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32);
+}
 
 extern void HnswTidSetInit(HnswTidSet *s, uint32 expected);
 extern void HnswTidSetClear(HnswTidSet *s);

@@ -432,22 +432,49 @@ HnswTidSetInit(HnswTidSet *s, uint32 expected)
 	while (cap < expected * 2)
 		cap <<= 1;
 	s->keys = palloc0(sizeof(uint64) * cap);
+	s->used = palloc(sizeof(uint32) * (cap / 2 + 1));
 	s->mask = cap - 1;
 	s->count = 0;
 }
 
+/* Empty the set, in time proportional to its size */
 void
 HnswTidSetClear(HnswTidSet *s)
 {
-	if (s->count > 0)
+	if (s->count > (s->mask + 1) / 16)
 		memset(s->keys, 0, sizeof(uint64) * (s->mask + 1));
+	else
+	{
+		for (uint32 i = 0; i < s->count; i++)
+			s->keys[s->used[i]] = 0;
+	}
 	s->count = 0;
 }
 
-static inline uint32
-TidSetHash(uint64 key)
+static void
+TidSetGrow(HnswTidSet *s)
 {
-	return (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32);
+	uint64	   *old = s->keys;
+	uint32		oldcap = s->mask + 1;
+
+	s->keys = palloc0(sizeof(uint64) * oldcap * 2);
+	pfree(s->used);
+	s->used = palloc(sizeof(uint32) * (oldcap + 1));
+	s->mask = oldcap * 2 - 1;
+	s->count = 0;
+	for (uint32 j = 0; j < oldcap; j++)
+	{
+		if (old[j] != 0)
+		{
+			uint32		i = HnswTidSetHash(old[j]) & s->mask;
+
+			while (s->keys[i] != 0)
+				i = (i + 1) & s->mask;
+			s->keys[i] = old[j];
+			s->used[s->count++] = i;
+		}
+	}
+	pfree(old);
 }
 
 /* Add key; returns true if it was not there before */
@@ -457,28 +484,10 @@ HnswTidSetAdd(HnswTidSet *s, uint64 key)
 	uint32		i;
 
 	Assert(key != 0);
-	if (s->count * 2 >= s->mask)
-	{
-		/* grow: rehash into twice the space */
-		uint64	   *old = s->keys;
-		uint32		oldcap = s->mask + 1;
+	if (unlikely(s->count * 2 >= s->mask))
+		TidSetGrow(s);
 
-		s->keys = palloc0(sizeof(uint64) * oldcap * 2);
-		s->mask = oldcap * 2 - 1;
-		for (uint32 j = 0; j < oldcap; j++)
-		{
-			if (old[j] != 0)
-			{
-				i = TidSetHash(old[j]) & s->mask;
-				while (s->keys[i] != 0)
-					i = (i + 1) & s->mask;
-				s->keys[i] = old[j];
-			}
-		}
-		pfree(old);
-	}
-
-	i = TidSetHash(key) & s->mask;
+	i = HnswTidSetHash(key) & s->mask;
 	for (;;)
 	{
 		if (s->keys[i] == key)
@@ -486,7 +495,7 @@ HnswTidSetAdd(HnswTidSet *s, uint64 key)
 		if (s->keys[i] == 0)
 		{
 			s->keys[i] = key;
-			s->count++;
+			s->used[s->count++] = i;
 			return true;
 		}
 		i = (i + 1) & s->mask;
