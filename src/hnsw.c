@@ -24,6 +24,16 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
+int			hnsw_iterative_scan = HNSW_ITERATIVE_SCAN_STRICT;
+int			hnsw_max_scan_tuples = 20000;
+double		hnsw_scan_mem_multiplier = 1;
+
+static const struct config_enum_entry hnsw_iterative_scan_options[] = {
+	{"off", HNSW_ITERATIVE_SCAN_OFF, false},
+	{"relaxed_order", HNSW_ITERATIVE_SCAN_RELAXED, false},
+	{"strict_order", HNSW_ITERATIVE_SCAN_STRICT, false},
+	{NULL, 0, false}
+};
 
 static relopt_kind hnsw_relopt_kind;
 
@@ -88,6 +98,27 @@ _PG_init(void)
 							&hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH,
 							HNSW_MIN_EF_SEARCH, HNSW_MAX_EF_SEARCH,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("hnsw.iterative_scan",
+							 "Sets the mode for iterative scans",
+							 "strict_order (the default) goes on searching until the query has its rows, "
+							 "in distance order; relaxed_order may return rows slightly out of order; "
+							 "off returns at most hnsw.ef_search rows.",
+							 &hnsw_iterative_scan, HNSW_ITERATIVE_SCAN_STRICT,
+							 hnsw_iterative_scan_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hnsw.max_scan_tuples",
+							"Sets the max number of tuples to visit for iterative scans",
+							"The first ef_search results are not limited.",
+							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("hnsw.scan_mem_multiplier",
+							 "Sets the multiple of work_mem to use for iterative scans",
+							 NULL,
+							 &hnsw_scan_mem_multiplier, 1, 1, 1000,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("hnsw.distance_kernel",
 							 "Selects the SIMD kernel used for distances",

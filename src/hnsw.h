@@ -62,7 +62,17 @@ typedef struct HnswOptions
 } HnswOptions;
 
 /* GUCs */
+typedef enum HnswIterativeScanMode
+{
+	HNSW_ITERATIVE_SCAN_OFF,
+	HNSW_ITERATIVE_SCAN_RELAXED,
+	HNSW_ITERATIVE_SCAN_STRICT
+} HnswIterativeScanMode;
+
 extern int	hnsw_ef_search;
+extern int	hnsw_iterative_scan;
+extern int	hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
 
 /*
  * How the index computes distances.  The support function is recognised by
@@ -171,14 +181,23 @@ HnswHeapTop(const HnswHeap *h)
 /*
  * State of a layer search (Algorithm 2), kept between calls so that a scan
  * can go on where it stopped.
+ *
+ * In stream mode the search forgets nothing it discovers: every element
+ * enters cand, and every element that is not among the ef best (or falls
+ * out of them) is kept in found.  The first batch expands exactly the
+ * elements Algorithm 2 would; HnswSearchNextBatch() then refills res with
+ * the best of found and resumes expanding, so that results come out in
+ * batches of ef, each element once.
  */
 typedef struct HnswSearch
 {
 	const HnswGraphOps *ops;
 	void	   *ctx;
 	int			m;
+	bool		stream;			/* keep everything discovered */
 	HnswHeap	cand;			/* min-heap: to expand */
 	HnswHeap	res;			/* max-heap: best ef found */
+	HnswHeap	found;			/* min-heap: found, not in res (stream) */
 	HnswCandidate *nbuf;		/* neighbour batch, 2 * m */
 } HnswSearch;
 
@@ -187,6 +206,7 @@ extern void HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx,
 extern void HnswSearchReset(HnswSearch *s, int ef);
 extern void HnswSearchAddEntry(HnswSearch *s, const HnswCandidate *c);
 extern void HnswSearchLayer(HnswSearch *s, int lc, int ef);
+extern void HnswSearchNextBatch(HnswSearch *s, int ef);
 extern int	HnswSearchResultsSorted(HnswSearch *s, HnswCandidate *out);
 extern void HnswSortCandidates(HnswCandidate *c, int n);
 extern HnswCandidate HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc);

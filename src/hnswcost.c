@@ -3,9 +3,8 @@
  * hnswcost.c
  *	  Cost estimation for hnsw index scans (amcostestimate).
  *
- * An hnsw scan does all its work before it returns the first row: it
- * visits about ef_search * (links per element) elements on layer 0 plus a
- * few per upper layer.  So the startup cost is the total cost, and a scan
+ * An hnsw scan does the work of its first ef_search results before it
+ * returns the first row; an iterative scan then goes on in batches.  A scan
  * without ORDER BY is never chosen (the index cannot answer it).
  *
  * IDENTIFICATION
@@ -34,7 +33,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	GenericCosts costs;
 	IndexOptInfo *index = path->indexinfo;
 	double		ntuples = Max(index->tuples, 1);
-	double		visited;
+	double		first;
 	int			m;
 	Relation	rel;
 
@@ -54,18 +53,26 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	index_close(rel, NoLock);
 
 	/*
-	 * Elements whose distance is computed: on layer 0 about ef_search
-	 * expansions of up to 2m links each, half of which are new; plus a
-	 * greedy walk of m links per upper layer.
+	 * Elements whose distance the first batch computes: on layer 0 about
+	 * ef_search expansions of up to 2m links each, about half of them new;
+	 * plus a greedy walk of m links per upper layer.
 	 */
-	visited = hnsw_ef_search * m + m * log(ntuples) / log(Max(m, 2));
-	visited = Min(visited, ntuples);
+	first = hnsw_ef_search * m + m * log(ntuples) / log(Max(m, 2));
+	first = Min(first, ntuples);
 
+	/*
+	 * An iterative scan can go on until it has seen every element, so the
+	 * total cost is that of visiting them all, and the startup cost that of
+	 * the first batch.  With a LIMIT, the planner charges the share of the
+	 * run cost the rows it needs take: a filter that keeps few rows makes
+	 * the index scan dearer, and a sequential scan may win.  Without
+	 * iterative scans, the first batch is all there is.
+	 */
 	MemSet(&costs, 0, sizeof(costs));
-	costs.numIndexTuples = visited;
+	costs.numIndexTuples = (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF) ? first : ntuples;
 	genericcostestimate(root, path, loop_count, &costs);
 
-	*indexStartupCost = costs.indexTotalCost;
+	*indexStartupCost = costs.indexTotalCost * (first / costs.numIndexTuples);
 	*indexTotalCost = costs.indexTotalCost;
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;

@@ -104,8 +104,10 @@ HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx, int m, int ef)
 	s->ops = ops;
 	s->ctx = ctx;
 	s->m = m;
+	s->stream = false;
 	HnswHeapInit(&s->cand, 4 * ef, false);
 	HnswHeapInit(&s->res, ef + 1, true);
+	HnswHeapInit(&s->found, 16, false);
 	s->nbuf = palloc(sizeof(HnswCandidate) * 2 * m);
 }
 
@@ -115,6 +117,7 @@ HnswSearchReset(HnswSearch *s, int ef)
 {
 	s->cand.n = 0;
 	s->res.n = 0;
+	s->found.n = 0;
 	s->ops->reset_visited(s->ctx);
 }
 
@@ -171,11 +174,46 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 				{
 					HnswHeapPush(&s->res, e);
 					if (s->res.n > ef)
-						HnswHeapPop(&s->res);
+					{
+						HnswCandidate out = HnswHeapPop(&s->res);
+
+						if (s->stream)
+							HnswHeapPush(&s->found, &out);
+					}
 				}
+			}
+			else if (s->stream)
+			{
+				/*
+				 * Algorithm 2 would drop it; keep it for later batches.  Its
+				 * distance is above the bound, so this batch never expands
+				 * it.
+				 */
+				HnswHeapPush(&s->cand, e);
+				if (!(e->flags & HNSW_CAND_SKIP_RESULT))
+					HnswHeapPush(&s->found, e);
 			}
 		}
 	}
+}
+
+/*
+ * Stream mode: after the caller has taken the results of the last batch,
+ * start the next one with the ef best elements found so far that were not
+ * returned, and expand until they are the ef best reachable.
+ */
+void
+HnswSearchNextBatch(HnswSearch *s, int ef)
+{
+	Assert(s->stream);
+	s->res.n = 0;
+	while (s->res.n < ef && s->found.n > 0)
+	{
+		HnswCandidate c = HnswHeapPop(&s->found);
+
+		HnswHeapPush(&s->res, &c);
+	}
+	HnswSearchLayer(s, 0, ef);
 }
 
 static int

@@ -28,6 +28,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include <math.h>
+
 #include "hnsw.h"
 
 typedef struct HnswScanOpaqueData
@@ -42,9 +44,13 @@ typedef struct HnswScanOpaqueData
 	HnswSearch	search;
 	float	   *query;
 
-	HnswCandidate *results;		/* sorted by distance */
+	HnswCandidate *results;		/* current batch, sorted by distance */
 	int			nresults;
 	int			pos;			/* next result to return */
+	int			ef;				/* batch size */
+	int			mode;			/* hnsw.iterative_scan at scan start */
+	float		lastdist;		/* distance of the last result returned */
+	bool		stopped;		/* a limit ended the scan early */
 
 	ItemPointerData heaptids[MaxOffsetNumber]; /* TIDs of current result(s) */
 	int			nheaptids;
@@ -150,6 +156,11 @@ RunSearch(IndexScanDesc scan)
 
 	so->nresults = 0;
 	so->pos = 0;
+	so->ef = ef;
+	so->mode = hnsw_iterative_scan;
+	so->lastdist = -INFINITY;
+	so->stopped = false;
+	so->search.stream = (so->mode != HNSW_ITERATIVE_SCAN_OFF);
 
 	LockPage(index, HNSW_SCAN_LOCK, ShareLock);
 	HnswReadMeta(index, &meta);
@@ -164,11 +175,66 @@ RunSearch(IndexScanDesc scan)
 			HnswSearchReset(&so->search, ef);
 			HnswSearchAddEntry(&so->search, &ep);
 			HnswSearchLayer(&so->search, 0, ef);
-			so->results = repalloc(so->results, sizeof(HnswCandidate) * (so->search.res.n + 1));
+			so->results = repalloc(so->results, sizeof(HnswCandidate) * (ef + 1));
 			so->nresults = HnswSearchResultsSorted(&so->search, so->results);
 		}
 	}
 	UnlockPage(index, HNSW_SCAN_LOCK, ShareLock);
+}
+
+/* Memory the search state of the scan takes */
+static Size
+SearchMemory(HnswScanOpaque so)
+{
+	return sizeof(HnswCandidate) *
+		(so->search.cand.cap + so->search.res.cap + so->search.found.cap) +
+		(sizeof(uint64) + sizeof(uint32)) * (so->graph.visited.mask + 1);
+}
+
+/*
+ * Fetch the next batch of results of an iterative scan.  Returns false if
+ * there are no more, or a limit stopped the scan (with a NOTICE, once).
+ */
+static bool
+NextBatch(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	MemoryContext old;
+	Size		memlimit = (Size) (work_mem * 1024.0 * hnsw_scan_mem_multiplier);
+
+	if (so->mode == HNSW_ITERATIVE_SCAN_OFF || so->stopped)
+		return false;
+	if (so->search.cand.n == 0 && so->search.found.n == 0)
+		return false;			/* the whole reachable graph is done */
+
+	if (so->graph.ndistances >= hnsw_max_scan_tuples ||
+		SearchMemory(so) >= memlimit)
+	{
+		so->stopped = true;
+		if (so->graph.ndistances >= hnsw_max_scan_tuples)
+			ereport(NOTICE,
+					(errmsg("hnsw index scan stopped after visiting %lld tuples",
+							(long long) so->graph.ndistances),
+					 errdetail("The query may return fewer rows than it asked for."),
+					 errhint("Increase hnsw.max_scan_tuples to search further.")));
+		else
+			ereport(NOTICE,
+					(errmsg("hnsw index scan stopped after using %zu kB of memory",
+							SearchMemory(so) / 1024),
+					 errdetail("The query may return fewer rows than it asked for."),
+					 errhint("Increase hnsw.scan_mem_multiplier or work_mem to search further.")));
+		return false;
+	}
+
+	old = MemoryContextSwitchTo(so->ctx);
+	LockPage(index, HNSW_SCAN_LOCK, ShareLock);
+	HnswSearchNextBatch(&so->search, so->ef);
+	UnlockPage(index, HNSW_SCAN_LOCK, ShareLock);
+	so->nresults = HnswSearchResultsSorted(&so->search, so->results);
+	so->pos = 0;
+	MemoryContextSwitchTo(old);
+	return so->nresults > 0;
 }
 
 IndexScanDesc
@@ -283,7 +349,24 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			continue;
 		}
 		if (so->pos >= so->nresults)
-			return false;
+		{
+			if (!NextBatch(scan))
+				return false;
+			continue;
+		}
+
+		/*
+		 * A later batch can find an element closer than one already
+		 * returned.  strict_order leaves it out to keep the order;
+		 * relaxed_order returns it.
+		 */
+		if (so->results[so->pos].dist < so->lastdist &&
+			so->mode == HNSW_ITERATIVE_SCAN_STRICT)
+		{
+			so->pos++;
+			continue;
+		}
+		so->lastdist = Max(so->lastdist, so->results[so->pos].dist);
 		LoadHeapTids(scan, so->results[so->pos++].ref);
 		CHECK_FOR_INTERRUPTS();
 	}
