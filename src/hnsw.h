@@ -304,6 +304,7 @@ HnswTidSetHash(uint64 key)
 }
 
 extern void HnswTidSetInit(HnswTidSet *s, uint32 expected);
+extern bool HnswTidSetContains(const HnswTidSet *s, uint64 key);
 extern void HnswTidSetClear(HnswTidSet *s);
 extern bool HnswTidSetAdd(HnswTidSet *s, uint64 key);
 
@@ -332,6 +333,12 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
+extern bool HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out);
+extern bool HnswUpdateList(Relation index, HnswDistance *dist, int m,
+						   ItemPointer etid, ItemPointer ntid, int lc,
+						   ItemPointerData *extra, int nextra,
+						   const float *extravec, HnswTidSet *drop,
+						   bool building);
 extern void HnswInsertVector(Relation index, HnswDistance *dist,
 							 const float *vec, ItemPointer heaptid,
 							 bool building);

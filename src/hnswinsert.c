@@ -56,15 +56,15 @@ PairDist(void *ctx, int i, int j)
  * Copy the vector of the element at tid into out.  Returns false if there
  * is no live element there.  Takes and releases a share lock.
  */
-static bool
-LoadVector(Relation index, ItemPointer tid, int dim, float *out)
+bool
+HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 {
 	Buffer		buf;
 	Page		page;
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 	bool		found = false;
 
-	buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(tid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
@@ -229,140 +229,151 @@ WriteElement(Relation index, HnswElementTuple etup, Size esize,
 }
 
 /*
- * Add a link from element n (candidate: ref = element TID, aux = neighbour
- * tuple TID) to the new element on layer lc.  When n's list is full, the
- * heuristic chooses among the old neighbours and the new element.
+ * HnswUpdateList: recompute the layer-lc list of the element at etid, whose
+ * neighbour tuple is at ntid.  The new list is made of its members that are
+ * not in drop, plus the extra candidates (not in drop, not the element
+ * itself).  While they fit, all are kept in order; otherwise Algorithm 4
+ * with keepPrunedConnections picks cap of them by distance to the element.
+ * extravec, if not NULL, is the vector of extra[0] (saves loading it).
+ *
+ * The list is read under a share lock and written under an exclusive lock
+ * only if it has not changed meanwhile; otherwise it is recomputed (up to
+ * HNSW_BACKLINK_RETRIES times).  At most one buffer lock is held at any
+ * time.  Returns false if the element has no such list any more.
  */
-static void
-AddBacklink(Relation index, HnswDistance *dist, int m, const HnswCandidate *n,
-			int lc, ItemPointer newtid, const float *newvec, bool building)
+bool
+HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
+			   ItemPointer ntid, int lc, ItemPointerData *extra, int nextra,
+			   const float *extravec, HnswTidSet *drop, bool building)
 {
 	int			dim = dist->dim;
 	int			start = HNSW_LAYER_START(lc, m);
 	int			cap = HNSW_LAYER_CAPACITY(lc, m);
-	ItemPointerData ntid;
+	OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
 	ItemPointerData old[2 * HNSW_MAX_M];
+	ItemPointerData *cand;
 	ItemPointerData newlist[2 * HNSW_MAX_M];
-	float	   *vecs = NULL;
-	float	   *nvec = NULL;
+	float	   *evec = NULL;
 
-	HnswRefToTid(n->aux, &ntid);
+	cand = palloc(sizeof(ItemPointerData) * (cap + nextra));
 
 	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
 	{
 		Buffer		buf;
 		Page		page;
 		HnswNeighborTuple ntup;
-		OffsetNumber off = ItemPointerGetOffsetNumber(&ntid);
 		int			count = 0;
+		int			ncand = 0;
 		int			nnew = 0;
+		bool		changed = false;
 		HnswEdit	edit;
 
 		/* read the current list */
-		buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
 		{
 			UnlockReleaseBuffer(buf);
-			return;
+			return false;
 		}
 		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
 		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
 		{
 			UnlockReleaseBuffer(buf);
-			return;
+			return false;
 		}
 		memcpy(old, &ntup->tids[start], sizeof(ItemPointerData) * cap);
 		UnlockReleaseBuffer(buf);
 
+		/* candidates: surviving members, then new ones */
 		while (count < cap && ItemPointerIsValid(&old[count]))
-		{
-			if (ItemPointerEquals(&old[count], newtid))
-				return;			/* already linked */
 			count++;
-		}
-
-		if (count < cap)
+		for (int i = 0; i < count; i++)
 		{
-			memcpy(newlist, old, sizeof(ItemPointerData) * count);
-			newlist[count] = *newtid;
-			nnew = count + 1;
+			if (drop && HnswTidSetContains(drop, HnswTidToRef(&old[i])))
+				changed = true;
+			else
+				cand[ncand++] = old[i];
+		}
+		for (int i = 0; i < nextra; i++)
+		{
+			bool		dup = ItemPointerEquals(&extra[i], etid);
+
+			if (drop && HnswTidSetContains(drop, HnswTidToRef(&extra[i])))
+				dup = true;
+			for (int j = 0; j < ncand && !dup; j++)
+				dup = ItemPointerEquals(&cand[j], &extra[i]);
+			if (!dup)
+			{
+				cand[ncand++] = extra[i];
+				changed = true;
+			}
+		}
+		if (!changed)
+			break;
+
+		if (ncand <= cap)
+		{
+			memcpy(newlist, cand, sizeof(ItemPointerData) * ncand);
+			nnew = ncand;
 		}
 		else
 		{
-			/* full: Algorithm 4 over the old neighbours plus the new one */
-			HnswCandidate cands[2 * HNSW_MAX_M + 1];
-			float	   *cvecs;
-			int			keep[2 * HNSW_MAX_M + 1];
-			int			ncands = 0;
+			/* too many: Algorithm 4 over the candidates */
+			HnswCandidate *cs = palloc(sizeof(HnswCandidate) * ncand);
+			float	   *cvecs = palloc(sizeof(float) * dim * ncand);
+			float	   *vecs = palloc(sizeof(float) * dim * ncand);
+			int		   *keep = palloc(sizeof(int) * ncand);
+			int			nc = 0;
 			int			nkeep;
-			bool		haveNew = false;
 			PairDistCtx pctx;
 
-			if (vecs == NULL)
+			if (evec == NULL)
 			{
-				vecs = palloc(sizeof(float) * dim * (cap + 1));
-				nvec = palloc(sizeof(float) * dim);
+				evec = palloc(sizeof(float) * dim);
+				if (!HnswLoadVector(index, etid, dim, evec))
+					break;
 			}
+			for (int i = 0; i < ncand; i++)
 			{
-				ItemPointerData etid;
+				float	   *v = cvecs + (Size) nc * dim;
 
-				HnswRefToTid(n->ref, &etid);
-				if (!LoadVector(index, &etid, dim, nvec))
-					return;
-			}
-
-			/* candidates in load order; sort by distance afterwards */
-			cvecs = palloc(sizeof(float) * dim * (cap + 1));
-			for (int i = 0; i < count; i++)
-			{
-				float	   *v = cvecs + (Size) ncands * dim;
-
-				if (!LoadVector(index, &old[i], dim, v))
+				if (extravec && ItemPointerEquals(&cand[i], &extra[0]))
+					memcpy(v, extravec, sizeof(float) * dim);
+				else if (!HnswLoadVector(index, &cand[i], dim, v))
 					continue;
-				cands[ncands].dist = HnswDist(dist, nvec, v);
-				cands[ncands].ref = HnswTidToRef(&old[i]);
-				cands[ncands].aux = ncands;
-				cands[ncands].flags = 0;
-				ncands++;
+				cs[nc].dist = HnswDist(dist, evec, v);
+				cs[nc].ref = HnswTidToRef(&cand[i]);
+				cs[nc].aux = nc;
+				cs[nc].flags = 0;
+				nc++;
 			}
-			memcpy(cvecs + (Size) ncands * dim, newvec, sizeof(float) * dim);
-			cands[ncands].dist = HnswDist(dist, nvec, newvec);
-			cands[ncands].ref = HnswTidToRef(newtid);
-			cands[ncands].aux = ncands;
-			cands[ncands].flags = 0;
-			ncands++;
-
-			HnswSortCandidates(cands, ncands);
-			/* order vectors like the sorted candidates */
-			for (int i = 0; i < ncands; i++)
-				memcpy(vecs + (Size) i * dim, cvecs + (Size) cands[i].aux * dim,
+			HnswSortCandidates(cs, nc);
+			for (int i = 0; i < nc; i++)
+				memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
 					   sizeof(float) * dim);
-			pfree(cvecs);
-
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(cands, ncands, cap, HNSW_KEEP_PRUNED_BACKLINK, PairDist, &pctx, keep, NULL);
+			nkeep = HnswSelectNeighbors(cs, nc, cap, HNSW_KEEP_PRUNED_BACKLINK,
+										PairDist, &pctx, keep, NULL);
 			for (int i = 0; i < nkeep; i++)
-			{
-				HnswRefToTid(cands[keep[i]].ref, &newlist[nnew++]);
-				if (ItemPointerEquals(&newlist[nnew - 1], newtid))
-					haveNew = true;
-			}
-			if (!haveNew && nkeep == count)
-				return;			/* pruned the new one away; nothing changes */
+				HnswRefToTid(cs[keep[i]].ref, &newlist[nnew++]);
+			pfree(cs);
+			pfree(cvecs);
+			pfree(vecs);
+			pfree(keep);
 		}
 
 		/* write, if the list is still what we read */
-		buf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
 		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
 		{
 			UnlockReleaseBuffer(buf);
-			return;
+			break;
 		}
 		if (memcmp(old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0)
 		{
@@ -381,8 +392,12 @@ AddBacklink(Relation index, HnswDistance *dist, int m, const HnswCandidate *n,
 		}
 		HnswEditFinish(&edit);
 		UnlockReleaseBuffer(buf);
-		return;
+		break;
 	}
+	pfree(cand);
+	if (evec)
+		pfree(evec);
+	return true;
 }
 
 /*
@@ -494,7 +509,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 				ItemPointerData t;
 
 				HnswRefToTid(w[i].ref, &t);
-				if (LoadVector(index, &t, dim, vecs + (Size) nv * dim))
+				if (HnswLoadVector(index, &t, dim, vecs + (Size) nv * dim))
 					wl[nv++] = w[i];
 			}
 			pctx.dist = dist;
@@ -534,7 +549,15 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	/* back-links, layer by layer */
 	for (int lc = toplayer; lc >= 0; lc--)
 		for (int i = 0; i < nchosen[lc]; i++)
-			AddBacklink(index, dist, m, &chosen[lc][i], lc, &etid, vec, building);
+		{
+			ItemPointerData ntid;
+			ItemPointerData nbtid;
+
+			HnswRefToTid(chosen[lc][i].ref, &nbtid);
+			HnswRefToTid(chosen[lc][i].aux, &ntid);
+			HnswUpdateList(index, dist, m, &nbtid, &ntid, lc, &etid, 1, vec,
+						   NULL, building);
+		}
 
 	if (level > meta.entry_level || !haveEntry)
 		HnswUpdateEntryPoint(index, &etid, level, building);

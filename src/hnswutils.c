@@ -477,6 +477,21 @@ TidSetGrow(HnswTidSet *s)
 	pfree(old);
 }
 
+bool
+HnswTidSetContains(const HnswTidSet *s, uint64 key)
+{
+	uint32		i = HnswTidSetHash(key) & s->mask;
+
+	for (;;)
+	{
+		if (s->keys[i] == key)
+			return true;
+		if (s->keys[i] == 0)
+			return false;
+		i = (i + 1) & s->mask;
+	}
+}
+
 /* Add key; returns true if it was not there before */
 bool
 HnswTidSetAdd(HnswTidSet *s, uint64 key)
