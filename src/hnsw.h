@@ -270,6 +270,8 @@ extern void HnswEditAbort(HnswEdit *e);
 extern void HnswInitPage(Page page, uint16 flags);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern int	HnswGetMetaM(Relation index);
+extern int	HnswBlockCmp(const void *a, const void *b);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level,
 								 bool building);
@@ -320,6 +322,8 @@ typedef struct HnswDiskGraph
 	int			m;
 	HnswTidSet	visited;
 	int64		ndistances;		/* distances computed, for statistics */
+	bool		skipdead;		/* flag elements without heap TIDs as
+								 * HNSW_CAND_SKIP_RESULT (scans) */
 } HnswDiskGraph;
 
 extern const HnswGraphOps hnsw_disk_graph_ops;

@@ -76,6 +76,19 @@ typedef HnswMetaPageData *HnswMetaPage;
 #define HNSW_NEIGHBOR_TUPLE		2
 
 /*
+ * Element states (HnswElementTupleData.deleted):
+ *
+ *	LIVE		in the graph; returned by scans if it has a heap TID
+ *	DELETED		VACUUM removed its last heap TID; scans and inserts skip it,
+ *				but lists may still point at it until VACUUM repairs them
+ *	REUSABLE	no list points at it any more; an insert may overwrite it
+ *				and its neighbour tuple with a new element
+ */
+#define HNSW_ELEMENT_LIVE		0
+#define HNSW_ELEMENT_DELETED	1
+#define HNSW_ELEMENT_REUSABLE	2
+
+/*
  * Heap TIDs kept inline in an element.  Identical vectors share one element
  * while it has a free slot; the next duplicate gets an element of its own.
  */
@@ -87,7 +100,7 @@ typedef HnswMetaPageData *HnswMetaPage;
  *	offset	size		field
  *	0		1			type: HNSW_ELEMENT_TUPLE
  *	1		1			level: top layer of the element (0-based)
- *	2		1			deleted: 1 once VACUUM has detached the element
+ *	2		1			deleted: HNSW_ELEMENT_LIVE, _DELETED or _REUSABLE
  *	3		1			unused
  *	4		6			neighbortid: TID of the element's neighbour tuple
  *	10		2			unused
@@ -100,7 +113,7 @@ typedef struct HnswElementTupleData
 {
 	uint8		type;			/* HNSW_ELEMENT_TUPLE */
 	uint8		level;			/* top layer of this element */
-	uint8		deleted;		/* detached by vacuum; space reusable */
+	uint8		deleted;		/* HNSW_ELEMENT_LIVE, _DELETED, _REUSABLE */
 	uint8		unused;			/* always 0 */
 	ItemPointerData neighbortid;	/* the neighbour tuple of this element */
 	uint16		unused2;		/* always 0 */
@@ -122,7 +135,9 @@ typedef HnswElementTupleData *HnswElementTuple;
  *
  * Each list is filled from the front; an invalid TID ends it.  Entries are
  * element TIDs.  The tuple never changes size after it is written, so
- * updates happen in place.
+ * updates happen in place.  When an insert reuses the space of an element
+ * with a higher level, the tuple keeps its length and its level and count
+ * fields describe the new element: the length is at least what they need.
  *
  *	offset	size		field
  *	0		1			type: HNSW_NEIGHBOR_TUPLE

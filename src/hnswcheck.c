@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/xlog.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
@@ -51,7 +52,8 @@ typedef struct CheckElement
 	ItemPointerData tid;		/* hash key */
 	ItemPointerData neighbortid;
 	int			level;
-	bool		deleted;
+	int			state;			/* HNSW_ELEMENT_LIVE etc. */
+	bool		deleted;		/* not LIVE */
 	int			nheaptids;
 	int64		index;			/* position in the elements array */
 } CheckElement;
@@ -86,10 +88,21 @@ typedef struct CheckState
 			 errmsg("index \"%s\": %s", RelationGetRelationName((cs)->index), \
 					psprintf(__VA_ARGS__))))
 
+static LOCKMODE
+CheckLockMode(void)
+{
+	return RecoveryInProgress() ? AccessShareLock : ShareLock;
+}
+
 static Relation
 OpenHnswIndex(Oid indexoid)
 {
-	Relation	index = relation_open(indexoid, ShareLock);
+	/*
+	 * ShareLock keeps inserts and vacuum out, so the index holds still.  A
+	 * hot standby allows no more than AccessShareLock; there the index only
+	 * changes through WAL replay, whose records each leave it consistent.
+	 */
+	Relation	index = relation_open(indexoid, CheckLockMode());
 
 	if (index->rd_rel->relkind != RELKIND_INDEX ||
 		index->rd_rel->relam != get_index_am_oid("hnsw", false))
@@ -113,8 +126,6 @@ CollectTuples(CheckState *cs)
 	if (cs->meta.dimensions != HnswGetDimensions(index))
 		CORRUPT(cs, "metapage has %u dimensions, column has %d",
 				cs->meta.dimensions, HnswGetDimensions(index));
-	if (m != HnswGetM(index))
-		CORRUPT(cs, "metapage has m = %d, index options say %d", m, HnswGetM(index));
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ItemPointerData);
@@ -170,7 +181,10 @@ CollectTuples(CheckState *cs)
 				e = hash_search(cs->elements, &tid, HASH_ENTER, &found);
 				e->neighbortid = etup->neighbortid;
 				e->level = etup->level;
-				e->deleted = etup->deleted != 0;
+				e->state = etup->deleted;
+				e->deleted = etup->deleted != HNSW_ELEMENT_LIVE;
+				if (e->state > HNSW_ELEMENT_REUSABLE)
+					CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, e->state);
 				e->nheaptids = 0;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]))
@@ -191,7 +205,7 @@ CollectTuples(CheckState *cs)
 				CheckNeighbors *n;
 
 				if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, m) ||
-					ItemIdGetLength(iid) != HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
+					ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
 					CORRUPT(cs, "neighbour tuple (%u,%u) has %d slots for level %d, expected %d",
 							blk, off, ntup->count, ntup->level,
 							HNSW_NEIGHBOR_SLOTS(ntup->level, m));
@@ -261,7 +275,7 @@ CheckLinks(CheckState *cs)
 					CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which is not an element",
 							eb, eo, ItemPointerGetBlockNumber(t),
 							ItemPointerGetOffsetNumber(t), lc);
-				if (target->deleted)
+				if (target->state == HNSW_ELEMENT_REUSABLE)
 					CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which was removed by vacuum",
 							eb, eo, ItemPointerGetBlockNumber(t),
 							ItemPointerGetOffsetNumber(t), lc);
@@ -330,7 +344,7 @@ CheckEntryAndReach(CheckState *cs)
 			if (!ItemPointerIsValid(&n->tids[i]))
 				break;
 			t = hash_search(cs->elements, &n->tids[i], HASH_FIND, NULL);
-			if (!seen[t->index])
+			if (!seen[t->index] && !t->deleted)
 			{
 				seen[t->index] = true;
 				queue[tail++] = t->index;
@@ -369,7 +383,7 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 	CollectTuples(&cs);
 	CheckLinks(&cs);
 	reachable = CheckEntryAndReach(&cs);
-	relation_close(cs.index, ShareLock);
+	relation_close(cs.index, CheckLockMode());
 	MemoryContextSwitchTo(old);
 
 	values[0] = Int64GetDatum(cs.nlive);
@@ -413,7 +427,7 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	cs.index = OpenHnswIndex(indexoid);
 	CollectTuples(&cs);
 	CheckLinks(&cs);
-	relation_close(cs.index, ShareLock);
+	relation_close(cs.index, CheckLockMode());
 	MemoryContextSwitchTo(old);
 
 	nlevels = cs.maxlevel + 1;

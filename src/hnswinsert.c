@@ -28,6 +28,7 @@
 #include <math.h>
 
 #include "storage/bufmgr.h"
+#include "storage/freespace.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -72,7 +73,7 @@ HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 	{
 		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 
-		if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted)
+		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
 		{
 			memcpy(out, etup->vec, sizeof(float) * dim);
 			found = true;
@@ -108,7 +109,7 @@ AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
 		return false;
 	}
 	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted ||
+	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE ||
 		memcmp(etup->vec, vec, sizeof(float) * dim) != 0)
 	{
 		UnlockReleaseBuffer(buf);
@@ -207,7 +208,88 @@ PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
 }
 
 /*
- * Write a new element and its neighbour tuple.  Returns the element's TID.
+ * Try to put the new element in the place of a REUSABLE one (left by
+ * VACUUM) whose neighbour tuple is on the same page and big enough for our
+ * level.  The free space map says which pages have such elements; its
+ * value for a page is the number of reusable bytes there.  Returns true
+ * and the element's TID if it found a place.
+ */
+static bool
+ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
+		   HnswNeighborTuple ntup, Size nsize, ItemPointer etid)
+{
+	BlockNumber blk = GetPageWithFreeSpace(index, esize + nsize);
+
+	for (int attempt = 0; attempt < 3 && BlockNumberIsValid(blk); attempt++)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+		OffsetNumber maxoff;
+		OffsetNumber eoff = InvalidOffsetNumber;
+		OffsetNumber noff = InvalidOffsetNumber;
+		Size		remaining = 0;
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		{
+			UnlockReleaseBuffer(buf);
+			blk = RecordAndGetPageWithFreeSpace(index, blk, 0, esize + nsize);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswElementTuple old;
+			OffsetNumber n;
+
+			if (!ItemIdIsNormal(PageGetItemId(page, off)))
+				continue;
+			old = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			if (old->type != HNSW_ELEMENT_TUPLE || old->deleted != HNSW_ELEMENT_REUSABLE ||
+				ItemPointerGetBlockNumber(&old->neighbortid) != blk)
+				continue;
+			n = ItemPointerGetOffsetNumber(&old->neighbortid);
+			if (eoff == InvalidOffsetNumber &&
+				ItemIdGetLength(PageGetItemId(page, n)) >= nsize)
+			{
+				eoff = off;
+				noff = n;
+			}
+			else
+				remaining += ItemIdGetLength(PageGetItemId(page, off)) +
+					ItemIdGetLength(PageGetItemId(page, n));
+		}
+
+		if (eoff != InvalidOffsetNumber)
+		{
+			HnswEdit	edit;
+			Pointer		nitem;
+			Size		nlen;
+
+			HnswEditBegin(&edit, index, false);
+			page = HnswEditRegister(&edit, buf, false);
+			ItemPointerSet(&etup->neighbortid, blk, noff);
+			memcpy(PageGetItem(page, PageGetItemId(page, eoff)), etup, esize);
+			nitem = PageGetItem(page, PageGetItemId(page, noff));
+			nlen = ItemIdGetLength(PageGetItemId(page, noff));
+			memcpy(nitem, ntup, nsize);
+			memset(nitem + nsize, 0, nlen - nsize);
+			HnswEditFinish(&edit);
+			UnlockReleaseBuffer(buf);
+			RecordPageWithFreeSpace(index, blk, remaining);
+			ItemPointerSet(etid, blk, eoff);
+			return true;
+		}
+		UnlockReleaseBuffer(buf);
+		blk = RecordAndGetPageWithFreeSpace(index, blk, remaining, esize + nsize);
+	}
+	return false;
+}
+
+/*
+ * Write a new element and its neighbour tuple: in reusable space if there
+ * is some, else at the end of the index.  Returns the element's TID.
  */
 static void
 WriteElement(Relation index, HnswElementTuple etup, Size esize,
@@ -215,6 +297,9 @@ WriteElement(Relation index, HnswElementTuple etup, Size esize,
 			 ItemPointer etid)
 {
 	ItemPointerData ntid;
+
+	if (!building && ReuseSpace(index, etup, esize, ntup, nsize, etid))
+		return;
 
 	if (MAXALIGN(esize) + sizeof(ItemIdData) + MAXALIGN(nsize) <= HNSW_PAGE_CAPACITY)
 		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
@@ -409,7 +494,7 @@ void
 HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 				 ItemPointer heaptid, bool building)
 {
-	int			m = HnswGetM(index);
+	int			m = HnswGetMetaM(index);
 	int			efc = HnswGetEfConstruction(index);
 	int			dim = dist->dim;
 	int			level;
@@ -455,6 +540,24 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 
 		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
 		haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
+		if (!haveEntry && lockmode != ExclusiveLock && !building)
+		{
+			/*
+			 * The entry point was deleted and vacuum has not moved it yet:
+			 * we will make ourselves the entry point, which needs the
+			 * exclusive lock.  Vacuum moves it under that lock too.
+			 */
+			UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+			lockmode = ExclusiveLock;
+			LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+			HnswReadMeta(index, &meta);
+			haveEntry = BlockNumberIsValid(meta.entry_blkno);
+			if (haveEntry)
+			{
+				ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+				haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
+			}
+		}
 	}
 
 	memset(nchosen, 0, sizeof(nchosen));

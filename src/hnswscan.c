@@ -85,7 +85,7 @@ LoadHeapTids(IndexScanDesc scan, uint64 ref)
 	{
 		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 
-		if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted)
+		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
 		{
 			for (int i = 0; i < HNSW_HEAPTIDS; i++)
 				if (ItemPointerIsValid(&etup->heaptids[i]))
@@ -125,7 +125,7 @@ LoadNextPage(IndexScanDesc scan)
 				if (!ItemIdIsNormal(PageGetItemId(page, off)))
 					continue;
 				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
 					continue;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]))
@@ -251,9 +251,10 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	so = palloc0(sizeof(HnswScanOpaqueData));
 	so->ctx = ctx;
 	so->dim = HnswGetDimensions(index);
-	so->m = HnswGetM(index);
+	so->m = HnswGetMetaM(index);
 	HnswInitDistance(&so->dist, index, so->dim);
 	HnswDiskGraphInit(&so->graph, index, &so->dist, so->m, 1024);
+	so->graph.skipdead = true;
 	HnswSearchInit(&so->search, &hnsw_disk_graph_ops, &so->graph, so->m,
 				   hnsw_ef_search);
 	so->query = palloc(sizeof(float) * Max(so->dim, 1));

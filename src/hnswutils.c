@@ -367,14 +367,44 @@ HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
  * entry, e.g. after REINDEX or TRUNCATE.
  * ---------------------------------------------------------------------
  */
-typedef struct HnswBufferCache
+typedef struct HnswRelCache
 {
+	int			m;				/* m from the metapage, 0 if not read yet */
 	BlockNumber nblocks;		/* entries in bufs */
-	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
-} HnswBufferCache;
+	Buffer	   *bufs;			/* InvalidBuffer if unknown */
+} HnswRelCache;
 
 /* Blocks beyond this are not remembered (4 MB of cache per index) */
 #define HNSW_BUFFER_CACHE_MAX	(1024 * 1024)
+
+static HnswRelCache *
+GetRelCache(Relation index)
+{
+	if (index->rd_amcache == NULL)
+		index->rd_amcache = MemoryContextAllocZero(index->rd_indexcxt,
+												   sizeof(HnswRelCache));
+	return (HnswRelCache *) index->rd_amcache;
+}
+
+/*
+ * m of the index as built, from the metapage.  The index options may have
+ * changed since (ALTER INDEX ... SET); the graph's layout depends on the
+ * value it was built with.  Cached in the relcache entry.
+ */
+int
+HnswGetMetaM(Relation index)
+{
+	HnswRelCache *cache = GetRelCache(index);
+
+	if (cache->m == 0)
+	{
+		HnswMetaPageData meta;
+
+		HnswReadMeta(index, &meta);
+		cache->m = meta.m;
+	}
+	return cache->m;
+}
 
 /*
  * Pin block blkno of the main fork of index and return its buffer, like
@@ -383,10 +413,10 @@ typedef struct HnswBufferCache
 Buffer
 HnswReadBuffer(Relation index, BlockNumber blkno)
 {
-	HnswBufferCache *cache = (HnswBufferCache *) index->rd_amcache;
+	HnswRelCache *cache = GetRelCache(index);
 	Buffer		buf;
 
-	if (cache != NULL && blkno < cache->nblocks)
+	if (blkno < cache->nblocks)
 	{
 		buf = cache->bufs[blkno];
 		if (BufferIsValid(buf) &&
@@ -398,26 +428,33 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 
 	if (blkno < HNSW_BUFFER_CACHE_MAX)
 	{
-		if (cache == NULL || blkno >= cache->nblocks)
+		if (blkno >= cache->nblocks)
 		{
-			BlockNumber n = Min(Max(blkno + 1, (cache ? cache->nblocks : 0) * 2),
+			BlockNumber n = Min(Max(Max(blkno + 1, cache->nblocks * 2), 1024),
 								HNSW_BUFFER_CACHE_MAX);
-			HnswBufferCache *newcache;
+			Buffer	   *bufs;
 
-			n = Max(n, 1024);
-			newcache = MemoryContextAllocZero(index->rd_indexcxt,
-											  offsetof(HnswBufferCache, bufs) + sizeof(Buffer) * n);
-			newcache->nblocks = n;
-			if (cache != NULL)
+			bufs = MemoryContextAllocZero(index->rd_indexcxt, sizeof(Buffer) * n);
+			if (cache->bufs != NULL)
 			{
-				memcpy(newcache->bufs, cache->bufs, sizeof(Buffer) * cache->nblocks);
-				pfree(cache);
+				memcpy(bufs, cache->bufs, sizeof(Buffer) * cache->nblocks);
+				pfree(cache->bufs);
 			}
-			index->rd_amcache = cache = newcache;
+			cache->bufs = bufs;
+			cache->nblocks = n;
 		}
 		cache->bufs[blkno] = buf;
 	}
 	return buf;
+}
+
+int
+HnswBlockCmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 /* ---------------------------------------------------------------------
@@ -618,6 +655,12 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 	}
 	c->dist = HnswDist(g->dist, g->query, etup->vec);
 	c->aux = HnswTidToRef(&etup->neighbortid);
+	g->ndistances++;
+	if (!g->skipdead)
+	{
+		c->flags = 0;
+		return;
+	}
 	for (int i = 0; i < HNSW_HEAPTIDS; i++)
 	{
 		if (ItemPointerIsValid(&etup->heaptids[i]))
@@ -627,7 +670,6 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 		}
 	}
 	c->flags = live ? 0 : HNSW_CAND_SKIP_RESULT;
-	g->ndistances++;
 }
 
 /* Most pages DiskDistances keeps pinned and share-locked at once */
@@ -736,6 +778,7 @@ HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
 	g->query = NULL;
 	g->m = m;
 	g->ndistances = 0;
+	g->skipdead = false;
 	HnswTidSetInit(&g->visited, expected);
 }
 

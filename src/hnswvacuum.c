@@ -3,10 +3,21 @@
  * hnswvacuum.c
  *	  VACUUM support for hnsw indexes (ambulkdelete, amvacuumcleanup).
  *
- * Bulk delete removes dead heap TIDs from element tuples.  An element left
- * with no heap TID stays in the graph as a connector: scans walk through
- * it but never return it, and an identical vector inserted later does not
- * revive it.
+ * Bulk delete runs in three passes (see src/README.md, "Vacuum"):
+ *
+ * 1. RemoveHeapTids: every data page, under an exclusive lock: remove the
+ *	  heap TIDs that VACUUM reports dead.  An element left with none becomes
+ *	  DELETED, so that scans and inserts stop using it.  Elements already
+ *	  DELETED (by a VACUUM that was interrupted) are collected too.
+ * 2. Wait for inserts that started before pass 1 marked elements (they may
+ *	  have chosen them as neighbours) by taking HNSW_UPDATE_LOCK in
+ *	  ExclusiveLock mode; move the entry point if it was deleted.
+ * 3. RepairGraph: every live element whose lists point at a DELETED
+ *	  element gets, on each such layer, a new list chosen by the heuristic
+ *	  from its surviving neighbours and the live neighbours of the deleted
+ *	  ones.  The distance work is proportional to what was deleted.
+ * 4. MarkReusable: the repaired elements become REUSABLE, and their pages
+ *	  are entered in the free space map for inserts to reuse.
  *
  * IDENTIFICATION
  *	  src/hnswvacuum.c
@@ -17,21 +28,64 @@
 
 #include "access/genam.h"
 #include "commands/vacuum.h"
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/freespace.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "hnsw.h"
 
+typedef struct DeadElement
+{
+	ItemPointerData tid;		/* hash key: the element */
+	ItemPointerData neighbortid;	/* its neighbour tuple */
+	int			level;
+} DeadElement;
+
+typedef struct HnswVacuumState
+{
+	IndexVacuumInfo *info;
+	IndexBulkDeleteResult *stats;
+	IndexBulkDeleteCallback callback;
+	void	   *callback_state;
+	Relation	index;
+	int			m;
+	int			dim;
+	HnswDistance dist;
+	HTAB	   *dead;			/* DeadElement by TID */
+	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
+	ItemPointerData highest;	/* a live element of the highest level */
+	int			highestlevel;
+	MemoryContext tmpCtx;
+} HnswVacuumState;
+
+/* Live (non-invalid) heap TIDs of an element */
+static int
+CountHeapTids(HnswElementTuple etup)
+{
+	int			n = 0;
+
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+		if (ItemPointerIsValid(&etup->heaptids[i]))
+			n++;
+	return n;
+}
+
 /*
- * Remove the heap TIDs that callback reports dead; count the rest.
+ * Pass 1: remove dead heap TIDs, mark elements left without any DELETED,
+ * collect DELETED elements, count what remains.
  */
 static void
-RemoveHeapTids(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-			   IndexBulkDeleteCallback callback, void *callback_state)
+RemoveHeapTids(HnswVacuumState *vs)
 {
-	Relation	index = info->index;
+	Relation	index = vs->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 
+	vs->highestlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
 		Buffer		buf;
@@ -43,7 +97,7 @@ RemoveHeapTids(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		vacuum_delay_point();
 
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
-								 info->strategy);
+								 vs->info->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
@@ -51,74 +105,456 @@ RemoveHeapTids(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			UnlockReleaseBuffer(buf);
 			continue;
 		}
-
-		/* a first pass finds out whether the page changes at all */
 		maxoff = PageGetMaxOffsetNumber(page);
-		for (int pass = 0; pass < 2; pass++)
-		{
-			if (pass == 1)
-			{
-				if (!dirty)
-					break;
-				HnswEditBegin(&edit, index, false);
-				page = HnswEditRegister(&edit, buf, false);
-			}
-			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				HnswElementTuple etup;
 
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
-					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
-					continue;
-				for (int i = 0; i < HNSW_HEAPTIDS; i++)
-				{
-					if (!ItemPointerIsValid(&etup->heaptids[i]))
-						continue;
-					if (callback(&etup->heaptids[i], callback_state))
-					{
-						if (pass == 0)
-							dirty = true;
-						else
-						{
-							ItemPointerSetInvalid(&etup->heaptids[i]);
-							stats->tuples_removed++;
-						}
-					}
-				}
-			}
-		}
-		if (dirty)
-			HnswEditFinish(&edit);
-
-		/* count what is left */
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		/* does anything on the page change? */
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && !dirty; off++)
 		{
 			HnswElementTuple etup;
 
 			if (!ItemIdIsNormal(PageGetItemId(page, off)))
 				continue;
 			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
 				continue;
 			for (int i = 0; i < HNSW_HEAPTIDS; i++)
-				if (ItemPointerIsValid(&etup->heaptids[i]))
-					stats->num_index_tuples++;
+				if (ItemPointerIsValid(&etup->heaptids[i]) &&
+					vs->callback(&etup->heaptids[i], vs->callback_state))
+					dirty = true;
+		}
+
+		if (dirty)
+		{
+			HnswEditBegin(&edit, index, false);
+			page = HnswEditRegister(&edit, buf, false);
+		}
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswElementTuple etup;
+			ItemPointerData tid;
+
+			if (!ItemIdIsNormal(PageGetItemId(page, off)))
+				continue;
+			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted == HNSW_ELEMENT_REUSABLE)
+				continue;
+			ItemPointerSet(&tid, blk, off);
+
+			if (etup->deleted == HNSW_ELEMENT_LIVE && dirty)
+			{
+				bool		had = CountHeapTids(etup) > 0;
+
+				for (int i = 0; i < HNSW_HEAPTIDS; i++)
+				{
+					if (ItemPointerIsValid(&etup->heaptids[i]) &&
+						vs->callback(&etup->heaptids[i], vs->callback_state))
+					{
+						ItemPointerSetInvalid(&etup->heaptids[i]);
+						vs->stats->tuples_removed++;
+					}
+				}
+				if (had && CountHeapTids(etup) == 0)
+					etup->deleted = HNSW_ELEMENT_DELETED;
+			}
+
+			if (etup->deleted == HNSW_ELEMENT_DELETED)
+			{
+				DeadElement *d;
+				bool		found;
+
+				d = hash_search(vs->dead, &tid, HASH_ENTER, &found);
+				d->neighbortid = etup->neighbortid;
+				d->level = etup->level;
+				HnswTidSetAdd(&vs->deadset, HnswTidToRef(&tid));
+			}
+			else
+			{
+				vs->stats->num_index_tuples += CountHeapTids(etup);
+				if (etup->level > vs->highestlevel)
+				{
+					vs->highestlevel = etup->level;
+					vs->highest = tid;
+				}
+			}
+		}
+
+		if (dirty)
+			HnswEditFinish(&edit);
+		UnlockReleaseBuffer(buf);
+	}
+	vs->stats->num_pages = nblocks;
+}
+
+/*
+ * Pass 2: wait for inserts that may have picked deleted elements as
+ * neighbours before pass 1 marked them, and move the entry point off a
+ * deleted element.
+ *
+ * Inserts hold HNSW_UPDATE_LOCK for their whole duration, so taking it in
+ * ExclusiveLock mode waits for every insert in progress.  Inserts that
+ * start later never see the deleted elements, which searches skip.
+ */
+static void
+FixEntryPoint(HnswVacuumState *vs)
+{
+	Relation	index = vs->index;
+	HnswMetaPageData meta;
+
+	LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	HnswReadMeta(index, &meta);
+	if (BlockNumberIsValid(meta.entry_blkno))
+	{
+		ItemPointerData entry;
+
+		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+		if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&entry)))
+		{
+			if (vs->highestlevel >= 0)
+				HnswUpdateEntryPoint(index, &vs->highest, vs->highestlevel, false);
+			else
+				HnswUpdateEntryPoint(index, NULL, -1, false);
+		}
+	}
+	UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/*
+ * Replacement candidates for the deleted members of a list on layer lc:
+ * the members of their lists, following deleted elements further (up to
+ * a bound), and keeping live ones.
+ */
+static int
+ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
+					  int lc, ItemPointerData *out, int maxout)
+{
+	int			m = vs->m;
+	int			start = HNSW_LAYER_START(lc, m);
+	int			cap = HNSW_LAYER_CAPACITY(lc, m);
+	ItemPointerData queue[4 * 2 * HNSW_MAX_M];
+	int			head = 0;
+	int			tail = 0;
+	int			nout = 0;
+	HnswTidSet	seen;
+
+	HnswTidSetInit(&seen, 64);
+	for (int i = 0; i < nmembers; i++)
+	{
+		HnswTidSetAdd(&seen, HnswTidToRef(&members[i]));
+		if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&members[i])) &&
+			tail < lengthof(queue))
+			queue[tail++] = members[i];
+	}
+
+	while (head < tail && nout < maxout)
+	{
+		DeadElement *d = hash_search(vs->dead, &queue[head++], HASH_FIND, NULL);
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off;
+		HnswNeighborTuple ntup;
+
+		if (d == NULL || d->level < lc)
+			continue;
+		off = ItemPointerGetOffsetNumber(&d->neighbortid);
+		buf = HnswReadBuffer(vs->index, ItemPointerGetBlockNumber(&d->neighbortid));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
+		{
+			ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+			if (ntup->type == HNSW_NEIGHBOR_TUPLE && ntup->level >= lc)
+			{
+				for (int i = 0; i < cap && nout < maxout; i++)
+				{
+					ItemPointer t = &ntup->tids[start + i];
+					uint64		ref;
+
+					if (!ItemPointerIsValid(t))
+						break;
+					ref = HnswTidToRef(t);
+					if (!HnswTidSetAdd(&seen, ref))
+						continue;
+					if (HnswTidSetContains(&vs->deadset, ref))
+					{
+						if (tail < lengthof(queue))
+							queue[tail++] = *t;
+					}
+					else
+						out[nout++] = *t;
+				}
+			}
 		}
 		UnlockReleaseBuffer(buf);
 	}
-	stats->num_pages = nblocks;
+	return nout;
+}
+
+/*
+ * Pass 3: repair every list that points at a deleted element.
+ *
+ * A first sweep reads each page under a share lock and notes the live
+ * elements with such lists; the lists are then rebuilt one at a time with
+ * HnswUpdateList, which re-reads them and copes with concurrent inserts.
+ */
+static void
+RepairGraph(HnswVacuumState *vs)
+{
+	Relation	index = vs->index;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	int			m = vs->m;
+	typedef struct Repair
+	{
+		ItemPointerData etid;
+		ItemPointerData ntid;
+		uint64		layers;		/* bit lc: layer lc needs repair */
+	} Repair;
+	Repair	   *repairs;
+	int64		nrepairs = 0;
+	int64		maxrepairs = 1024;
+
+	repairs = palloc(sizeof(Repair) * maxrepairs);
+
+	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber maxoff;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
+								 vs->info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswElementTuple etup;
+			HnswNeighborTuple ntup;
+			OffsetNumber noff;
+			uint64		layers = 0;
+
+			if (!ItemIdIsNormal(PageGetItemId(page, off)))
+				continue;
+			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+				continue;
+
+			if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
+			{
+				/* neighbour tuple elsewhere: check it in the repair step */
+				layers = ~UINT64CONST(0);
+			}
+			else
+			{
+				noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
+				ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
+				for (int lc = 0; lc <= ntup->level; lc++)
+				{
+					int			start = HNSW_LAYER_START(lc, m);
+					int			cap = HNSW_LAYER_CAPACITY(lc, m);
+
+					for (int i = 0; i < cap; i++)
+					{
+						ItemPointer t = &ntup->tids[start + i];
+
+						if (!ItemPointerIsValid(t))
+							break;
+						if (HnswTidSetContains(&vs->deadset, HnswTidToRef(t)))
+						{
+							layers |= UINT64CONST(1) << lc;
+							break;
+						}
+					}
+				}
+			}
+			if (layers != 0)
+			{
+				if (nrepairs == maxrepairs)
+				{
+					maxrepairs *= 2;
+					repairs = repalloc_huge(repairs, sizeof(Repair) * maxrepairs);
+				}
+				ItemPointerSet(&repairs[nrepairs].etid, blk, off);
+				repairs[nrepairs].ntid = etup->neighbortid;
+				repairs[nrepairs].layers = layers;
+				nrepairs++;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	for (int64 r = 0; r < nrepairs; r++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(vs->tmpCtx);
+
+		vacuum_delay_point();
+		for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
+		{
+			ItemPointerData members[2 * HNSW_MAX_M];
+			ItemPointerData extra[4 * 2 * HNSW_MAX_M];
+			int			nmembers = 0;
+			int			nextra;
+			int			start = HNSW_LAYER_START(lc, m);
+			int			cap = HNSW_LAYER_CAPACITY(lc, m);
+			Buffer		buf;
+			Page		page;
+			OffsetNumber noff = ItemPointerGetOffsetNumber(&repairs[r].ntid);
+			HnswNeighborTuple ntup;
+			bool		ok = false;
+
+			if (!(repairs[r].layers & (UINT64CONST(1) << Min(lc, 63))))
+				continue;
+
+			/* the list as it is now */
+			buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&repairs[r].ntid));
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (noff <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, noff)))
+			{
+				ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
+				if (ntup->type == HNSW_NEIGHBOR_TUPLE && ntup->level >= lc)
+				{
+					ok = true;
+					for (; nmembers < cap; nmembers++)
+					{
+						if (!ItemPointerIsValid(&ntup->tids[start + nmembers]))
+							break;
+						members[nmembers] = ntup->tids[start + nmembers];
+					}
+				}
+			}
+			UnlockReleaseBuffer(buf);
+			if (!ok)
+				break;			/* no such layer: done with this element */
+
+			nextra = ReplacementCandidates(vs, members, nmembers, lc,
+										   extra, lengthof(extra));
+			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
+						   lc, extra, nextra, NULL, &vs->deadset, false);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(vs->tmpCtx);
+	}
+	pfree(repairs);
+}
+
+/*
+ * Pass 4: deleted elements are now unreferenced; make them REUSABLE and
+ * tell the free space map which pages have room for inserts.
+ */
+static void
+MarkReusable(HnswVacuumState *vs)
+{
+	Relation	index = vs->index;
+	HASH_SEQ_STATUS seq;
+	DeadElement *d;
+	BlockNumber *blocks;
+	int64		nblocks = 0;
+	int64		ndead = hash_get_num_entries(vs->dead);
+
+	/* the distinct pages of dead elements, in order */
+	blocks = palloc(sizeof(BlockNumber) * Max(ndead, 1));
+	hash_seq_init(&seq, vs->dead);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		blocks[nblocks++] = ItemPointerGetBlockNumber(&d->tid);
+	qsort(blocks, nblocks, sizeof(BlockNumber), HnswBlockCmp);
+
+	for (int64 i = 0; i < nblocks; i++)
+	{
+		BlockNumber blk = blocks[i];
+		Buffer		buf;
+		Page		page;
+		OffsetNumber maxoff;
+		HnswEdit	edit;
+		Size		reusable = 0;
+
+		if (i > 0 && blocks[i - 1] == blk)
+			continue;
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
+								 vs->info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswEditBegin(&edit, index, false);
+		page = HnswEditRegister(&edit, buf, false);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswElementTuple etup;
+			ItemPointerData tid;
+
+			if (!ItemIdIsNormal(PageGetItemId(page, off)))
+				continue;
+			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			if (etup->type != HNSW_ELEMENT_TUPLE)
+				continue;
+			ItemPointerSet(&tid, blk, off);
+			if (etup->deleted == HNSW_ELEMENT_DELETED &&
+				HnswTidSetContains(&vs->deadset, HnswTidToRef(&tid)))
+				etup->deleted = HNSW_ELEMENT_REUSABLE;
+			if (etup->deleted == HNSW_ELEMENT_REUSABLE &&
+				ItemPointerGetBlockNumber(&etup->neighbortid) == blk)
+				reusable += ItemIdGetLength(PageGetItemId(page, off));
+		}
+		HnswEditFinish(&edit);
+		UnlockReleaseBuffer(buf);
+		if (reusable > 0)
+			RecordPageWithFreeSpace(index, blk, reusable);
+	}
+	FreeSpaceMapVacuum(index);
+	pfree(blocks);
 }
 
 IndexBulkDeleteResult *
 hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			   IndexBulkDeleteCallback callback, void *callback_state)
 {
+	HnswVacuumState vs;
+	HASHCTL		ctl;
+	MemoryContext vacCtx;
+	MemoryContext old;
+
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
+
+	vacCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum",
+								   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(vacCtx);
+
+	memset(&vs, 0, sizeof(vs));
+	vs.info = info;
+	vs.stats = stats;
+	vs.callback = callback;
+	vs.callback_state = callback_state;
+	vs.index = info->index;
+	vs.m = HnswGetMetaM(info->index);
+	vs.dim = HnswGetDimensions(info->index);
+	HnswInitDistance(&vs.dist, info->index, vs.dim);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ItemPointerData);
+	ctl.entrysize = sizeof(DeadElement);
+	ctl.hcxt = vacCtx;
+	vs.dead = hash_create("hnsw vacuum dead elements", 256, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	HnswTidSetInit(&vs.deadset, 256);
+	vs.tmpCtx = AllocSetContextCreate(vacCtx, "hnsw vacuum repair",
+									  ALLOCSET_DEFAULT_SIZES);
+
 	stats->num_index_tuples = 0;
-	RemoveHeapTids(info, stats, callback, callback_state);
+	RemoveHeapTids(&vs);
+	if (hash_get_num_entries(vs.dead) > 0)
+	{
+		FixEntryPoint(&vs);
+		RepairGraph(&vs);
+		MarkReusable(&vs);
+	}
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(vacCtx);
 	return stats;
 }
 
@@ -136,9 +572,8 @@ hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 
 	if (stats == NULL)
 	{
-		/* no bulk delete ran: just count */
-		stats = palloc0(sizeof(IndexBulkDeleteResult));
-		RemoveHeapTids(info, stats, NothingDead, NULL);
+		/* no bulk delete ran: count, and finish an interrupted vacuum */
+		stats = hnswbulkdelete(info, NULL, NothingDead, NULL);
 	}
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	return stats;
