@@ -403,6 +403,78 @@ HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 			memcpy(newlist, cand, sizeof(ItemPointerData) * ncand);
 			nnew = ncand;
 		}
+		else if (drop != NULL)
+		{
+			/*
+			 * A repair: the surviving members stay, and the heuristic picks
+			 * the new ones among the extra candidates alone.  Comparing
+			 * every candidate with every survivor would cost cap times more
+			 * for little gain: the survivors were chosen by the heuristic
+			 * already.
+			 */
+			int			nsurv = ncand;
+			int			slots;
+			HnswCandidate *cs;
+			float	   *cvecs;
+			float	   *vecs;
+			int		   *keep;
+			int			nc = 0;
+			int			nkeep;
+			PairDistCtx pctx;
+
+			for (int i = 0; i < ncand; i++)
+			{
+				bool		isextra = false;
+
+				for (int j = 0; j < nextra && !isextra; j++)
+					isextra = ItemPointerEquals(&cand[i], &extra[j]);
+				if (isextra)
+				{
+					nsurv = i;
+					break;
+				}
+			}
+			slots = cap - nsurv;
+			memcpy(newlist, cand, sizeof(ItemPointerData) * nsurv);
+			nnew = nsurv;
+
+			if (evec == NULL)
+			{
+				evec = palloc(sizeof(float) * dim);
+				if (!HnswLoadVector(index, etid, dim, evec))
+					break;
+			}
+			cs = palloc(sizeof(HnswCandidate) * (ncand - nsurv));
+			cvecs = palloc(sizeof(float) * dim * (ncand - nsurv));
+			vecs = palloc(sizeof(float) * dim * (ncand - nsurv));
+			keep = palloc(sizeof(int) * (ncand - nsurv));
+			for (int i = nsurv; i < ncand; i++)
+			{
+				float	   *v = cvecs + (Size) nc * dim;
+
+				if (!HnswLoadVector(index, &cand[i], dim, v))
+					continue;
+				cs[nc].dist = HnswDist(dist, evec, v);
+				cs[nc].ref = HnswTidToRef(&cand[i]);
+				cs[nc].aux = nc;
+				cs[nc].flags = 0;
+				nc++;
+			}
+			HnswSortCandidates(cs, nc);
+			for (int i = 0; i < nc; i++)
+				memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
+					   sizeof(float) * dim);
+			pctx.dist = dist;
+			pctx.vecs = vecs;
+			nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
+										PairDist, &pctx, keep, NULL);
+			for (int i = 0; i < nkeep; i++)
+				HnswRefToTid(cs[keep[i]].ref, &newlist[nnew++]);
+			pfree(cs);
+			pfree(cvecs);
+			pfree(vecs);
+			pfree(keep);
+		}
 		else
 		{
 			/* too many: Algorithm 4 over the candidates */

@@ -434,7 +434,7 @@ RepairGraph(HnswVacuumState *vs)
 				break;			/* no such layer: done with this element */
 
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
-										   extra, lengthof(extra));
+										   extra, 2 * cap);
 			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
 						   lc, extra, nextra, NULL, &vs->deadset, false);
 		}
