@@ -50,9 +50,8 @@
 /* Build phases for pg_stat_progress_create_index */
 #define PROGRESS_HNSW_PHASE_LOAD	2
 
-/* Heavyweight page locks used as lock tags (not real pages) */
+/* Heavyweight page lock used as a lock tag (not a real page) */
 #define HNSW_UPDATE_LOCK			0
-#define HNSW_SCAN_LOCK				1
 
 typedef struct HnswOptions
 {

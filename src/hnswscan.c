@@ -141,8 +141,8 @@ LoadNextPage(IndexScanDesc scan)
 
 /*
  * Run the search for the query: greedy descent, then layer 0 with
- * ef_search.  Holds HNSW_SCAN_LOCK in share mode meanwhile, so that vacuum
- * can wait out scans before it reuses space.
+ * ef_search.  Takes no lock but buffer locks: see src/README.md ("Scans and
+ * vacuum") for why a scan needs no interlock with vacuum.
  */
 static void
 RunSearch(IndexScanDesc scan)
@@ -162,7 +162,6 @@ RunSearch(IndexScanDesc scan)
 	so->stopped = false;
 	so->search.stream = (so->mode != HNSW_ITERATIVE_SCAN_OFF);
 
-	LockPage(index, HNSW_SCAN_LOCK, ShareLock);
 	HnswReadMeta(index, &meta);
 	if (BlockNumberIsValid(meta.entry_blkno))
 	{
@@ -179,7 +178,6 @@ RunSearch(IndexScanDesc scan)
 			so->nresults = HnswSearchResultsSorted(&so->search, so->results);
 		}
 	}
-	UnlockPage(index, HNSW_SCAN_LOCK, ShareLock);
 }
 
 /* Memory the search state of the scan takes */
@@ -199,7 +197,6 @@ static bool
 NextBatch(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
-	Relation	index = scan->indexRelation;
 	MemoryContext old;
 	Size		memlimit = (Size) (work_mem * 1024.0 * hnsw_scan_mem_multiplier);
 
@@ -228,9 +225,7 @@ NextBatch(IndexScanDesc scan)
 	}
 
 	old = MemoryContextSwitchTo(so->ctx);
-	LockPage(index, HNSW_SCAN_LOCK, ShareLock);
 	HnswSearchNextBatch(&so->search, so->ef);
-	UnlockPage(index, HNSW_SCAN_LOCK, ShareLock);
 	so->nresults = HnswSearchResultsSorted(&so->search, so->results);
 	so->pos = 0;
 	MemoryContextSwitchTo(old);
