@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * demo.sql
- *	  Nearest-neighbour search over 10,000 random 256-d vectors.
+ *	  Nearest-neighbour search over 10,000 random 256-d vectors, exact and
+ *	  with an hnsw index.
  *
  * Run by demo/run.sh in a throwaway cluster.  It can also be run by hand,
  * in a scratch database where the extension is installed:
@@ -44,26 +45,41 @@ SELECT (SELECT array_agg(random()) FROM generate_series(1, 256))::vector(256) AS
 SELECT vector_dims(:'q'::vector) AS query_dims,
        round(vector_norm(:'q'::vector)::numeric, 4) AS query_norm;
 
--- ----------------------------------------------------------------------
--- Index step (to come): build the hnsw index here and set the search
--- width, then repeat the query of step 4 to compare with the exact answer:
---   CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)
---       WITH (m = 16, ef_construction = 200);
---   SET hnsw.ef_search = 50;
--- ----------------------------------------------------------------------
-
 \echo
 \echo '== 4. Exact search: the 5 nearest labels by L2 distance (sequential scan)'
+SET enable_indexscan = off;
 \timing on
 SELECT label, embedding <-> :'q' AS distance
 FROM items
 ORDER BY embedding <-> :'q'
 LIMIT 5;
 \timing off
+RESET enable_indexscan;
 
 \echo
-\echo '== 5. Check: item 42 is its own nearest neighbour, at distance 0'
+\echo '== 5. Build the hnsw index (m = 16, ef_construction = 200)'
+\timing on
+CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_l2_ops)
+    WITH (m = 16, ef_construction = 200);
+\timing off
+SELECT elements, levels, pages, bytes_per_vector::int
+FROM hnsw_index_stats('items_embedding_idx');
+
+\echo
+\echo '== 6. Approximate search with the index (hnsw.ef_search = 50): the 5 nearest labels'
+SET hnsw.ef_search = 50;
+PREPARE knn(vector) AS
+    SELECT label, embedding <-> $1 AS distance FROM items ORDER BY embedding <-> $1 LIMIT 5;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE knn(:'q');
+\timing on
+EXECUTE knn(:'q');
+\timing off
+
+\echo
+\echo '== 7. Check: item 42 is its own nearest neighbour, at distance 0; the index is sound'
 SELECT label, embedding <-> (SELECT embedding FROM items WHERE label = 42) AS distance
 FROM items
 ORDER BY embedding <-> (SELECT embedding FROM items WHERE label = 42)
 LIMIT 3;
+SELECT * FROM hnsw_index_check('items_embedding_idx');

@@ -18,6 +18,7 @@
 
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
+#include "common/pg_prng.h"
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "utils/relcache.h"
@@ -240,7 +241,7 @@ HnswNewLinks(int lc, int m)
 	return HNSW_NEW_LINKS_FULL ? HNSW_LAYER_CAPACITY(lc, m) : m;
 }
 
-extern int	HnswRandomLevel(double ml, int maxlevel);
+extern int	HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);
 
 /* hnswutils.c: options, distances, values */

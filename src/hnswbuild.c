@@ -28,6 +28,7 @@
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "common/pg_prng.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -92,6 +93,7 @@ typedef struct HnswBuildState
 
 	double		indtuples;
 	double		reltuples;
+	pg_prng_state prng;			/* levels; fixed seed: reproducible builds */
 } HnswBuildState;
 
 static inline float *
@@ -783,7 +785,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	{
 		if (!bs->ondisk)
 		{
-			int			level = HnswRandomLevel(bs->ml, bs->maxlevel);
+			int			level = HnswRandomLevel(&bs->prng, bs->ml, bs->maxlevel);
 
 			if (bs->memused + ElementMemory(bs, level) +
 				(bs->n % BUILD_CHUNK == 0 ?
@@ -836,6 +838,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.efc = HnswGetEfConstruction(index);
 	bs.ml = 1.0 / log(bs.m);
 	bs.maxlevel = HnswMaxLevel(bs.m);
+	pg_prng_seed(&bs.prng, UINT64CONST(0x484E5357));
 	bs.memlimit = (Size) maintenance_work_mem * 1024;
 	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph",
 										ALLOCSET_DEFAULT_SIZES);

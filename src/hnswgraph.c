@@ -351,11 +351,15 @@ HnswMaxLevel(int m)
 
 /*
  * Draw a level: floor(-ln(U) * mL) with U uniform in (0, 1], mL = 1/ln(m).
+ * The build passes a generator with a fixed seed, so that the same rows in
+ * the same order give the same graph; inserts pass NULL for the backend's
+ * own, randomly seeded one (a fixed seed there would give every backend the
+ * same sequence of levels).
  */
 int
-HnswRandomLevel(double ml, int maxlevel)
+HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel)
 {
-	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);
+	double		u = 1.0 - pg_prng_double(state ? state : &pg_global_prng_state);
 	int			level = (int) floor(-log(u) * ml);
 
 	return Min(level, maxlevel);

@@ -586,7 +586,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	bool		haveEntry;
 	int			toplayer;
 
-	level = HnswRandomLevel(1.0 / log(m), HnswMaxLevel(m));
+	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswMaxLevel(m));
 
 	if (!building)
 		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
