@@ -1,0 +1,534 @@
+/*-------------------------------------------------------------------------
+ *
+ * write_bench.c
+ *	  Write-path benchmark client: concurrent single-row INSERTs into a
+ *	  table with an HNSW index, the ground truth of a table after a seeded
+ *	  random delete, and a check that inserted rows can be found.  Works
+ *	  with any extension that offers the "vector" type.  bench/write.sh
+ *	  drives it; see bench/WRITE.md.
+ *
+ *	  write_bench insert   --conn C --file F --from A --count N
+ *						   [--clients K] [--sync on|off] [--label L]
+ *						   [--csv FILE] [--tag TEXT]
+ *	  write_bench delete   --base F --query F --metric M --seed S
+ *						   [--frac 0.1] [--k 10] --ids OUT --gt OUT
+ *	  write_bench selfhit  --conn C --file F --from A --count N --metric M
+ *
+ * insert sends rows A .. A+N-1 of F as
+ *
+ *	  INSERT INTO items (id, embedding) VALUES ($1, $2)
+ *
+ * (row i gets id i, binary parameters, one prepared statement per
+ * connection, autocommit) from K connections, each on its own thread,
+ * which take the next row from a shared counter, so that every row is
+ * inserted exactly once whatever the speed of each client.  It prints
+ * "rows,seconds,rows_per_s,p50_ms,p99_ms" and appends the same to --csv.
+ * The clock starts when every connection is open and prepared.
+ *
+ * delete chooses round(frac * n) base rows by a shuffle seeded with S,
+ * writes their ids (one a line) to --ids, and writes to --gt the exact k
+ * nearest remaining rows of every query (ivecs; ids are base rows), by
+ * brute force in double precision.
+ *
+ * selfhit looks up every row A .. A+N-1 of F with ORDER BY ... LIMIT 1 and
+ * prints the share that finds itself (same id, or a vector at distance 0).
+ *
+ * IDENTIFICATION
+ *	  bench/write_bench.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpq-fe.h"
+
+#include "ann_common.h"
+
+#define MAX_CLIENTS 64
+
+typedef struct Options
+{
+	const char *conninfo;
+	const char *file;
+	const char *base;
+	const char *query;
+	const char *ids;
+	const char *gt;
+	const char *label;
+	const char *csv;
+	const char *tag;
+	AnnMetric	metric;
+	int			have_metric;
+	long		from;
+	long		count;
+	int			clients;
+	int			sync;
+	int			k;
+	double		frac;
+	uint64_t	seed;
+} Options;
+
+/* ------------------------------------------------------------ libpq glue */
+
+static void
+quiet_notices(void *arg, const char *message)
+{
+}
+
+static PGconn *
+connect_db(const char *conninfo)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		die("could not connect: %s", PQerrorMessage(conn));
+	PQsetNoticeProcessor(conn, quiet_notices, NULL);
+	return conn;
+}
+
+static void
+exec_cmd(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
+	PQclear(res);
+}
+
+/* The binary input form of "vector": int16 dim, int16 zero, float4[dim] */
+static int
+vector_binary(char *out, const float *v, int dim)
+{
+	uint16_t	h = htons((uint16_t) dim);
+	uint16_t	z = 0;
+
+	memcpy(out, &h, 2);
+	memcpy(out + 2, &z, 2);
+	for (int i = 0; i < dim; i++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &v[i], 4);
+		bits = htonl(bits);
+		memcpy(out + 4 + 4 * i, &bits, 4);
+	}
+	return 4 + 4 * dim;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+percentile(const double *sorted, long n, double p)
+{
+	long		i;
+
+	if (n == 0)
+		return 0;
+	i = (long) ceil(p / 100.0 * n) - 1;
+	if (i < 0)
+		i = 0;
+	if (i >= n)
+		i = n - 1;
+	return sorted[i];
+}
+
+/* ---------------------------------------------------------------- insert */
+
+typedef struct InsertShared
+{
+	const Options *opt;
+	const FvecSet *set;
+	long		next;			/* next row offset to insert, atomically */
+	pthread_barrier_t ready;
+	double	   *lat;			/* per row offset */
+} InsertShared;
+
+typedef struct InsertClient
+{
+	InsertShared *sh;
+	PGconn	   *conn;
+	long		done;
+} InsertClient;
+
+static void *
+insert_client(void *arg)
+{
+	InsertClient *c = arg;
+	InsertShared *sh = c->sh;
+	const FvecSet *set = sh->set;
+	int			dim = set->dim;
+	char	   *vbuf = xmalloc(4 + 4 * (size_t) dim);
+	uint32_t	idbuf;
+	const char *values[2] = {(const char *) &idbuf, vbuf};
+	int			lengths[2] = {4, 0};
+	int			formats[2] = {1, 1};
+
+	pthread_barrier_wait(&sh->ready);
+	for (;;)
+	{
+		long		off = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
+		long		row;
+		double		t0;
+		PGresult   *res;
+
+		if (off >= sh->opt->count)
+			break;
+		row = sh->opt->from + off;
+		idbuf = htonl((uint32_t) row);
+		lengths[1] = vector_binary(vbuf, fvec_row(set, row), dim);
+		t0 = now_seconds();
+		res = PQexecPrepared(c->conn, "ins", 2, values, lengths, formats, 1);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			die("INSERT of row %ld failed: %s", row, PQerrorMessage(c->conn));
+		PQclear(res);
+		sh->lat[off] = now_seconds() - t0;
+		c->done++;
+	}
+	free(vbuf);
+	return NULL;
+}
+
+static void
+cmd_insert(const Options *opt)
+{
+	FvecSet		set;
+	InsertShared sh;
+	InsertClient clients[MAX_CLIENTS];
+	pthread_t	threads[MAX_CLIENTS];
+	double		t0;
+	double		secs;
+	double		p50;
+	double		p99;
+
+	if (opt->conninfo == NULL || opt->file == NULL || opt->count <= 0)
+		die("insert needs --conn, --file and --count");
+	if (opt->clients < 1 || opt->clients > MAX_CLIENTS)
+		die("--clients must be between 1 and %d", MAX_CLIENTS);
+	fvec_load(opt->file, &set);
+	if (opt->from < 0 || opt->from + opt->count > set.n)
+		die("rows %ld .. %ld are not all in %s (%ld rows)", opt->from,
+			opt->from + opt->count - 1, opt->file, set.n);
+
+	memset(&sh, 0, sizeof(sh));
+	sh.opt = opt;
+	sh.set = &set;
+	sh.lat = xmalloc(sizeof(double) * opt->count);
+	pthread_barrier_init(&sh.ready, NULL, opt->clients + 1);
+
+	for (int i = 0; i < opt->clients; i++)
+	{
+		PGresult   *res;
+
+		clients[i].sh = &sh;
+		clients[i].done = 0;
+		clients[i].conn = connect_db(opt->conninfo);
+		exec_cmd(clients[i].conn, opt->sync ? "SET synchronous_commit = on" :
+				 "SET synchronous_commit = off");
+		res = PQprepare(clients[i].conn, "ins",
+						"INSERT INTO items (id, embedding) VALUES ($1::int4, $2::vector)",
+						2, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			die("PREPARE failed: %s", PQerrorMessage(clients[i].conn));
+		PQclear(res);
+		if (pthread_create(&threads[i], NULL, insert_client, &clients[i]) != 0)
+			die("pthread_create failed");
+	}
+
+	pthread_barrier_wait(&sh.ready);
+	t0 = now_seconds();
+	for (int i = 0; i < opt->clients; i++)
+		pthread_join(threads[i], NULL);
+	secs = now_seconds() - t0;
+
+	qsort(sh.lat, opt->count, sizeof(double), cmp_double);
+	p50 = percentile(sh.lat, opt->count, 50) * 1e3;
+	p99 = percentile(sh.lat, opt->count, 99) * 1e3;
+	printf("%ld,%.3f,%.1f,%.3f,%.3f\n", opt->count, secs, opt->count / secs, p50, p99);
+	if (opt->csv != NULL)
+	{
+		FILE	   *probe = fopen(opt->csv, "r");
+		FILE	   *csv;
+
+		if (probe)
+			fclose(probe);
+		csv = xfopen(opt->csv, "a");
+		if (probe == NULL)
+			fprintf(csv, "label,tag,clients,synchronous_commit,rows,seconds,rows_per_s,p50_ms,p99_ms\n");
+		fprintf(csv, "%s,%s,%d,%s,%ld,%.3f,%.1f,%.3f,%.3f\n",
+				opt->label ? opt->label : "", opt->tag ? opt->tag : "",
+				opt->clients, opt->sync ? "on" : "off", opt->count, secs,
+				opt->count / secs, p50, p99);
+		xfclose(csv, opt->csv);
+	}
+
+	for (int i = 0; i < opt->clients; i++)
+		PQfinish(clients[i].conn);
+	pthread_barrier_destroy(&sh.ready);
+	free(sh.lat);
+	fvec_free(&set);
+}
+
+/* ---------------------------------------------------------------- delete */
+
+typedef struct Cand
+{
+	double		d;
+	int32_t		id;
+} Cand;
+
+static void
+cmd_delete(const Options *opt)
+{
+	FvecSet		base;
+	FvecSet		query;
+	Rng			rng;
+	long		ndel;
+	long	   *perm;
+	char	   *deleted;
+	double	   *bnorm;
+	Cand	   *top;
+	FILE	   *f;
+
+	if (opt->base == NULL || opt->query == NULL || opt->ids == NULL ||
+		opt->gt == NULL || !opt->have_metric)
+		die("delete needs --base, --query, --metric, --ids and --gt");
+	fvec_load(opt->base, &base);
+	fvec_load(opt->query, &query);
+	if (base.dim != query.dim)
+		die("dimension mismatch");
+
+	/* seeded Fisher-Yates shuffle; the first ndel rows are deleted */
+	ndel = lround(opt->frac * base.n);
+	perm = xmalloc(sizeof(long) * base.n);
+	for (long i = 0; i < base.n; i++)
+		perm[i] = i;
+	rng_seed(&rng, opt->seed);
+	for (long i = base.n - 1; i > 0; i--)
+	{
+		long		j = (long) (rng_next(&rng) % (uint64_t) (i + 1));
+		long		t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	deleted = calloc(base.n, 1);
+	f = xfopen(opt->ids, "w");
+	for (long i = 0; i < ndel; i++)
+	{
+		deleted[perm[i]] = 1;
+		fprintf(f, "%ld\n", perm[i]);
+	}
+	xfclose(f, opt->ids);
+
+	bnorm = xmalloc(sizeof(double) * base.n);
+	for (long b = 0; b < base.n; b++)
+		bnorm[b] = vec_norm(fvec_row(&base, b), base.dim);
+	top = xmalloc(sizeof(Cand) * (opt->k + 1));
+
+	f = xfopen(opt->gt, "w");
+	for (long q = 0; q < query.n; q++)
+	{
+		const float *qv = fvec_row(&query, q);
+		double		qn = vec_norm(qv, query.dim);
+		int			have = 0;
+
+		for (long b = 0; b < base.n; b++)
+		{
+			double		d;
+			int			pos;
+
+			if (deleted[b])
+				continue;
+			d = exact_distance(opt->metric, qv, fvec_row(&base, b), base.dim,
+							   qn, bnorm[b]);
+			if (isnan(d))
+				continue;
+			if (have == opt->k && d >= top[have - 1].d)
+				continue;
+			/* insertion into the sorted top-k */
+			pos = (have < opt->k) ? have++ : have - 1;
+			while (pos > 0 && top[pos - 1].d > d)
+			{
+				top[pos] = top[pos - 1];
+				pos--;
+			}
+			top[pos].d = d;
+			top[pos].id = (int32_t) b;
+		}
+		if (have < opt->k)
+			die("query %ld: fewer than %d remaining neighbours", q, opt->k);
+		{
+			int32_t		k = opt->k;
+
+			fwrite(&k, 4, 1, f);
+			for (int i = 0; i < opt->k; i++)
+				fwrite(&top[i].id, 4, 1, f);
+		}
+	}
+	xfclose(f, opt->gt);
+	printf("%ld\n", ndel);
+
+	free(perm);
+	free(deleted);
+	free(bnorm);
+	free(top);
+	fvec_free(&base);
+	fvec_free(&query);
+}
+
+/* --------------------------------------------------------------- selfhit */
+
+static void
+cmd_selfhit(const Options *opt)
+{
+	FvecSet		set;
+	PGconn	   *conn;
+	char		sql[256];
+	char	   *vbuf;
+	long		hits = 0;
+	PGresult   *res;
+
+	if (opt->conninfo == NULL || opt->file == NULL || opt->count <= 0 ||
+		!opt->have_metric)
+		die("selfhit needs --conn, --file, --count and --metric");
+	fvec_load(opt->file, &set);
+	if (opt->from < 0 || opt->from + opt->count > set.n)
+		die("rows out of range");
+	vbuf = xmalloc(4 + 4 * (size_t) set.dim);
+	conn = connect_db(opt->conninfo);
+	exec_cmd(conn, "SET enable_seqscan = off");
+	snprintf(sql, sizeof(sql),
+			 "SELECT id, (embedding %s $1::vector)::float8 FROM items "
+			 "ORDER BY embedding %s $1::vector LIMIT 1",
+			 metric_operator(opt->metric), metric_operator(opt->metric));
+	res = PQprepare(conn, "self", sql, 1, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("PREPARE failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+
+	for (long i = 0; i < opt->count; i++)
+	{
+		long		row = opt->from + i;
+		const char *values[1] = {vbuf};
+		int			lengths[1];
+		int			formats[1] = {1};
+
+		lengths[0] = vector_binary(vbuf, fvec_row(&set, row), set.dim);
+		res = PQexecPrepared(conn, "self", 1, values, lengths, formats, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			die("query failed: %s", PQerrorMessage(conn));
+		if (PQntuples(res) == 1 &&
+			(atol(PQgetvalue(res, 0, 0)) == row ||
+			 fabs(atof(PQgetvalue(res, 0, 1))) < 1e-6))
+			hits++;
+		PQclear(res);
+	}
+	printf("%.4f\n", (double) hits / opt->count);
+	PQfinish(conn);
+	free(vbuf);
+	fvec_free(&set);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+			"usage: write_bench insert  --conn C --file F --from A --count N [--clients K]\n"
+			"                           [--sync on|off] [--label L] [--tag T] [--csv FILE]\n"
+			"       write_bench delete  --base F --query F --metric M --seed S [--frac 0.1]\n"
+			"                           [--k 10] --ids OUT --gt OUT\n"
+			"       write_bench selfhit --conn C --file F --from A --count N --metric M\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	Options		opt;
+	const char *cmd;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	memset(&opt, 0, sizeof(opt));
+	opt.clients = 1;
+	opt.sync = 1;
+	opt.k = 10;
+	opt.frac = 0.1;
+	opt.seed = 42;
+
+	for (int i = 2; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
+
+		if (v == NULL)
+			usage();
+		if (strcmp(a, "--conn") == 0)
+			opt.conninfo = v;
+		else if (strcmp(a, "--file") == 0)
+			opt.file = v;
+		else if (strcmp(a, "--base") == 0)
+			opt.base = v;
+		else if (strcmp(a, "--query") == 0)
+			opt.query = v;
+		else if (strcmp(a, "--ids") == 0)
+			opt.ids = v;
+		else if (strcmp(a, "--gt") == 0)
+			opt.gt = v;
+		else if (strcmp(a, "--label") == 0)
+			opt.label = v;
+		else if (strcmp(a, "--tag") == 0)
+			opt.tag = v;
+		else if (strcmp(a, "--csv") == 0)
+			opt.csv = v;
+		else if (strcmp(a, "--metric") == 0)
+		{
+			if (!metric_parse(v, &opt.metric))
+				die("unknown metric %s", v);
+			opt.have_metric = 1;
+		}
+		else if (strcmp(a, "--from") == 0)
+			opt.from = atol(v);
+		else if (strcmp(a, "--count") == 0)
+			opt.count = atol(v);
+		else if (strcmp(a, "--clients") == 0)
+			opt.clients = atoi(v);
+		else if (strcmp(a, "--sync") == 0)
+			opt.sync = (strcmp(v, "on") == 0);
+		else if (strcmp(a, "--k") == 0)
+			opt.k = atoi(v);
+		else if (strcmp(a, "--frac") == 0)
+			opt.frac = atof(v);
+		else if (strcmp(a, "--seed") == 0)
+			opt.seed = strtoull(v, NULL, 10);
+		else
+			usage();
+		i++;
+	}
+
+	if (strcmp(cmd, "insert") == 0)
+		cmd_insert(&opt);
+	else if (strcmp(cmd, "delete") == 0)
+		cmd_delete(&opt);
+	else if (strcmp(cmd, "selfhit") == 0)
+		cmd_selfhit(&opt);
+	else
+		usage();
+	return 0;
+}
