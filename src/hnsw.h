@@ -199,6 +199,18 @@ typedef struct HnswSearch
 	HnswHeap	res;			/* max-heap: best ef found */
 	HnswHeap	found;			/* min-heap: found, not in res (stream) */
 	HnswCandidate *nbuf;		/* neighbour batch, 2 * m */
+
+	/*
+	 * Stream mode: what the current batch discards waits in plain arrays
+	 * and enters the heaps only if another batch is asked for, which most
+	 * queries never do.
+	 */
+	HnswCandidate *later;		/* rejected: for cand and found */
+	int			nlater;
+	int			maxlater;
+	HnswCandidate *laterfound;	/* pushed out of res: for found */
+	int			nlaterfound;
+	int			maxlaterfound;
 } HnswSearch;
 
 extern void HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx,
@@ -297,6 +309,19 @@ typedef struct HnswTidSet
 	uint32	   *used;			/* slots in use, for a cheap clear */
 	uint32		mask;
 	uint32		count;
+
+	/*
+	 * Optional bitmap for TIDs with block < nblocks and offset < 1 << shift:
+	 * one bit per possible TID, faster than the hash for scans.  Other TIDs
+	 * still go to the hash.
+	 */
+	uint64	   *bits;
+	uint32	   *usedwords;		/* words of bits that are not zero */
+	uint32		nusedwords;
+	uint32		nwords;
+	BlockNumber nblocks;
+	int			shift;
+	bool		lent;			/* bits belong to the relcache entry */
 } HnswTidSet;
 
 static inline uint32
@@ -307,6 +332,9 @@ HnswTidSetHash(uint64 key)
 
 extern void HnswTidSetInit(HnswTidSet *s, uint32 expected);
 extern bool HnswTidSetContains(const HnswTidSet *s, uint64 key);
+extern void HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
+								int maxoffsets);
+extern void HnswTidSetReturnBitmap(HnswTidSet *s, Relation index);
 extern void HnswTidSetClear(HnswTidSet *s);
 extern bool HnswTidSetAdd(HnswTidSet *s, uint64 key);
 

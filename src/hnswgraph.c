@@ -94,6 +94,21 @@ HnswHeapPop(HnswHeap *h)
 	return top;
 }
 
+/* Append c to a growing array */
+static inline void
+Defer(HnswCandidate **arr, int *n, int *max, const HnswCandidate *c)
+{
+	if (*n >= *max)
+	{
+		*max = Max(64, *max * 2);
+		if (*arr == NULL)
+			*arr = palloc(sizeof(HnswCandidate) * *max);
+		else
+			*arr = repalloc_huge(*arr, sizeof(HnswCandidate) * *max);
+	}
+	(*arr)[(*n)++] = *c;
+}
+
 /*
  * HnswSearchInit: set up a search over the graph behind ops/ctx, for up to
  * ef results.  Allocates in CurrentMemoryContext.
@@ -108,6 +123,9 @@ HnswSearchInit(HnswSearch *s, const HnswGraphOps *ops, void *ctx, int m, int ef)
 	HnswHeapInit(&s->cand, 4 * ef, false);
 	HnswHeapInit(&s->res, ef + 1, true);
 	HnswHeapInit(&s->found, 16, false);
+	s->nlater = s->nlaterfound = 0;
+	s->maxlater = s->maxlaterfound = 0;
+	s->later = s->laterfound = NULL;
 	s->nbuf = palloc(sizeof(HnswCandidate) * 2 * m);
 }
 
@@ -118,6 +136,7 @@ HnswSearchReset(HnswSearch *s, int ef)
 	s->cand.n = 0;
 	s->res.n = 0;
 	s->found.n = 0;
+	s->nlater = s->nlaterfound = 0;
 	s->ops->reset_visited(s->ctx);
 }
 
@@ -178,7 +197,8 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 						HnswCandidate out = HnswHeapPop(&s->res);
 
 						if (s->stream)
-							HnswHeapPush(&s->found, &out);
+							Defer(&s->laterfound, &s->nlaterfound,
+								  &s->maxlaterfound, &out);
 					}
 				}
 			}
@@ -186,12 +206,10 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 			{
 				/*
 				 * Algorithm 2 would drop it; keep it for later batches.  Its
-				 * distance is above the bound, so this batch never expands
-				 * it.
+				 * distance is above the bound, so this batch would never
+				 * expand it anyway.
 				 */
-				HnswHeapPush(&s->cand, e);
-				if (!(e->flags & HNSW_CAND_SKIP_RESULT))
-					HnswHeapPush(&s->found, e);
+				Defer(&s->later, &s->nlater, &s->maxlater, e);
 			}
 		}
 	}
@@ -206,6 +224,18 @@ void
 HnswSearchNextBatch(HnswSearch *s, int ef)
 {
 	Assert(s->stream);
+
+	/* what the last batch put aside joins the queues now */
+	for (int i = 0; i < s->nlater; i++)
+	{
+		HnswHeapPush(&s->cand, &s->later[i]);
+		if (!(s->later[i].flags & HNSW_CAND_SKIP_RESULT))
+			HnswHeapPush(&s->found, &s->later[i]);
+	}
+	for (int i = 0; i < s->nlaterfound; i++)
+		HnswHeapPush(&s->found, &s->laterfound[i]);
+	s->nlater = s->nlaterfound = 0;
+
 	s->res.n = 0;
 	while (s->res.n < ef && s->found.n > 0)
 	{

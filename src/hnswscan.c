@@ -185,7 +185,8 @@ static Size
 SearchMemory(HnswScanOpaque so)
 {
 	return sizeof(HnswCandidate) *
-		(so->search.cand.cap + so->search.res.cap + so->search.found.cap) +
+		(so->search.cand.cap + so->search.res.cap + so->search.found.cap +
+		 so->search.maxlater + so->search.maxlaterfound) +
 		(sizeof(uint64) + sizeof(uint32)) * (so->graph.visited.mask + 1);
 }
 
@@ -202,7 +203,8 @@ NextBatch(IndexScanDesc scan)
 
 	if (so->mode == HNSW_ITERATIVE_SCAN_OFF || so->stopped)
 		return false;
-	if (so->search.cand.n == 0 && so->search.found.n == 0)
+	if (so->search.cand.n == 0 && so->search.found.n == 0 &&
+		so->search.nlater == 0 && so->search.nlaterfound == 0)
 		return false;			/* the whole reachable graph is done */
 
 	if (so->graph.ndistances >= hnsw_max_scan_tuples ||
@@ -250,6 +252,14 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	HnswInitDistance(&so->dist, index, so->dim);
 	HnswDiskGraphInit(&so->graph, index, &so->dist, so->m, 1024);
 	so->graph.skipdead = true;
+	{
+		/* at most this many tuples fit on a page */
+		Size		smallest = Min(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(so->dim)),
+								   MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, so->m)));
+
+		HnswTidSetUseBitmap(&so->graph.visited, index, RelationGetNumberOfBlocks(index),
+							HNSW_PAGE_CAPACITY / (smallest + sizeof(ItemIdData)) + 1);
+	}
 	HnswSearchInit(&so->search, &hnsw_disk_graph_ops, &so->graph, so->m,
 				   hnsw_ef_search);
 	so->query = palloc(sizeof(float) * Max(so->dim, 1));
@@ -373,6 +383,7 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
+	HnswTidSetReturnBitmap(&so->graph.visited, scan->indexRelation);
 	MemoryContextDelete(so->ctx);
 	scan->opaque = NULL;
 }

@@ -21,6 +21,7 @@
 #include "access/relation.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/rel.h"
 
 #include "hnsw.h"
@@ -372,6 +373,13 @@ typedef struct HnswRelCache
 	int			m;				/* m from the metapage, 0 if not read yet */
 	BlockNumber nblocks;		/* entries in bufs */
 	Buffer	   *bufs;			/* InvalidBuffer if unknown */
+
+	/* a visited bitmap for scans to borrow, all zeros while not lent */
+	uint64	   *visitbits;
+	uint32	   *visitwords;
+	uint32		visitnwords;
+	bool		visitlent;
+	LocalTransactionId visitlxid;	/* transaction of the borrower */
 } HnswRelCache;
 
 /* Blocks beyond this are not remembered (4 MB of cache per index) */
@@ -468,10 +476,97 @@ HnswTidSetInit(HnswTidSet *s, uint32 expected)
 
 	while (cap < expected * 2)
 		cap <<= 1;
+	memset(s, 0, sizeof(*s));
 	s->keys = palloc0(sizeof(uint64) * cap);
 	s->used = palloc(sizeof(uint32) * (cap / 2 + 1));
 	s->mask = cap - 1;
 	s->count = 0;
+}
+
+/*
+ * Add a bitmap to a scan's visited set, for blocks below nblocks with at
+ * most maxoffsets line pointers, unless it would take more than 4 MB.  The
+ * bitmap is borrowed from the index's relcache entry, where it stays
+ * between scans (allocating and zeroing it for every scan would cost more
+ * than the search); HnswTidSetReturnBitmap gives it back, cleared.  A scan
+ * that finds it lent (another scan of the same index is open in this
+ * backend) gets a bitmap of its own.
+ */
+void
+HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
+					int maxoffsets)
+{
+	HnswRelCache *cache = GetRelCache(index);
+	int			shift = 0;
+	uint64		nbits;
+	uint32		nwords;
+
+	while ((1 << shift) <= maxoffsets)
+		shift++;
+	nbits = (uint64) nblocks << shift;
+	if (nbits > (uint64) 32 * 1024 * 1024 || nblocks == 0)
+		return;
+	nwords = (uint32) ((nbits + 63) / 64);
+
+	/*
+	 * A scan ended by an error never gave the bitmap back.  Scans do not
+	 * outlive their transaction, so one lent in an earlier transaction is
+	 * free again, once cleared.
+	 */
+	if (cache->visitlent && cache->visitlxid != MyProc->lxid)
+	{
+		memset(cache->visitbits, 0, sizeof(uint64) * cache->visitnwords);
+		cache->visitlent = false;
+	}
+
+	if (!cache->visitlent)
+	{
+		if (cache->visitnwords < nwords)
+		{
+			uint32		n = Max(nwords, cache->visitnwords * 2);
+
+			if (cache->visitbits)
+			{
+				pfree(cache->visitbits);
+				pfree(cache->visitwords);
+			}
+			cache->visitbits = MemoryContextAllocZero(index->rd_indexcxt,
+													  sizeof(uint64) * n);
+			cache->visitwords = MemoryContextAlloc(index->rd_indexcxt,
+												   sizeof(uint32) * n);
+			cache->visitnwords = n;
+		}
+		cache->visitlent = true;
+		cache->visitlxid = MyProc->lxid;
+		s->bits = cache->visitbits;
+		s->usedwords = cache->visitwords;
+		s->lent = true;
+	}
+	else
+	{
+		s->bits = palloc0(sizeof(uint64) * nwords);
+		s->usedwords = palloc(sizeof(uint32) * nwords);
+		s->lent = false;
+	}
+	s->nwords = nwords;
+	s->nusedwords = 0;
+	s->nblocks = nblocks;
+	s->shift = shift;
+}
+
+/* Clear the set and give a borrowed bitmap back to the relcache entry */
+void
+HnswTidSetReturnBitmap(HnswTidSet *s, Relation index)
+{
+	HnswRelCache *cache = (HnswRelCache *) index->rd_amcache;
+
+	if (s->bits == NULL)
+		return;
+	HnswTidSetClear(s);
+	if (s->lent && cache != NULL && cache->visitbits == s->bits)
+		cache->visitlent = false;
+	s->bits = NULL;
+	s->usedwords = NULL;
 }
 
 /* Empty the set, in time proportional to its size */
@@ -486,6 +581,17 @@ HnswTidSetClear(HnswTidSet *s)
 			s->keys[s->used[i]] = 0;
 	}
 	s->count = 0;
+	if (s->bits)
+	{
+		if (s->nusedwords > s->nwords / 16)
+			memset(s->bits, 0, sizeof(uint64) * s->nwords);
+		else
+		{
+			for (uint32 i = 0; i < s->nusedwords; i++)
+				s->bits[s->usedwords[i]] = 0;
+		}
+		s->nusedwords = 0;
+	}
 }
 
 static void
@@ -517,7 +623,15 @@ TidSetGrow(HnswTidSet *s)
 bool
 HnswTidSetContains(const HnswTidSet *s, uint64 key)
 {
-	uint32		i = HnswTidSetHash(key) & s->mask;
+	uint32		i;
+
+	if (s->bits && (key >> 16) < s->nblocks && (key & 0xFFFF) < (1 << s->shift))
+	{
+		uint64		bit = ((key >> 16) << s->shift) | (key & 0xFFFF);
+
+		return (s->bits[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0;
+	}
+	i = HnswTidSetHash(key) & s->mask;
 
 	for (;;)
 	{
@@ -536,6 +650,19 @@ HnswTidSetAdd(HnswTidSet *s, uint64 key)
 	uint32		i;
 
 	Assert(key != 0);
+	if (s->bits && (key >> 16) < s->nblocks && (key & 0xFFFF) < (1 << s->shift))
+	{
+		uint64		bit = ((key >> 16) << s->shift) | (key & 0xFFFF);
+		uint64	   *word = &s->bits[bit >> 6];
+		uint64		mask = UINT64CONST(1) << (bit & 63);
+
+		if (*word & mask)
+			return false;
+		if (*word == 0)
+			s->usedwords[s->nusedwords++] = (uint32) (bit >> 6);
+		*word |= mask;
+		return true;
+	}
 	if (unlikely(s->count * 2 >= s->mask))
 		TidSetGrow(s);
 
