@@ -21,6 +21,7 @@
 #include "utils/float.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
+#include "utils/spccache.h"
 
 #include "hnsw.h"
 
@@ -71,6 +72,23 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	MemSet(&costs, 0, sizeof(costs));
 	costs.numIndexTuples = (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF) ? first : ntuples;
 	genericcostestimate(root, path, loop_count, &costs);
+
+	/*
+	 * genericcostestimate charges random_page_cost for every index page.  A
+	 * graph search revisits the same pages query after query, and an hnsw
+	 * index is only useful while it stays in memory, so charge its pages as
+	 * sequential reads instead.
+	 */
+	{
+		double		spc_random_page_cost;
+		double		spc_seq_page_cost;
+
+		get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost,
+								  &spc_seq_page_cost);
+		if (spc_random_page_cost > spc_seq_page_cost)
+			costs.indexTotalCost -= costs.numIndexPages *
+				(spc_random_page_cost - spc_seq_page_cost);
+	}
 
 	*indexStartupCost = costs.indexTotalCost * (first / costs.numIndexTuples);
 	*indexTotalCost = costs.indexTotalCost;
