@@ -38,8 +38,13 @@
 
 #include "hnsw.h"
 
-#define BUILD_CHUNK_SHIFT	12
-#define BUILD_CHUNK			(1 << BUILD_CHUNK_SHIFT)
+/*
+ * Elements per chunk: 2^chunkshift, at most 4096, and small enough that a
+ * chunk takes no more than a sixteenth of maintenance_work_mem.
+ */
+#define BUILD_CHUNK_SHIFT_MAX	12
+#define BUILD_CHUNK_SHIFT		(bs->chunkshift)
+#define BUILD_CHUNK				(1 << BUILD_CHUNK_SHIFT)
 
 typedef struct BuildElement
 {
@@ -94,6 +99,7 @@ typedef struct HnswBuildState
 	double		indtuples;
 	double		reltuples;
 	pg_prng_state prng;			/* levels; fixed seed: reproducible builds */
+	int			chunkshift;		/* log2 of elements per chunk */
 } HnswBuildState;
 
 static inline float *
@@ -243,6 +249,14 @@ ElementMemory(HnswBuildState *bs, int level)
 	return sizeof(BuildElement) + sizeof(float) * bs->dim +
 		sizeof(uint32) * ListWords(2 * bs->m) +
 		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
+}
+
+/* Bytes one more chunk takes */
+static Size
+ChunkMemory(HnswBuildState *bs)
+{
+	return (sizeof(float) * bs->dim + sizeof(uint32) * ListWords(2 * bs->m) +
+			sizeof(BuildElement) + sizeof(uint32)) * BUILD_CHUNK;
 }
 
 /* Make room for element number bs->n; allocates a new chunk if needed */
@@ -788,8 +802,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			int			level = HnswRandomLevel(&bs->prng, bs->ml, bs->maxlevel);
 
 			if (bs->memused + ElementMemory(bs, level) +
-				(bs->n % BUILD_CHUNK == 0 ?
-				 (sizeof(float) * bs->dim + sizeof(uint32) * (2 * bs->m + 2)) * BUILD_CHUNK : 0) > bs->memlimit &&
+				(bs->n % BUILD_CHUNK == 0 ? ChunkMemory(bs) : 0) > bs->memlimit &&
 				bs->n > 0)
 			{
 				ereport(NOTICE,
@@ -838,6 +851,11 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.efc = HnswGetEfConstruction(index);
 	bs.ml = 1.0 / log(bs.m);
 	bs.maxlevel = HnswMaxLevel(bs.m);
+	bs.chunkshift = BUILD_CHUNK_SHIFT_MAX;
+	while (bs.chunkshift > 4 &&
+		   ((Size) sizeof(float) * bs.dim + sizeof(uint32) * ListWords(2 * bs.m))
+		   << bs.chunkshift > (Size) maintenance_work_mem * 1024 / 16)
+		bs.chunkshift--;
 	pg_prng_seed(&bs.prng, UINT64CONST(0x484E5357));
 	bs.memlimit = (Size) maintenance_work_mem * 1024;
 	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph",
