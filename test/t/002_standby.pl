@@ -32,9 +32,18 @@ $primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'")
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION hnsw');
 
+# A physical replication slot keeps the WAL until the standby has it.
+# With wal_consistency_checking every generic record carries full-page
+# images (about 200 kB of WAL per row inserted into an index here, some
+# 900 MB in all), so the primary writes WAL faster than a busy standby may
+# take it, and without the slot its checkpoints remove segments the
+# standby still needs.
+$primary->safe_psql('postgres',
+	"SELECT pg_create_physical_replication_slot('standby_slot')");
 $primary->backup('backup');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'backup', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
 $standby->start;
 is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
 	'generic', 'standby: wal_consistency_checking is on');
