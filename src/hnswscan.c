@@ -160,6 +160,7 @@ RunSearch(IndexScanDesc scan)
 	so->mode = hnsw_iterative_scan;
 	so->lastdist = -INFINITY;
 	so->stopped = false;
+	so->graph.ndistances = 0;	/* hnsw.max_scan_tuples counts per scan */
 	so->search.stream = (so->mode != HNSW_ITERATIVE_SCAN_OFF);
 
 	HnswReadMeta(index, &meta);
