@@ -90,7 +90,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 	{
 		Buffer		buf;
 		Page		page;
-		OffsetNumber maxoff;
+		OffsetNumber maxoff = InvalidOffsetNumber;
 		bool		dirty = false;
 		HnswEdit	edit;
 
@@ -98,29 +98,44 @@ RemoveHeapTids(HnswVacuumState *vs)
 
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
 								 vs->info->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
+
+		/*
+		 * Look under a share lock first: most pages of a big index have
+		 * nothing to remove, and scans and inserts need not wait for them.
+		 */
+		for (int mode = BUFFER_LOCK_SHARE;; mode = BUFFER_LOCK_EXCLUSIVE)
+		{
+			LockBuffer(buf, mode);
+			page = BufferGetPage(buf);
+			if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+				break;
+			maxoff = PageGetMaxOffsetNumber(page);
+
+			/* does anything on the page change? */
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && !dirty; off++)
+			{
+				HnswElementTuple etup;
+
+				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+					continue;
+				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+					continue;
+				for (int i = 0; i < HNSW_HEAPTIDS; i++)
+					if (ItemPointerIsValid(&etup->heaptids[i]) &&
+						vs->callback(&etup->heaptids[i], vs->callback_state))
+						dirty = true;
+			}
+			if (!dirty || mode == BUFFER_LOCK_EXCLUSIVE)
+				break;
+			/* something to change: look again under an exclusive lock */
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			dirty = false;
+		}
 		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
-		}
-		maxoff = PageGetMaxOffsetNumber(page);
-
-		/* does anything on the page change? */
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && !dirty; off++)
-		{
-			HnswElementTuple etup;
-
-			if (!ItemIdIsNormal(PageGetItemId(page, off)))
-				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
-				continue;
-			for (int i = 0; i < HNSW_HEAPTIDS; i++)
-				if (ItemPointerIsValid(&etup->heaptids[i]) &&
-					vs->callback(&etup->heaptids[i], vs->callback_state))
-					dirty = true;
 		}
 
 		if (dirty)
