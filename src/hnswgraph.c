@@ -274,14 +274,32 @@ HnswSearchResultsSorted(HnswSearch *s, HnswCandidate *out)
 	int			n = s->res.n;
 
 	memcpy(out, s->res.items, sizeof(HnswCandidate) * n);
-	qsort(out, n, sizeof(HnswCandidate), CandidateCmp);
+	HnswSortCandidates(out, n);
 	return n;
 }
 
+/* Sort by ascending distance (ties by reference); insertion sort when short */
 void
 HnswSortCandidates(HnswCandidate *c, int n)
 {
-	qsort(c, n, sizeof(HnswCandidate), CandidateCmp);
+	if (n > 64)
+	{
+		qsort(c, n, sizeof(HnswCandidate), CandidateCmp);
+		return;
+	}
+	for (int i = 1; i < n; i++)
+	{
+		HnswCandidate t = c[i];
+		int			j = i - 1;
+
+		while (j >= 0 && (c[j].dist > t.dist ||
+						  (c[j].dist == t.dist && c[j].ref > t.ref)))
+		{
+			c[j + 1] = c[j];
+			j--;
+		}
+		c[j + 1] = t;
+	}
 }
 
 /*

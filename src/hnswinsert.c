@@ -314,12 +314,239 @@ WriteElement(Relation index, HnswElementTuple etup, Size esize,
 }
 
 /*
+ * A change to one neighbour list: whose list, what it held when it was
+ * read, and what it is to hold.
+ */
+typedef struct ListUpdate
+{
+	ItemPointerData etid;		/* the element */
+	ItemPointerData ntid;		/* its neighbour tuple */
+	int			lc;				/* the layer */
+	bool		dirty;			/* newlist differs from old */
+	int			nnew;
+	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
+	ItemPointerData newlist[2 * HNSW_MAX_M];
+} ListUpdate;
+
+/* The neighbour tuple of u on page, if it still has layer u->lc */
+static HnswNeighborTuple
+ListTuple(Page page, ListUpdate *u)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumber(&u->ntid);
+	HnswNeighborTuple ntup;
+
+	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+		return NULL;
+	ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < u->lc)
+		return NULL;
+	return ntup;
+}
+
+/* Copy the list of u from page (locked by the caller) into u->old */
+static bool
+ReadList(Page page, ListUpdate *u, int m)
+{
+	HnswNeighborTuple ntup = ListTuple(page, u);
+
+	if (ntup == NULL)
+		return false;
+	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, m)],
+		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, m));
+	return true;
+}
+
+/*
+ * Write u->newlist to page (exclusively locked and registered by the
+ * caller) if the list still holds u->old.  Returns false if it changed.
+ */
+static bool
+ApplyList(Page page, ListUpdate *u, int m)
+{
+	HnswNeighborTuple ntup = ListTuple(page, u);
+	int			start = HNSW_LAYER_START(u->lc, m);
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
+
+	if (ntup == NULL)
+		return true;			/* nothing to do any more */
+	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0)
+		return false;
+	for (int i = 0; i < cap; i++)
+	{
+		if (i < u->nnew)
+			ntup->tids[start + i] = u->newlist[i];
+		else
+			ItemPointerSetInvalid(&ntup->tids[start + i]);
+	}
+	return true;
+}
+
+static inline bool
+TidEq(const ItemPointerData *a, const ItemPointerData *b)
+{
+	return a->ip_posid == b->ip_posid &&
+		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
+		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
+}
+
+static inline bool
+TidIn(ItemPointer tid, ItemPointerData *tids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (TidEq(tid, &tids[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Compute u->newlist from u->old: its members not in drop, plus the extra
+ * candidates (not in drop, not the element itself).  While they fit, all
+ * are kept in order; otherwise Algorithm 4 with keepPrunedConnections picks
+ * the list's capacity of them by distance to the element.  For a repair
+ * (drop given), the surviving members stay and the heuristic picks among
+ * the extra candidates alone.  extravec, if not NULL, is the vector of
+ * extra[0].  *evecp caches the element's vector between calls.  Sets
+ * u->dirty; takes no lock but to load vectors.
+ */
+static void
+ComputeList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
+			ItemPointerData *extra, int nextra, const float *extravec,
+			HnswTidSet *drop, float **evecp)
+{
+	int			dim = dist->dim;
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
+	ItemPointerData *cand = palloc(sizeof(ItemPointerData) * (cap + nextra));
+	int			count = 0;
+	int			ncand = 0;
+	int			nsurv;
+	bool		changed = false;
+	int			first;			/* candidates the heuristic chooses among */
+	int			slots;
+	HnswCandidate *cs;
+	float	   *cvecs;
+	float	   *vecs;
+	int		   *keep;
+	int			nc = 0;
+	int			nkeep;
+	PairDistCtx pctx;
+
+	u->dirty = false;
+	u->nnew = 0;
+	while (count < cap && ItemPointerIsValid(&u->old[count]))
+		count++;
+	for (int i = 0; i < count; i++)
+	{
+		if (drop && HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
+			changed = true;
+		else
+			cand[ncand++] = u->old[i];
+	}
+	nsurv = ncand;
+	for (int i = 0; i < nextra; i++)
+	{
+		if (TidEq(&extra[i], &u->etid) ||
+			(drop && HnswTidSetContains(drop, HnswTidToRef(&extra[i]))) ||
+			TidIn(&extra[i], cand, ncand))
+			continue;
+		cand[ncand++] = extra[i];
+		changed = true;
+	}
+	if (!changed)
+	{
+		pfree(cand);
+		return;
+	}
+
+	if (ncand <= cap)
+	{
+		memcpy(u->newlist, cand, sizeof(ItemPointerData) * ncand);
+		u->nnew = ncand;
+		u->dirty = true;
+		pfree(cand);
+		return;
+	}
+
+	/* too many: the heuristic chooses */
+	if (drop != NULL)
+	{
+		/* a repair: keep the survivors, choose among the extras */
+		memcpy(u->newlist, cand, sizeof(ItemPointerData) * nsurv);
+		u->nnew = nsurv;
+		first = nsurv;
+		slots = cap - nsurv;
+	}
+	else
+	{
+		first = 0;
+		slots = cap;
+	}
+
+	if (*evecp == NULL)
+	{
+		*evecp = palloc(sizeof(float) * dim);
+		if (!HnswLoadVector(index, &u->etid, dim, *evecp))
+		{
+			pfree(*evecp);
+			*evecp = NULL;
+			pfree(cand);
+			return;				/* the element is gone */
+		}
+	}
+	cs = palloc(sizeof(HnswCandidate) * (ncand - first));
+	cvecs = palloc(sizeof(float) * dim * (ncand - first));
+	vecs = palloc(sizeof(float) * dim * (ncand - first));
+	keep = palloc(sizeof(int) * (ncand - first));
+	for (int i = first; i < ncand; i++)
+	{
+		float	   *v = cvecs + (Size) nc * dim;
+
+		if (extravec && TidEq(&cand[i], &extra[0]))
+			memcpy(v, extravec, sizeof(float) * dim);
+		else if (!HnswLoadVector(index, &cand[i], dim, v))
+			continue;
+		cs[nc].dist = HnswDist(dist, *evecp, v);
+		cs[nc].ref = HnswTidToRef(&cand[i]);
+		cs[nc].aux = nc;
+		cs[nc].flags = 0;
+		nc++;
+	}
+	HnswSortCandidates(cs, nc);
+	for (int i = 0; i < nc; i++)
+		memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
+			   sizeof(float) * dim);
+	pctx.dist = dist;
+	pctx.vecs = vecs;
+	nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
+								PairDist, &pctx, keep, NULL);
+	for (int i = 0; i < nkeep; i++)
+		HnswRefToTid(cs[keep[i]].ref, &u->newlist[u->nnew++]);
+
+	/* the same members in another order need no write */
+	if (u->nnew == count)
+	{
+		for (int i = 0; i < u->nnew; i++)
+		{
+			if (!TidIn(&u->newlist[i], u->old, count))
+			{
+				u->dirty = true;
+				break;
+			}
+		}
+	}
+	else
+		u->dirty = true;
+
+	pfree(cs);
+	pfree(cvecs);
+	pfree(vecs);
+	pfree(keep);
+	pfree(cand);
+}
+
+/*
  * HnswUpdateList: recompute the layer-lc list of the element at etid, whose
- * neighbour tuple is at ntid.  The new list is made of its members that are
- * not in drop, plus the extra candidates (not in drop, not the element
- * itself).  While they fit, all are kept in order; otherwise Algorithm 4
- * with keepPrunedConnections picks cap of them by distance to the element.
- * extravec, if not NULL, is the vector of extra[0] (saves loading it).
+ * neighbour tuple is at ntid, from its members minus drop plus extra (see
+ * ComputeList).
  *
  * The list is read under a share lock and written under an exclusive lock
  * only if it has not changed meanwhile; otherwise it is recomputed (up to
@@ -331,230 +558,160 @@ HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 			   ItemPointer ntid, int lc, ItemPointerData *extra, int nextra,
 			   const float *extravec, HnswTidSet *drop, bool building)
 {
-	int			dim = dist->dim;
-	int			start = HNSW_LAYER_START(lc, m);
-	int			cap = HNSW_LAYER_CAPACITY(lc, m);
-	OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
-	ItemPointerData old[2 * HNSW_MAX_M];
-	ItemPointerData *cand;
-	ItemPointerData newlist[2 * HNSW_MAX_M];
+	ListUpdate	u;
 	float	   *evec = NULL;
+	bool		found = true;
 
-	cand = palloc(sizeof(ItemPointerData) * (cap + nextra));
-
+	u.etid = *etid;
+	u.ntid = *ntid;
+	u.lc = lc;
 	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
 	{
 		Buffer		buf;
-		Page		page;
-		HnswNeighborTuple ntup;
-		int			count = 0;
-		int			ncand = 0;
-		int			nnew = 0;
-		bool		changed = false;
 		HnswEdit	edit;
+		bool		applied;
 
-		/* read the current list */
 		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		{
-			UnlockReleaseBuffer(buf);
-			return false;
-		}
-		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
-		{
-			UnlockReleaseBuffer(buf);
-			return false;
-		}
-		memcpy(old, &ntup->tids[start], sizeof(ItemPointerData) * cap);
+		found = ReadList(BufferGetPage(buf), &u, m);
 		UnlockReleaseBuffer(buf);
-
-		/* candidates: surviving members, then new ones */
-		while (count < cap && ItemPointerIsValid(&old[count]))
-			count++;
-		for (int i = 0; i < count; i++)
-		{
-			if (drop && HnswTidSetContains(drop, HnswTidToRef(&old[i])))
-				changed = true;
-			else
-				cand[ncand++] = old[i];
-		}
-		for (int i = 0; i < nextra; i++)
-		{
-			bool		dup = ItemPointerEquals(&extra[i], etid);
-
-			if (drop && HnswTidSetContains(drop, HnswTidToRef(&extra[i])))
-				dup = true;
-			for (int j = 0; j < ncand && !dup; j++)
-				dup = ItemPointerEquals(&cand[j], &extra[i]);
-			if (!dup)
-			{
-				cand[ncand++] = extra[i];
-				changed = true;
-			}
-		}
-		if (!changed)
+		if (!found)
 			break;
 
-		if (ncand <= cap)
-		{
-			memcpy(newlist, cand, sizeof(ItemPointerData) * ncand);
-			nnew = ncand;
-		}
-		else if (drop != NULL)
-		{
-			/*
-			 * A repair: the surviving members stay, and the heuristic picks
-			 * the new ones among the extra candidates alone.  Comparing
-			 * every candidate with every survivor would cost cap times more
-			 * for little gain: the survivors were chosen by the heuristic
-			 * already.
-			 */
-			int			nsurv = ncand;
-			int			slots;
-			HnswCandidate *cs;
-			float	   *cvecs;
-			float	   *vecs;
-			int		   *keep;
-			int			nc = 0;
-			int			nkeep;
-			PairDistCtx pctx;
+		ComputeList(index, dist, m, &u, extra, nextra, extravec, drop, &evec);
+		if (!u.dirty)
+			break;
 
-			for (int i = 0; i < ncand; i++)
-			{
-				bool		isextra = false;
-
-				for (int j = 0; j < nextra && !isextra; j++)
-					isextra = ItemPointerEquals(&cand[i], &extra[j]);
-				if (isextra)
-				{
-					nsurv = i;
-					break;
-				}
-			}
-			slots = cap - nsurv;
-			memcpy(newlist, cand, sizeof(ItemPointerData) * nsurv);
-			nnew = nsurv;
-
-			if (evec == NULL)
-			{
-				evec = palloc(sizeof(float) * dim);
-				if (!HnswLoadVector(index, etid, dim, evec))
-					break;
-			}
-			cs = palloc(sizeof(HnswCandidate) * (ncand - nsurv));
-			cvecs = palloc(sizeof(float) * dim * (ncand - nsurv));
-			vecs = palloc(sizeof(float) * dim * (ncand - nsurv));
-			keep = palloc(sizeof(int) * (ncand - nsurv));
-			for (int i = nsurv; i < ncand; i++)
-			{
-				float	   *v = cvecs + (Size) nc * dim;
-
-				if (!HnswLoadVector(index, &cand[i], dim, v))
-					continue;
-				cs[nc].dist = HnswDist(dist, evec, v);
-				cs[nc].ref = HnswTidToRef(&cand[i]);
-				cs[nc].aux = nc;
-				cs[nc].flags = 0;
-				nc++;
-			}
-			HnswSortCandidates(cs, nc);
-			for (int i = 0; i < nc; i++)
-				memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
-					   sizeof(float) * dim);
-			pctx.dist = dist;
-			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
-										PairDist, &pctx, keep, NULL);
-			for (int i = 0; i < nkeep; i++)
-				HnswRefToTid(cs[keep[i]].ref, &newlist[nnew++]);
-			pfree(cs);
-			pfree(cvecs);
-			pfree(vecs);
-			pfree(keep);
-		}
-		else
-		{
-			/* too many: Algorithm 4 over the candidates */
-			HnswCandidate *cs = palloc(sizeof(HnswCandidate) * ncand);
-			float	   *cvecs = palloc(sizeof(float) * dim * ncand);
-			float	   *vecs = palloc(sizeof(float) * dim * ncand);
-			int		   *keep = palloc(sizeof(int) * ncand);
-			int			nc = 0;
-			int			nkeep;
-			PairDistCtx pctx;
-
-			if (evec == NULL)
-			{
-				evec = palloc(sizeof(float) * dim);
-				if (!HnswLoadVector(index, etid, dim, evec))
-					break;
-			}
-			for (int i = 0; i < ncand; i++)
-			{
-				float	   *v = cvecs + (Size) nc * dim;
-
-				if (extravec && ItemPointerEquals(&cand[i], &extra[0]))
-					memcpy(v, extravec, sizeof(float) * dim);
-				else if (!HnswLoadVector(index, &cand[i], dim, v))
-					continue;
-				cs[nc].dist = HnswDist(dist, evec, v);
-				cs[nc].ref = HnswTidToRef(&cand[i]);
-				cs[nc].aux = nc;
-				cs[nc].flags = 0;
-				nc++;
-			}
-			HnswSortCandidates(cs, nc);
-			for (int i = 0; i < nc; i++)
-				memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
-					   sizeof(float) * dim);
-			pctx.dist = dist;
-			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(cs, nc, cap, HNSW_KEEP_PRUNED_BACKLINK,
-										PairDist, &pctx, keep, NULL);
-			for (int i = 0; i < nkeep; i++)
-				HnswRefToTid(cs[keep[i]].ref, &newlist[nnew++]);
-			pfree(cs);
-			pfree(cvecs);
-			pfree(vecs);
-			pfree(keep);
-		}
-
-		/* write, if the list is still what we read */
 		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-		if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < lc)
-		{
-			UnlockReleaseBuffer(buf);
-			break;
-		}
-		if (memcmp(old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0)
-		{
-			UnlockReleaseBuffer(buf);
-			continue;			/* changed under us: recompute */
-		}
 		HnswEditBegin(&edit, index, building);
-		page = HnswEditRegister(&edit, buf, false);
-		ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-		for (int i = 0; i < cap; i++)
-		{
-			if (i < nnew)
-				ntup->tids[start + i] = newlist[i];
-			else
-				ItemPointerSetInvalid(&ntup->tids[start + i]);
-		}
-		HnswEditFinish(&edit);
+		applied = ApplyList(HnswEditRegister(&edit, buf, false), &u, m);
+		if (applied)
+			HnswEditFinish(&edit);
+		else
+			HnswEditAbort(&edit);
 		UnlockReleaseBuffer(buf);
-		break;
+		if (applied)
+			break;
+		/* changed under us: recompute */
 	}
-	pfree(cand);
 	if (evec)
 		pfree(evec);
-	return true;
+	return found;
+}
+
+static int
+ListUpdateCmp(const void *a, const void *b)
+{
+	const ListUpdate *x = *(ListUpdate *const *) a;
+	const ListUpdate *y = *(ListUpdate *const *) b;
+	BlockNumber bx = ItemPointerGetBlockNumber(&x->ntid);
+	BlockNumber by = ItemPointerGetBlockNumber(&y->ntid);
+
+	return bx < by ? -1 : (bx > by ? 1 : 0);
+}
+
+/*
+ * Add the back-links to the new element at newtid from its chosen
+ * neighbours, all layers.  Lists on the same page are read together, and
+ * written together in one WAL record, as every record costs a comparison
+ * of the whole page.  A list that changed between read and write is
+ * redone alone with HnswUpdateList.
+ */
+static void
+AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
+			 int *nchosen, int toplayer, ItemPointer newtid, const float *newvec,
+			 bool building)
+{
+	ListUpdate *all;
+	ListUpdate **ups;
+	int			n = 0;
+	int			total = 0;
+
+	for (int lc = 0; lc <= toplayer; lc++)
+		total += nchosen[lc];
+	if (total == 0)
+		return;
+	all = palloc(sizeof(ListUpdate) * total);
+	ups = palloc(sizeof(ListUpdate *) * total);
+	for (int lc = toplayer; lc >= 0; lc--)
+	{
+		for (int i = 0; i < nchosen[lc]; i++)
+		{
+			HnswRefToTid(chosen[lc][i].ref, &all[n].etid);
+			HnswRefToTid(chosen[lc][i].aux, &all[n].ntid);
+			all[n].lc = lc;
+			ups[n] = &all[n];
+			n++;
+		}
+	}
+	qsort(ups, n, sizeof(ListUpdate *), ListUpdateCmp);
+
+	for (int g = 0; g < n;)
+	{
+		BlockNumber blk = ItemPointerGetBlockNumber(&ups[g]->ntid);
+		int			end = g;
+		Buffer		buf;
+		Page		page;
+		bool		anydirty = false;
+		HnswEdit	edit;
+
+		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
+			end++;
+
+		buf = HnswReadBuffer(index, blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		for (int i = g; i < end; i++)
+			ups[i]->dirty = ReadList(page, ups[i], m);
+		UnlockReleaseBuffer(buf);
+
+		for (int i = g; i < end; i++)
+		{
+			float	   *evec = NULL;
+
+			if (!ups[i]->dirty)
+				continue;
+			ComputeList(index, dist, m, ups[i], newtid, 1, newvec, NULL, &evec);
+			if (evec)
+				pfree(evec);
+			anydirty |= ups[i]->dirty;
+		}
+
+		if (anydirty)
+		{
+			bool		conflict[2 * HNSW_MAX_M * (HNSW_MAX_LEVEL + 1)];
+			bool		anyapplied = false;
+
+			buf = HnswReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			HnswEditBegin(&edit, index, building);
+			page = HnswEditRegister(&edit, buf, false);
+			for (int i = g; i < end; i++)
+			{
+				conflict[i - g] = false;
+				if (!ups[i]->dirty)
+					continue;
+				if (ApplyList(page, ups[i], m))
+					anyapplied = true;
+				else
+					conflict[i - g] = true;
+			}
+			if (anyapplied)
+				HnswEditFinish(&edit);
+			else
+				HnswEditAbort(&edit);
+			UnlockReleaseBuffer(buf);
+
+			for (int i = g; i < end; i++)
+				if (conflict[i - g])
+					HnswUpdateList(index, dist, m, &ups[i]->etid, &ups[i]->ntid,
+								   ups[i]->lc, newtid, 1, newvec, NULL, building);
+		}
+		g = end;
+	}
+	pfree(ups);
+	pfree(all);
 }
 
 /*
@@ -721,18 +878,8 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 
 	WriteElement(index, etup, esize, ntup, nsize, building, &etid);
 
-	/* back-links, layer by layer */
-	for (int lc = toplayer; lc >= 0; lc--)
-		for (int i = 0; i < nchosen[lc]; i++)
-		{
-			ItemPointerData ntid;
-			ItemPointerData nbtid;
-
-			HnswRefToTid(chosen[lc][i].ref, &nbtid);
-			HnswRefToTid(chosen[lc][i].aux, &ntid);
-			HnswUpdateList(index, dist, m, &nbtid, &ntid, lc, &etid, 1, vec,
-						   NULL, building);
-		}
+	/* back-links */
+	AddBacklinks(index, dist, m, chosen, nchosen, toplayer, &etid, vec, building);
 
 	if (level > meta.entry_level || !haveEntry)
 		HnswUpdateEntryPoint(index, &etid, level, building);
