@@ -269,14 +269,16 @@ if ! skipped insert; then
 					db=run_$sys
 					fresh "$db" "$sys"
 					log "$sys: $NINS inserts, $c client(s), synchronous_commit=$sync, run $r/$REPEAT"
+					lsn0=$(sql "$db" -c "SELECT pg_current_wal_insert_lsn()")
 					res=$("$WB" insert --conn "$(conninfo "$db")" --file "$ALLBASE" \
 						--from "$INS_FROM" --count "$NINS" --clients "$c" --sync "$sync" \
 						--label "$sys" --tag "$r" --csv "$OUT/insert.csv")
-					log "$sys: $(echo "$res" | cut -d, -f3) rows/s (p50 $(echo "$res" | cut -d, -f4) ms)"
+					wal=$(sql "$db" -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0') / $NINS)")
+					log "$sys: $(echo "$res" | cut -d, -f3) rows/s (p50 $(echo "$res" | cut -d, -f4) ms), $wal WAL bytes per row"
 					# the inserted rows can be found again (top-1 of their own vector)
 					self=$("$WB" selfhit --conn "$(conninfo "$db")" --file "$ALLBASE" \
 						--from "$INS_FROM" --count "$NSELF" --metric "$METRIC")
-					echo "$sys,$r,$c,$sync,$self,$(idxsize "$db")" >>"$OUT/insert_after.csv"
+					echo "$sys,$r,$c,$sync,$self,$(idxsize "$db"),$wal" >>"$OUT/insert_after.csv"
 					if [ "$r" = 1 ]; then
 						check_index "$db" "$sys after $NINS inserts ($c clients, synchronous_commit=$sync)"
 					fi
@@ -328,6 +330,12 @@ if ! skipped vacuum; then
 				sed 's/^/  after vacuum: /' >&2
 			if [ "$r" = 1 ]; then
 				check_index "$db" "$sys after deleting $ndel rows and VACUUM"
+				# reference: the same rows, indexed from scratch
+				sql "$db" -c "REINDEX INDEX items_${METRIC}_idx"
+				"$BENCH/ann_bench" search --conn "$(conninfo "$db")" --metric "$METRIC" \
+					--base "$BASEF" --query "$QUERYF" --gt "$GTDEL" --k "$K" --ef "$EFS" \
+					--warmup 1 --repeat 0 --label "$sys" --csv "$OUT/recall_rebuilt.csv" 2>&1 |
+					sed 's/^/  rebuilt after delete: /' >&2
 			fi
 			sql postgres -c "DROP DATABASE $db"
 		done

@@ -82,7 +82,7 @@ def main():
     build = read_csv(os.path.join(d, "build.csv"))
     ins = read_csv(os.path.join(d, "insert.csv"))
     after = read_csv(os.path.join(d, "insert_after.csv"),
-                     ["label", "round", "clients", "sync", "selfhit", "index_bytes"])
+                     ["label", "round", "clients", "sync", "selfhit", "index_bytes", "wal_per_row"])
     if ins:
         runs = max(int(r["tag"]) for r in ins)
         lines.append("")
@@ -107,6 +107,10 @@ def main():
             row("  latency p99 (ms)", [med(r["p99_ms"] for r in x) for x in sel], ".3f")
         row("inserted rows found again (top-1)",
             [med(r["selfhit"] for r in after if r["label"] == s) for s in systems], ".4f")
+        for c, sync in configs:
+            row("WAL bytes per row, %d client%s, sync=%s" % (c, "s" if c > 1 else "", sync),
+                [med(r["wal_per_row"] for r in after if r["label"] == s and int(r["clients"]) == c
+                     and r["sync"] == sync and r["wal_per_row"]) for s in systems], ".0f")
         row("index size after inserts (MiB)",
             [med(float(r["index_bytes"]) / 1048576 for r in after if r["label"] == s) for s in systems], ".1f")
 
@@ -114,6 +118,7 @@ def main():
     if vac:
         before = read_csv(os.path.join(d, "recall_before.csv"))
         rec = read_csv(os.path.join(d, "recall_after.csv"))
+        rebuilt = read_csv(os.path.join(d, "recall_rebuilt.csv"))
         runs = max(int(r["round"]) for r in vac)
         lines.append("")
         lines.append("== VACUUM after deleting %s random rows; medians of %d run(s) ==" % (vac[0]["deleted"], runs))
@@ -135,6 +140,9 @@ def main():
                  for s in systems], ".4f")
             row("recall@%s ef_search=%d, after VACUUM" % (k, ef),
                 [med(r["recall"] for r in rec if r["label"] == s and int(r["ef_search"]) == ef)
+                 for s in systems], ".4f")
+            row("recall@%s ef_search=%d, rebuilt after delete" % (k, ef),
+                [med(r["recall"] for r in rebuilt if r["label"] == s and int(r["ef_search"]) == ef)
                  for s in systems], ".4f")
             row("  rows per query", [med(r["rows_per_query"] for r in rec
                                          if r["label"] == s and int(r["ef_search"]) == ef) for s in systems], ".2f")
