@@ -357,6 +357,9 @@ typedef struct HnswDiskGraph
 extern const HnswGraphOps hnsw_disk_graph_ops;
 extern void HnswDiskGraphInit(HnswDiskGraph *g, Relation index,
 							  HnswDistance *dist, int m, uint32 expected);
+extern void HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids,
+							int n, const float *a, const float *b,
+							float *da, float *db);
 extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
 								   HnswCandidate *c);
 
@@ -369,8 +372,8 @@ extern bool HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 extern bool HnswUpdateList(Relation index, HnswDistance *dist, int m,
 						   ItemPointer etid, ItemPointer ntid, int lc,
 						   ItemPointerData *extra, int nextra,
-						   const float *extravec, HnswTidSet *drop,
-						   bool building);
+						   const float *extravec, float extradist,
+						   HnswTidSet *drop, bool building);
 extern void HnswInsertVector(Relation index, HnswDistance *dist,
 							 const float *vec, ItemPointer heaptid,
 							 bool building);

@@ -134,8 +134,12 @@ typedef HnswElementTupleData *HnswElementTuple;
  *	slots [2m + (l-1)m, 2m + lm)	layer l >= 1
  *
  * Each list is filled from the front; an invalid TID ends it.  Entries are
- * element TIDs.  The tuple never changes size after it is written, so
- * updates happen in place.  When an insert reuses the space of an element
+ * element TIDs.  After the slots, one byte per layer says how many entries
+ * at the front of that layer's list the neighbour-selection heuristic
+ * chose ("good"); the rest only fill the list up (keepPrunedConnections).
+ * Inserts use this to update a full list without re-running the heuristic.
+ * The tuple never changes size after it is written, so updates happen in
+ * place.  When an insert reuses the space of an element
  * with a higher level, the tuple keeps its length and its level and count
  * fields describe the new element: the length is at least what they need.
  *
@@ -144,6 +148,7 @@ typedef HnswElementTupleData *HnswElementTuple;
  *	1		1			level: same as the element's
  *	2		2			count: number of slots, (level + 2) * m
  *	4		6 * count	tids: the slots
+ *	4+6c	level + 1	ngood: good entries at the front of each layer's list
  */
 typedef struct HnswNeighborTupleData
 {
@@ -158,7 +163,10 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 #define HNSW_NEIGHBOR_SLOTS(level, m)	(((level) + 2) * (m))
 #define HNSW_NEIGHBOR_TUPLE_SIZE(level, m) \
 	(offsetof(HnswNeighborTupleData, tids) + \
-	 sizeof(ItemPointerData) * HNSW_NEIGHBOR_SLOTS(level, m))
+	 sizeof(ItemPointerData) * HNSW_NEIGHBOR_SLOTS(level, m) + (level) + 1)
+
+/* The ngood bytes of a neighbour tuple, one per layer */
+#define HnswNeighborGood(ntup)	((uint8 *) &(ntup)->tids[(ntup)->count])
 
 /* First slot and capacity of layer lc's list */
 #define HNSW_LAYER_START(lc, m)		((lc) == 0 ? 0 : 2 * (m) + ((lc) - 1) * (m))

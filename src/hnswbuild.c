@@ -707,10 +707,19 @@ FlushGraph(HnswBuildState *bs)
 		for (int lc = 0; lc <= el->level; lc++)
 		{
 			uint32	   *list = BuildList(bs, i, lc);
+			int			cap = HNSW_LAYER_CAPACITY(lc, m);
+			uint8	   *good = ListGood(list, cap);
 			int			start = HNSW_LAYER_START(lc, m);
+			int			n = 0;
 
+			/* the good members first, then the others */
+			for (int pass = 1; pass >= 0; pass--)
+				for (uint32 j = 0; j < list[0]; j++)
+					if (good[j] == pass)
+						ntup->tids[start + n++] = etids[list[j + 1]];
+			HnswNeighborGood(ntup)[lc] = 0;
 			for (uint32 j = 0; j < list[0]; j++)
-				ntup->tids[start + j] = etids[list[j + 1]];
+				HnswNeighborGood(ntup)[lc] += good[j];
 		}
 
 		tups[0] = (Pointer) etup;

@@ -64,6 +64,7 @@ typedef struct CheckNeighbors
 	int			level;
 	int			count;
 	ItemPointerData *tids;		/* copy of the slots */
+	uint8	   *ngood;			/* copy of the good counts */
 } CheckNeighbors;
 
 typedef struct CheckState
@@ -214,6 +215,8 @@ CollectTuples(CheckState *cs)
 				n->count = ntup->count;
 				n->tids = palloc(sizeof(ItemPointerData) * ntup->count);
 				memcpy(n->tids, ntup->tids, sizeof(ItemPointerData) * ntup->count);
+				n->ngood = palloc(ntup->level + 1);
+				memcpy(n->ngood, HnswNeighborGood(ntup), ntup->level + 1);
 			}
 			else
 				CORRUPT(cs, "tuple (%u,%u) has unknown type %d", blk, off,
@@ -257,6 +260,14 @@ CheckLinks(CheckState *cs)
 			int			start = HNSW_LAYER_START(lc, m);
 			int			cap = HNSW_LAYER_CAPACITY(lc, m);
 			bool		ended = false;
+			int			nvalid = 0;
+
+			for (int i = 0; i < cap; i++)
+				if (ItemPointerIsValid(&n->tids[start + i]))
+					nvalid++;
+			if (n->ngood[lc] > nvalid)
+				CORRUPT(cs, "element (%u,%u) has %d good neighbours on layer %d but only %d neighbours",
+						eb, eo, n->ngood[lc], lc, nvalid);
 
 			for (int i = 0; i < cap; i++)
 			{

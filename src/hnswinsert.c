@@ -323,6 +323,9 @@ typedef struct ListUpdate
 	ItemPointerData ntid;		/* its neighbour tuple */
 	int			lc;				/* the layer */
 	bool		dirty;			/* newlist differs from old */
+	uint8		oldngood;		/* good entries in old */
+	uint8		newngood;		/* good entries in newlist */
+	float		newdist;		/* distance of the element being added */
 	int			nnew;
 	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
 	ItemPointerData newlist[2 * HNSW_MAX_M];
@@ -353,6 +356,7 @@ ReadList(Page page, ListUpdate *u, int m)
 		return false;
 	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, m)],
 		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, m));
+	u->oldngood = HnswNeighborGood(ntup)[u->lc];
 	return true;
 }
 
@@ -369,7 +373,8 @@ ApplyList(Page page, ListUpdate *u, int m)
 
 	if (ntup == NULL)
 		return true;			/* nothing to do any more */
-	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0)
+	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0 ||
+		HnswNeighborGood(ntup)[u->lc] != u->oldngood)
 		return false;
 	for (int i = 0; i < cap; i++)
 	{
@@ -378,6 +383,7 @@ ApplyList(Page page, ListUpdate *u, int m)
 		else
 			ItemPointerSetInvalid(&ntup->tids[start + i]);
 	}
+	HnswNeighborGood(ntup)[u->lc] = u->newngood;
 	return true;
 }
 
@@ -399,86 +405,44 @@ TidIn(ItemPointer tid, ItemPointerData *tids, int n)
 }
 
 /*
- * Compute u->newlist from u->old: its members not in drop, plus the extra
- * candidates (not in drop, not the element itself).  While they fit, all
- * are kept in order; otherwise Algorithm 4 with keepPrunedConnections picks
- * the list's capacity of them by distance to the element.  For a repair
- * (drop given), the surviving members stay and the heuristic picks among
- * the extra candidates alone.  extravec, if not NULL, is the vector of
- * extra[0].  *evecp caches the element's vector between calls.  Sets
- * u->dirty; takes no lock but to load vectors.
+ * Add one new element (newtid, with vector newvec at distance newdist from
+ * the list's owner) to the list of u: the update of Algorithm 1, shrinking
+ * a full list as Algorithm 4 with keepPrunedConnections would, done
+ * incrementally from the list's good/pruned split.
+ *
+ * The distances of the members to the owner, and of the good ones to the
+ * new element, are computed on their pages (no copies, no pairwise
+ * distances).  The new element is good unless a good member closer to the
+ * owner is closer to it than the owner is; if it is good, it demotes the
+ * good members further from the owner that are closer to it than to the
+ * owner.  (A full re-run could also promote members those demoted ones had
+ * pruned; this does not.)  The list is then the good members, then the
+ * others by distance, up to its capacity.  Members that are no longer live
+ * elements drop out.
  */
 static void
-ComputeList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-			ItemPointerData *extra, int nextra, const float *extravec,
-			HnswTidSet *drop, float **evecp)
+AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
+		  ItemPointer newtid, const float *newvec, float newdist, float **evecp)
 {
 	int			dim = dist->dim;
 	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
-	ItemPointerData *cand = palloc(sizeof(ItemPointerData) * (cap + nextra));
 	int			count = 0;
-	int			ncand = 0;
-	int			nsurv;
-	bool		changed = false;
-	int			first;			/* candidates the heuristic chooses among */
-	int			slots;
-	HnswCandidate *cs;
-	float	   *cvecs;
-	float	   *vecs;
-	int		   *keep;
-	int			nc = 0;
-	int			nkeep;
-	PairDistCtx pctx;
+	float		downer[2 * HNSW_MAX_M];
+	float		dnew[2 * HNSW_MAX_M];
+	bool		good[2 * HNSW_MAX_M + 1];
+	bool		newgood = true;
+	int			order[2 * HNSW_MAX_M + 1];
+	float		key[2 * HNSW_MAX_M + 1];
+	int			n = 0;
+	int			ngood = 0;
+	bool		same;
 
 	u->dirty = false;
-	u->nnew = 0;
 	while (count < cap && ItemPointerIsValid(&u->old[count]))
+	{
+		if (TidEq(&u->old[count], newtid))
+			return;				/* already linked */
 		count++;
-	for (int i = 0; i < count; i++)
-	{
-		if (drop && HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
-			changed = true;
-		else
-			cand[ncand++] = u->old[i];
-	}
-	nsurv = ncand;
-	for (int i = 0; i < nextra; i++)
-	{
-		if (TidEq(&extra[i], &u->etid) ||
-			(drop && HnswTidSetContains(drop, HnswTidToRef(&extra[i]))) ||
-			TidIn(&extra[i], cand, ncand))
-			continue;
-		cand[ncand++] = extra[i];
-		changed = true;
-	}
-	if (!changed)
-	{
-		pfree(cand);
-		return;
-	}
-
-	if (ncand <= cap)
-	{
-		memcpy(u->newlist, cand, sizeof(ItemPointerData) * ncand);
-		u->nnew = ncand;
-		u->dirty = true;
-		pfree(cand);
-		return;
-	}
-
-	/* too many: the heuristic chooses */
-	if (drop != NULL)
-	{
-		/* a repair: keep the survivors, choose among the extras */
-		memcpy(u->newlist, cand, sizeof(ItemPointerData) * nsurv);
-		u->nnew = nsurv;
-		first = nsurv;
-		slots = cap - nsurv;
-	}
-	else
-	{
-		first = 0;
-		slots = cap;
 	}
 
 	if (*evecp == NULL)
@@ -488,65 +452,168 @@ ComputeList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 		{
 			pfree(*evecp);
 			*evecp = NULL;
-			pfree(cand);
-			return;				/* the element is gone */
+			return;				/* the owner is gone */
 		}
 	}
-	cs = palloc(sizeof(HnswCandidate) * (ncand - first));
-	cvecs = palloc(sizeof(float) * dim * (ncand - first));
-	vecs = palloc(sizeof(float) * dim * (ncand - first));
-	keep = palloc(sizeof(int) * (ncand - first));
-	for (int i = first; i < ncand; i++)
-	{
-		float	   *v = cvecs + (Size) nc * dim;
+	HnswDistancesTo(index, dist, u->old, count, *evecp, newvec, downer, dnew);
 
-		if (extravec && TidEq(&cand[i], &extra[0]))
-			memcpy(v, extravec, sizeof(float) * dim);
-		else if (!HnswLoadVector(index, &cand[i], dim, v))
+	for (int i = 0; i < count; i++)
+		good[i] = i < u->oldngood;
+
+	/* is the new element good? */
+	for (int i = 0; i < count && newgood; i++)
+		if (good[i] && !isnan(downer[i]) && downer[i] <= newdist && dnew[i] < newdist)
+			newgood = false;
+	/* it demotes the good members further out that it is closer to */
+	if (newgood)
+		for (int i = 0; i < count; i++)
+			if (good[i] && !isnan(downer[i]) && downer[i] > newdist && dnew[i] < downer[i])
+				good[i] = false;
+
+	/* good members first, then the others, each by distance to the owner */
+	for (int i = 0; i <= count; i++)
+	{
+		bool		g = i < count ? good[i] : newgood;
+		float		d = i < count ? downer[i] : newdist;
+		int			j;
+
+		if (i < count && isnan(d))
+			continue;			/* not a live element any more */
+		key[n] = d;
+		j = n++;
+		while (j > 0)
+		{
+			int			prev = order[j - 1];
+			bool		pg = prev < count ? good[prev] : newgood;
+
+			if ((pg && !g) || (pg == g && key[j - 1] <= d))
+				break;
+			order[j] = order[j - 1];
+			key[j] = key[j - 1];
+			j--;
+		}
+		order[j] = i;
+		key[j] = d;
+	}
+	n = Min(n, cap);
+
+	u->nnew = 0;
+	for (int j = 0; j < n; j++)
+	{
+		int			i = order[j];
+
+		u->newlist[u->nnew++] = i < count ? u->old[i] : *newtid;
+		if (i < count ? good[i] : newgood)
+			ngood++;
+	}
+	u->newngood = ngood;
+
+	/* write only if the members or the split change */
+	same = (u->nnew == count && u->newngood == u->oldngood);
+	for (int j = 0; j < u->nnew && same; j++)
+		same = TidIn(&u->newlist[j], u->old, count);
+	u->dirty = !same;
+}
+
+/*
+ * Repair the list of u after VACUUM: drop its members that are in drop and
+ * fill their places from the extra candidates, chosen by the heuristic
+ * among themselves by distance to the owner.  The surviving members keep
+ * their places and status; the new ones join as not good.  Sets u->dirty;
+ * takes no lock but to load vectors.
+ */
+static void
+RepairList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
+		   ItemPointerData *extra, int nextra, HnswTidSet *drop, float **evecp)
+{
+	int			dim = dist->dim;
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
+	int			count = 0;
+	int			slots;
+	HnswCandidate *cs;
+	float	   *vecs;
+	int		   *keep;
+	int			nc = 0;
+	int			nkeep;
+	PairDistCtx pctx;
+
+	u->dirty = false;
+	u->nnew = 0;
+	u->newngood = 0;
+	while (count < cap && ItemPointerIsValid(&u->old[count]))
+		count++;
+	for (int i = 0; i < count; i++)
+	{
+		if (HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
+			u->dirty = true;
+		else
+		{
+			u->newlist[u->nnew++] = u->old[i];
+			if (i < u->oldngood)
+				u->newngood++;
+		}
+	}
+	if (!u->dirty)
+		return;
+
+	/* candidates: the extras that are new, live and not the owner */
+	slots = cap - u->nnew;
+	if (slots == 0 || nextra == 0)
+		return;
+	if (*evecp == NULL)
+	{
+		*evecp = palloc(sizeof(float) * dim);
+		if (!HnswLoadVector(index, &u->etid, dim, *evecp))
+		{
+			pfree(*evecp);
+			*evecp = NULL;
+			return;
+		}
+	}
+	cs = palloc(sizeof(HnswCandidate) * nextra);
+	vecs = palloc(sizeof(float) * dim * nextra);
+	keep = palloc(sizeof(int) * nextra);
+	for (int i = 0; i < nextra; i++)
+	{
+		float	   *v = vecs + (Size) nc * dim;
+
+		if (TidEq(&extra[i], &u->etid) ||
+			HnswTidSetContains(drop, HnswTidToRef(&extra[i])) ||
+			TidIn(&extra[i], u->newlist, u->nnew) ||
+			!HnswLoadVector(index, &extra[i], dim, v))
 			continue;
 		cs[nc].dist = HnswDist(dist, *evecp, v);
-		cs[nc].ref = HnswTidToRef(&cand[i]);
+		cs[nc].ref = HnswTidToRef(&extra[i]);
 		cs[nc].aux = nc;
 		cs[nc].flags = 0;
 		nc++;
 	}
 	HnswSortCandidates(cs, nc);
-	for (int i = 0; i < nc; i++)
-		memcpy(vecs + (Size) i * dim, cvecs + (Size) cs[i].aux * dim,
-			   sizeof(float) * dim);
-	pctx.dist = dist;
-	pctx.vecs = vecs;
-	nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
-								PairDist, &pctx, keep, NULL);
+	{
+		/* PairDist wants the vectors in sorted order */
+		float	   *sorted = palloc(sizeof(float) * dim * Max(nc, 1));
+
+		for (int i = 0; i < nc; i++)
+			memcpy(sorted + (Size) i * dim, vecs + (Size) cs[i].aux * dim,
+				   sizeof(float) * dim);
+		pctx.dist = dist;
+		pctx.vecs = sorted;
+		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
+									PairDist, &pctx, keep, NULL);
+		pfree(sorted);
+	}
 	for (int i = 0; i < nkeep; i++)
 		HnswRefToTid(cs[keep[i]].ref, &u->newlist[u->nnew++]);
-
-	/* the same members in another order need no write */
-	if (u->nnew == count)
-	{
-		for (int i = 0; i < u->nnew; i++)
-		{
-			if (!TidIn(&u->newlist[i], u->old, count))
-			{
-				u->dirty = true;
-				break;
-			}
-		}
-	}
-	else
-		u->dirty = true;
-
 	pfree(cs);
-	pfree(cvecs);
 	pfree(vecs);
 	pfree(keep);
-	pfree(cand);
 }
 
 /*
- * HnswUpdateList: recompute the layer-lc list of the element at etid, whose
- * neighbour tuple is at ntid, from its members minus drop plus extra (see
- * ComputeList).
+ * HnswUpdateList: change the layer-lc list of the element at etid, whose
+ * neighbour tuple is at ntid: with drop, repair it (RepairList) from the
+ * extra candidates; without, add extra[0], whose vector is extravec and
+ * distance to the element extradist (AddToList).
  *
  * The list is read under a share lock and written under an exclusive lock
  * only if it has not changed meanwhile; otherwise it is recomputed (up to
@@ -556,7 +623,8 @@ ComputeList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 bool
 HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 			   ItemPointer ntid, int lc, ItemPointerData *extra, int nextra,
-			   const float *extravec, HnswTidSet *drop, bool building)
+			   const float *extravec, float extradist, HnswTidSet *drop,
+			   bool building)
 {
 	ListUpdate	u;
 	float	   *evec = NULL;
@@ -578,7 +646,10 @@ HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 		if (!found)
 			break;
 
-		ComputeList(index, dist, m, &u, extra, nextra, extravec, drop, &evec);
+		if (drop != NULL)
+			RepairList(index, dist, m, &u, extra, nextra, drop, &evec);
+		else
+			AddToList(index, dist, m, &u, &extra[0], extravec, extradist, &evec);
 		if (!u.dirty)
 			break;
 
@@ -641,6 +712,7 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 			HnswRefToTid(chosen[lc][i].ref, &all[n].etid);
 			HnswRefToTid(chosen[lc][i].aux, &all[n].ntid);
 			all[n].lc = lc;
+			all[n].newdist = chosen[lc][i].dist;
 			ups[n] = &all[n];
 			n++;
 		}
@@ -672,7 +744,7 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 
 			if (!ups[i]->dirty)
 				continue;
-			ComputeList(index, dist, m, ups[i], newtid, 1, newvec, NULL, &evec);
+			AddToList(index, dist, m, ups[i], newtid, newvec, ups[i]->newdist, &evec);
 			if (evec)
 				pfree(evec);
 			anydirty |= ups[i]->dirty;
@@ -706,7 +778,8 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 			for (int i = g; i < end; i++)
 				if (conflict[i - g])
 					HnswUpdateList(index, dist, m, &ups[i]->etid, &ups[i]->ntid,
-								   ups[i]->lc, newtid, 1, newvec, NULL, building);
+								   ups[i]->lc, newtid, 1, newvec, ups[i]->newdist,
+								   NULL, building);
 		}
 		g = end;
 	}
@@ -735,6 +808,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	HnswCandidate *w;
 	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];
 	int			nchosen[HNSW_MAX_LEVEL + 1];
+	int			ngoodchosen[HNSW_MAX_LEVEL + 1];
 	HnswElementTuple etup;
 	HnswNeighborTuple ntup;
 	Size		esize = HNSW_ELEMENT_TUPLE_SIZE(dim);
@@ -790,6 +864,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	}
 
 	memset(nchosen, 0, sizeof(nchosen));
+	memset(ngoodchosen, 0, sizeof(ngoodchosen));
 	toplayer = haveEntry ? Min(level, meta.entry_level) : -1;
 
 	if (haveEntry)
@@ -846,7 +921,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			}
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep, NULL);
+			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep, &ngoodchosen[lc]);
 			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
 			for (int i = 0; i < nkeep; i++)
 				chosen[lc][i] = wl[keep[i]];
@@ -873,8 +948,12 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	for (int i = 0; i < ntup->count; i++)
 		ItemPointerSetInvalid(&ntup->tids[i]);
 	for (int lc = 0; lc <= toplayer; lc++)
+	{
 		for (int i = 0; i < nchosen[lc]; i++)
 			HnswRefToTid(chosen[lc][i].ref, &ntup->tids[HNSW_LAYER_START(lc, m) + i]);
+		/* keep[] lists the good neighbours first */
+		HnswNeighborGood(ntup)[lc] = ngoodchosen[lc];
+	}
 
 	WriteElement(index, etup, esize, ntup, nsize, building, &etid);
 

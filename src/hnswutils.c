@@ -889,6 +889,65 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 	}
 }
 
+/*
+ * Distances from vectors a and (if not NULL) b to the elements at tids[],
+ * computed on their pages, each page share-locked once.  An entry that is
+ * not a live element gets NaN.
+ */
+void
+HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
+				const float *a, const float *b, float *da, float *db)
+{
+	int			order[2 * HNSW_MAX_M];
+	Buffer		buf = InvalidBuffer;
+	BlockNumber curblk = InvalidBlockNumber;
+
+	Assert(n <= 2 * HNSW_MAX_M);
+	/* visit pages in block order */
+	for (int i = 0; i < n; i++)
+	{
+		int			j = i;
+
+		while (j > 0 && ItemPointerGetBlockNumber(&tids[order[j - 1]]) >
+			   ItemPointerGetBlockNumber(&tids[i]))
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		int			i = order[k];
+		BlockNumber blk = ItemPointerGetBlockNumber(&tids[i]);
+		HnswElementTuple etup;
+
+		if (blk != curblk)
+		{
+			if (BufferIsValid(buf))
+				UnlockReleaseBuffer(buf);
+			buf = HnswReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			curblk = blk;
+		}
+		etup = (HnswElementTuple) PageTupleOrNull(BufferGetPage(buf),
+												  ItemPointerGetOffsetNumber(&tids[i]));
+		if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
+			etup->deleted != HNSW_ELEMENT_LIVE)
+		{
+			da[i] = NAN;
+			if (db)
+				db[i] = NAN;
+			continue;
+		}
+		da[i] = HnswDist(dist, a, etup->vec);
+		if (db)
+			db[i] = HnswDist(dist, b, etup->vec);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
 const HnswGraphOps hnsw_disk_graph_ops = {
 	DiskUnvisitedNeighbors,
 	DiskDistances,

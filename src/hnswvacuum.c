@@ -451,7 +451,7 @@ RepairGraph(HnswVacuumState *vs)
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
 										   extra, 2 * cap);
 			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
-						   lc, extra, nextra, NULL, &vs->deadset, false);
+						   lc, extra, nextra, NULL, 0, &vs->deadset, false);
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(vs->tmpCtx);
