@@ -53,6 +53,8 @@ HNSW_TMPDIR=${HNSW_TMPDIR:-/tmp}
 HNSW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 HNSW_DEPS="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libipc-run-perl make gcc clang rsync"
+# The test suites also cross-compile the NEON kernels and run them under qemu.
+HNSW_TEST_DEPS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 
 # ---------------------------------------------------------------------------
 # messages
@@ -119,11 +121,12 @@ _hnsw_installed()
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-# Install whatever of HNSW_DEPS is missing.  Quiet unless something fails.
+# Install whatever of HNSW_DEPS (and the packages named as arguments) is
+# missing.  Quiet unless something fails.
 ensure_deps()
 {
 	local pkg missing=() log
-	for pkg in $HNSW_DEPS; do
+	for pkg in $HNSW_DEPS "$@"; do
 		_hnsw_installed "$pkg" || missing+=("$pkg")
 	done
 	if [ ${#missing[@]} -eq 0 ]; then

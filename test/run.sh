@@ -219,7 +219,7 @@ TOTAL_PRINTED=
 on_exit '[ -n "$TOTAL_PRINTED" ] || say "total: $TOTAL_PASSED passed, $((TOTAL_FAILED + 1)) failed"'
 
 step "dependencies"
-ensure_deps
+ensure_deps $HNSW_TEST_DEPS
 
 step "build and install"
 t0=$EPOCHREALTIME
