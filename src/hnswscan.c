@@ -30,6 +30,9 @@
 
 #include <math.h>
 
+/* Batches of an iterative scan grow up to this width */
+#define HNSW_MAX_STREAM_EF 1000
+
 #include "hnsw.h"
 
 typedef struct HnswScanOpaqueData
@@ -228,6 +231,14 @@ NextBatch(IndexScanDesc scan)
 	}
 
 	old = MemoryContextSwitchTo(so->ctx);
+	/*
+	 * Each batch is twice as wide as the one before (up to a bound): the
+	 * wider the batch, the better its order, and the fewer elements a later
+	 * batch finds closer than ones already returned.  The cost stays in
+	 * proportion to the rows returned so far.
+	 */
+	so->ef = Min(so->ef * 2, Max(HNSW_MAX_STREAM_EF, so->ef));
+	so->results = repalloc(so->results, sizeof(HnswCandidate) * (so->ef + 1));
 	HnswSearchNextBatch(&so->search, so->ef);
 	so->nresults = HnswSearchResultsSorted(&so->search, so->results);
 	so->pos = 0;
