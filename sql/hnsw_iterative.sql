@@ -208,8 +208,10 @@ RESET hnsw.max_scan_tuples;
 RESET enable_seqscan;
 RESET hnsw.ef_search;
 
--- Plans: a filtered ORDER BY ... LIMIT uses the index; a filter that
--- matches nothing according to the statistics does not
+-- Plans: a filtered ORDER BY ... LIMIT uses the index; a 1% filter on a
+-- table this small reads it and sorts (the index would have to return about
+-- a hundred times LIMIT rows); a filter that matches nothing according to
+-- the statistics does not use the index either
 EXPLAIN (COSTS OFF) SELECT id FROM hit WHERE tenth = 3 ORDER BY v <-> '[60,60]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM hit WHERE hundredth = 7 ORDER BY v <-> '[60,60]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM hit WHERE tenth = 10 ORDER BY v <-> '[60,60]' LIMIT 10;
