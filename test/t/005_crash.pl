@@ -1,0 +1,195 @@
+#-------------------------------------------------------------------------
+#
+# 005_crash.pl
+#	  Crash recovery of an hnsw index in the middle of concurrent inserts,
+#	  deletes, updates and VACUUM.
+#
+# Five rounds.  In each, three pgbench clients run a mix of single-row
+# INSERTs (60%), DELETEs (20%) and UPDATEs of the vector (20%) while a
+# fourth runs VACUUM over and over, and after a seeded random delay
+# (1 to 3.5 seconds) the server crashes:
+#	 - odd rounds: "pg_ctl stop -m immediate", then a restart;
+#	 - even rounds: SIGKILL to one backend of an insert client, after which
+#	   the postmaster kills the others and recovers by itself.
+# So WAL replay meets inserts cut off between writing their element and
+# their back-links, VACUUM cut off between marking elements DELETED and
+# making them REUSABLE, and reused space half taken.
+#
+# After each recovery, with the table as the truth (a row is there if and
+# only if its transaction committed before the crash):
+#	 1. hnsw_index_check passes on the index exactly as recovered;
+#	 2. every row in the table is found by an index scan for its own
+#		vector (ORDER BY v <-> own vector LIMIT 1).  Vectors are distinct
+#		(each comes from a fresh sequence value, and sequence values are
+#		never handed out twice, even across a crash), so the answer is that
+#		row and no other;
+#	 3. after a VACUUM, hnsw_index_check counts exactly one heap TID, and
+#		one element, per row.  Before it the counts may be higher, and that
+#		is correct: rows deleted by committed transactions and rows
+#		inserted by transactions the crash aborted keep their index
+#		entries until VACUUM removes them (their heap tuples are dead, but
+#		an index never knows that by itself).  VACUUM also finishes the
+#		work of a VACUUM the crash interrupted.
+# The next round continues on the same table.
+#
+# Scale: 1,000 rows of 16 dimensions to start with; each round adds a few
+# thousand (about 1,000 transactions a second on 2 cores).  About a minute
+# in all.
+#
+# IDENTIFICATION
+#	  test/t/005_crash.pl
+#
+#-------------------------------------------------------------------------
+use strict;
+use warnings;
+
+use IPC::Run;
+use Time::HiRes qw(sleep);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+srand(5005);
+
+my $node = PostgreSQL::Test::Cluster->new('crash');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+autovacuum = off
+restart_after_crash = on
+max_wal_size = '1GB'
+checkpoint_timeout = '30s'
+});
+$node->start;
+
+# vec(seed): a vector of 16 values in [-1, 1), a function of the seed
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION hnsw;
+	CREATE FUNCTION vec(seed bigint) RETURNS vector(16)
+	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
+		SELECT ARRAY(
+			SELECT (('x' || substr(md5(seed || ':' || d), 1, 8))::bit(32)::int / 2147483648.0)::real
+			FROM generate_series(1, 16) d)::vector(16)
+	$$;
+	CREATE SEQUENCE seeds START 1001;
+	CREATE TABLE items (id bigint PRIMARY KEY, v vector(16));
+	INSERT INTO items SELECT id, vec(id) FROM generate_series(1, 1000) id;
+	CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops);
+});
+
+my $mix = $node->basedir . '/mix.sql';
+append_to_file(
+	$mix, q{
+\set r random(1, 100)
+\set id random(1, 20000)
+\if :r <= 60
+INSERT INTO items SELECT s, vec(s) FROM nextval('seeds') s;
+\elif :r <= 80
+DELETE FROM items WHERE id = (SELECT id FROM items WHERE id >= :id ORDER BY id LIMIT 1);
+\else
+UPDATE items SET v = vec(nextval('seeds')) WHERE id = (SELECT id FROM items WHERE id >= :id ORDER BY id LIMIT 1);
+\endif
+});
+my $vacuum = $node->basedir . '/vacuum.sql';
+append_to_file($vacuum, "VACUUM items;\n");
+
+sub start_pgbench
+{
+	my ($script, $clients, $seed, $out, $err) = @_;
+	return IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $clients, '-j', $clients, '-T', '120',
+			"--random-seed=$seed", '-f', $script,
+			'-h', $node->host, '-p', $node->port, 'postgres'
+		],
+		'<', \undef, '>', $out, '2>', $err);
+}
+
+sub check_recovered
+{
+	my ($round) = @_;
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+
+	# 1. the index as recovered
+	my ($ret, $check, $err) =
+	  $node->psql('postgres', "SELECT * FROM hnsw_index_check('items_v')");
+	is($ret, 0, "round $round: hnsw_index_check passes after recovery") or diag($err);
+	note("round $round: $rows rows; as recovered: elements|heap_tids|reachable = $check");
+
+	# 2. every committed row is found through the index by its own vector
+	my $lost = $node->safe_psql(
+		'postgres', q{
+		SET enable_seqscan = off;
+		SET hnsw.ef_search = 100;
+		SELECT count(*) || ' ' || coalesce(string_agg(id::text, ',' ORDER BY id), '')
+		FROM (SELECT id FROM items i
+			  WHERE (SELECT j.id FROM items j ORDER BY j.v <-> i.v LIMIT 1)
+					IS DISTINCT FROM i.id
+			  ORDER BY id LIMIT 20) s;
+	});
+	is($lost, '0 ', "round $round: every row is found by an index scan for its own vector")
+	  or diag("round $round: hnsw_index_stats: "
+		  . $node->safe_psql('postgres', "SELECT * FROM hnsw_index_stats('items_v')"));
+
+	# 3. after VACUUM, one heap TID and one element per row
+	$node->safe_psql('postgres', 'VACUUM items');
+	($ret, $check, $err) =
+	  $node->psql('postgres', "SELECT * FROM hnsw_index_check('items_v')");
+	is($ret, 0, "round $round: hnsw_index_check passes after VACUUM") or diag($err);
+	my ($elements, $heap_tids, $reachable) = split /\|/, $check;
+	note("round $round: after VACUUM: elements $elements, heap TIDs $heap_tids, reachable $reachable");
+	is($heap_tids, $rows, "round $round: one heap TID per row after VACUUM");
+	is($elements, $rows, "round $round: one element per row after VACUUM");
+	return $rows;
+}
+
+my $rows_before = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
+foreach my $round (1 .. 5)
+{
+	my ($mout, $merr, $vout, $verr) = ('', '', '', '');
+	my $log_offset = -s $node->logfile;
+	my $mixh = start_pgbench($mix, 3, 5000 + $round, \$mout, \$merr);
+	my $vach = start_pgbench($vacuum, 1, 5100 + $round, \$vout, \$verr);
+	my $delay = 1 + rand(2.5);
+	sleep($delay);
+
+	if ($round % 2)
+	{
+		note(sprintf("round %d: immediate shutdown after %.2fs", $round, $delay));
+		$node->stop('immediate');
+		$mixh->finish;
+		$vach->finish;
+		$node->start;
+	}
+	else
+	{
+		my $pid = $node->safe_psql(
+			'postgres', q{
+			SELECT pid FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+				AND query ~ '^(INSERT|DELETE|UPDATE)'
+			ORDER BY (query LIKE 'INSERT%' AND state = 'active') DESC, pid LIMIT 1;
+		});
+		note(sprintf("round %d: SIGKILL to backend %s after %.2fs", $round, $pid, $delay));
+		ok($pid =~ /^\d+$/, "round $round: found a pgbench backend to kill")
+		  or diag("pgbench: $merr");
+		kill 'KILL', $pid;
+		$mixh->finish;
+		$vach->finish;
+		$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+		  or die "round $round: the server did not recover";
+		ok( $node->log_contains(qr/server process \(PID $pid\) was terminated by signal 9/,
+				$log_offset),
+			"round $round: the postmaster saw the backend die and restarted");
+	}
+	like($merr . $mout, qr/(?:connection|terminat|server closed|abort)/i,
+		"round $round: the clients were cut off");
+
+	my $rows = check_recovered($round);
+	note("round $round: rows $rows_before -> $rows");
+	$rows_before = $rows;
+}
+
+$node->stop;
+done_testing();
