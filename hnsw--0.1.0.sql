@@ -293,13 +293,13 @@ CREATE OPERATOR CLASS vector_l1_ops
 
 -- index inspection
 
-CREATE FUNCTION hnsw_index_check(index regclass,
+CREATE FUNCTION hnsw_index_check(index regclass, heapallindexed boolean DEFAULT true,
 	OUT elements bigint, OUT heap_tids bigint, OUT reachable bigint)
 	RETURNS record
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
 
-COMMENT ON FUNCTION hnsw_index_check(regclass) IS
-	'verifies the structure of an hnsw index; returns its element and heap TID counts and how many elements the entry point reaches on layer 0';
+COMMENT ON FUNCTION hnsw_index_check(regclass, boolean) IS
+	'verifies the structure of an hnsw index and, unless heapallindexed is false, that it holds every row of its table; returns its element and heap TID counts and how many elements the entry point reaches on layer 0';
 
 CREATE FUNCTION hnsw_index_stats(index regclass,
 	OUT elements bigint, OUT heap_tids bigint, OUT levels int,

@@ -15,7 +15,9 @@
  *	  and has not been detached by vacuum; no list holds an entry twice or
  *	  points at its own element;
  *	- the entry point is an element at the top level of the graph, and the
- *	  index is empty exactly when there is no entry point.
+ *	  index is empty exactly when there is no entry point;
+ *	- with heapallindexed (the default), every row of the table visible to
+ *	  a fresh MVCC snapshot whose value can be indexed is in the index.
  *
  * It returns the number of elements and heap TIDs, and how many elements
  * are reachable from the entry point on layer 0.
@@ -33,6 +35,10 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "utils/snapmgr.h"
 #include "access/xlog.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
@@ -81,6 +87,10 @@ typedef struct CheckState
 	int64		nodes_per_level[HNSW_MAX_LEVEL + 1];
 	int64		links_per_level[HNSW_MAX_LEVEL + 1];
 	CheckElement **byindex;
+	bool		heapallindexed; /* also check the heap against the index */
+	HnswTidSet	heaptids;		/* heap TIDs of LIVE elements */
+	HnswDistance dist;
+	float	   *vecbuf;
 } CheckState;
 
 #define CORRUPT(cs, ...) \
@@ -93,6 +103,40 @@ static LOCKMODE
 CheckLockMode(void)
 {
 	return RecoveryInProgress() ? AccessShareLock : ShareLock;
+}
+
+/*
+ * Every heap row visible to an MVCC snapshot with an indexable value must
+ * be in the index, as the TID of its HOT chain's root.  Writers are kept
+ * out by our lock on the index.
+ */
+static void
+CheckHeapCallback(Relation index, ItemPointer tid, Datum *values,
+				  bool *isnull, bool tupleIsAlive, void *state)
+{
+	CheckState *cs = state;
+
+	if (isnull[0] || !HnswPrepareValue(&cs->dist, values[0], cs->vecbuf))
+		return;
+	if (!HnswTidSetContains(&cs->heaptids, HnswTidToRef(tid)))
+		CORRUPT(cs, "heap row (%u,%u) is not in the index",
+				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+}
+
+static void
+CheckHeap(CheckState *cs, Relation heap)
+{
+	IndexInfo  *indexInfo = BuildIndexInfo(cs->index);
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	TableScanDesc scan;
+
+	HnswInitDistance(&cs->dist, cs->index, cs->meta.dimensions);
+	cs->vecbuf = palloc(sizeof(float) * Max(cs->meta.dimensions, 1));
+	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
+	indexInfo->ii_Concurrent = true;	/* rows visible to the snapshot */
+	table_index_build_scan(heap, cs->index, indexInfo, true, false,
+						   CheckHeapCallback, cs, scan);
+	UnregisterSnapshot(snapshot);
 }
 
 static Relation
@@ -195,6 +239,10 @@ CollectTuples(CheckState *cs)
 				{
 					cs->nlive++;
 					cs->nheaptids += e->nheaptids;
+					if (cs->heapallindexed)
+						for (int i = 0; i < HNSW_HEAPTIDS; i++)
+							if (ItemPointerIsValid(&etup->heaptids[i]))
+								HnswTidSetAdd(&cs->heaptids, HnswTidToRef(&etup->heaptids[i]));
 					cs->maxlevel = Max(cs->maxlevel, e->level);
 					for (int l = 0; l <= e->level && l <= HNSW_MAX_LEVEL; l++)
 						cs->nodes_per_level[l]++;
@@ -368,13 +416,16 @@ CheckEntryAndReach(CheckState *cs)
 PG_FUNCTION_INFO_V1(hnsw_index_check);
 
 /*
- * hnsw_index_check(index regclass,
+ * hnsw_index_check(index regclass, heapallindexed boolean DEFAULT true,
  *		OUT elements bigint, OUT heap_tids bigint, OUT reachable bigint)
  */
 Datum
 hnsw_index_check(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
+	bool		heapallindexed = PG_GETARG_BOOL(1);
+	Oid			heapoid;
+	Relation	heap;
 	CheckState	cs;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -390,11 +441,24 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(ctx);
 	memset(&cs, 0, sizeof(cs));
+
+	/* the heap first, as everywhere else */
+	heapoid = IndexGetRelation(indexoid, true);
+	heap = OidIsValid(heapoid) ? table_open(heapoid, AccessShareLock) : NULL;
 	cs.index = OpenHnswIndex(indexoid);
+	if (heap == NULL || heap->rd_id != IndexGetRelation(indexoid, false))
+		elog(ERROR, "could not open the table of index \"%s\"",
+			 RelationGetRelationName(cs.index));
+	cs.heapallindexed = heapallindexed;
+	if (heapallindexed)
+		HnswTidSetInit(&cs.heaptids, 1024);
 	CollectTuples(&cs);
 	CheckLinks(&cs);
 	reachable = CheckEntryAndReach(&cs);
+	if (heapallindexed)
+		CheckHeap(&cs, heap);
 	relation_close(cs.index, CheckLockMode());
+	table_close(heap, AccessShareLock);
 	MemoryContextSwitchTo(old);
 
 	values[0] = Int64GetDatum(cs.nlive);
