@@ -350,8 +350,10 @@ typedef struct HnswDiskGraph
 	int			m;
 	HnswTidSet	visited;
 	int64		ndistances;		/* distances computed, for statistics */
-	bool		skipdead;		/* flag elements without heap TIDs as
-								 * HNSW_CAND_SKIP_RESULT (scans) */
+	bool		skipdead;		/* scans: walk through elements without heap
+								 * TIDs, and detached ones, but flag them
+								 * HNSW_CAND_SKIP_RESULT; otherwise detached
+								 * ones are ignored */
 } HnswDiskGraph;
 
 extern const HnswGraphOps hnsw_disk_graph_ops;

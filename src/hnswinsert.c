@@ -788,6 +788,49 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 }
 
 /*
+ * The live element of the highest level, by reading every page.  For an
+ * entry point lost to a crash only.
+ */
+static bool
+FindLiveEntry(Relation index, ItemPointer tid, int *level)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	bool		found = false;
+
+	*level = -1;
+	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+	{
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		{
+			OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				HnswElementTuple etup;
+
+				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+					continue;
+				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+				if (etup->type == HNSW_ELEMENT_TUPLE &&
+					etup->deleted == HNSW_ELEMENT_LIVE && etup->level > *level)
+				{
+					*level = etup->level;
+					ItemPointerSet(tid, blk, off);
+					found = true;
+				}
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	return found;
+}
+
+/*
  * Insert vec (already normalised if the opclass wants it) for heap row
  * heaptid.  building means we are inside ambuild: no locks, no WAL.
  * Allocates in CurrentMemoryContext; the caller resets it.
@@ -858,6 +901,23 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			if (haveEntry)
 			{
 				ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+				haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
+			}
+		}
+		if (!haveEntry && BlockNumberIsValid(meta.entry_blkno) && !building)
+		{
+			int			elevel;
+
+			/*
+			 * Still no usable entry point, though the index has one: left so
+			 * by a vacuum interrupted before it could move it.  Starting a
+			 * new graph here would cut off the old one, so find its highest
+			 * live element and make that the entry point.
+			 */
+			if (FindLiveEntry(index, &entry, &elevel))
+			{
+				HnswUpdateEntryPoint(index, &entry, elevel, false);
+				meta.entry_level = elevel;
 				haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
 			}
 		}

@@ -775,7 +775,8 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 {
 	bool		live = false;
 
-	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
+		(etup->deleted != HNSW_ELEMENT_LIVE && !g->skipdead))
 	{
 		c->dist = NAN;
 		return;
@@ -786,6 +787,17 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 	if (!g->skipdead)
 	{
 		c->flags = 0;
+		return;
+	}
+
+	/*
+	 * A scan walks through elements that vacuum has detached, as it does
+	 * through those without live rows: one it found before vacuum repaired
+	 * the lists may be its only way on.  Their lists still hold valid TIDs.
+	 */
+	if (etup->deleted != HNSW_ELEMENT_LIVE)
+	{
+		c->flags = HNSW_CAND_SKIP_RESULT;
 		return;
 	}
 	for (int i = 0; i < HNSW_HEAPTIDS; i++)

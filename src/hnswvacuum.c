@@ -58,8 +58,10 @@ typedef struct HnswVacuumState
 	HnswDistance dist;
 	HTAB	   *dead;			/* DeadElement by TID */
 	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
-	ItemPointerData highest;	/* a live element of the highest level */
+	ItemPointerData highest;	/* a live element with heap TIDs, of the
+								 * highest level */
 	int			highestlevel;
+	ItemPointerData entry;		/* the entry point when pass 1 began */
 	MemoryContext tmpCtx;
 } HnswVacuumState;
 
@@ -84,6 +86,17 @@ RemoveHeapTids(HnswVacuumState *vs)
 {
 	Relation	index = vs->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+	HnswMetaPageData meta;
+
+	/*
+	 * The entry point is never marked DELETED here, or inserts and scans
+	 * would have nowhere to start until pass 2 moves it; pass 2 deletes it
+	 * once it has moved it.  (An insert moving it meanwhile only makes it
+	 * an ordinary element, handled by the next vacuum.)
+	 */
+	HnswReadMeta(index, &meta);
+	ItemPointerSet(&vs->entry, meta.entry_blkno, meta.entry_offno);
 
 	vs->highestlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
@@ -125,6 +138,11 @@ RemoveHeapTids(HnswVacuumState *vs)
 					if (ItemPointerIsValid(&etup->heaptids[i]) &&
 						vs->callback(&etup->heaptids[i], vs->callback_state))
 						dirty = true;
+				/* left without heap TIDs by a vacuum that did not finish */
+				if (CountHeapTids(etup) == 0 &&
+					!(ItemPointerGetBlockNumber(&vs->entry) == blk &&
+					  ItemPointerGetOffsetNumber(&vs->entry) == off))
+					dirty = true;
 			}
 			if (!dirty || mode == BUFFER_LOCK_EXCLUSIVE)
 				break;
@@ -158,8 +176,6 @@ RemoveHeapTids(HnswVacuumState *vs)
 
 			if (etup->deleted == HNSW_ELEMENT_LIVE && dirty)
 			{
-				bool		had = CountHeapTids(etup) > 0;
-
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 				{
 					if (ItemPointerIsValid(&etup->heaptids[i]) &&
@@ -169,7 +185,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 						vs->stats->tuples_removed++;
 					}
 				}
-				if (had && CountHeapTids(etup) == 0)
+				if (CountHeapTids(etup) == 0 && !ItemPointerEquals(&tid, &vs->entry))
 					etup->deleted = HNSW_ELEMENT_DELETED;
 			}
 
@@ -186,7 +202,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 			else
 			{
 				vs->stats->num_index_tuples += CountHeapTids(etup);
-				if (etup->level > vs->highestlevel)
+				if (etup->level > vs->highestlevel && CountHeapTids(etup) > 0)
 				{
 					vs->highestlevel = etup->level;
 					vs->highest = tid;
@@ -221,14 +237,48 @@ FixEntryPoint(HnswVacuumState *vs)
 	if (BlockNumberIsValid(meta.entry_blkno))
 	{
 		ItemPointerData entry;
+		Buffer		buf;
+		Page		page;
+		HnswElementTuple etup;
+		bool		dead;
+		bool		empty;
 
 		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
-		if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&entry)))
+		buf = ReadBuffer(index, meta.entry_blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, meta.entry_offno));
+		dead = etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE;
+		empty = !dead && CountHeapTids(etup) == 0;
+		UnlockReleaseBuffer(buf);
+
+		if (dead || empty)
 		{
+			/* another live element of the highest level takes over */
 			if (vs->highestlevel >= 0)
 				HnswUpdateEntryPoint(index, &vs->highest, vs->highestlevel, false);
 			else
 				HnswUpdateEntryPoint(index, NULL, -1, false);
+		}
+		if (empty)
+		{
+			/* now the old entry point can go the way of the others */
+			HnswEdit	edit;
+			DeadElement *d;
+			bool		found;
+
+			buf = ReadBuffer(index, meta.entry_blkno);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			HnswEditBegin(&edit, index, false);
+			page = HnswEditRegister(&edit, buf, false);
+			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, meta.entry_offno));
+			etup->deleted = HNSW_ELEMENT_DELETED;
+			d = hash_search(vs->dead, &entry, HASH_ENTER, &found);
+			d->neighbortid = etup->neighbortid;
+			d->level = etup->level;
+			HnswTidSetAdd(&vs->deadset, HnswTidToRef(&entry));
+			HnswEditFinish(&edit);
+			UnlockReleaseBuffer(buf);
 		}
 	}
 	UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
@@ -236,8 +286,9 @@ FixEntryPoint(HnswVacuumState *vs)
 
 /*
  * Replacement candidates for the deleted members of a list on layer lc:
- * the members of their lists, following deleted elements further (up to
- * a bound), and keeping live ones.
+ * the members of their lists, following chains of deleted elements as far
+ * as the queue allows, so that a run of deleted elements is bridged by the
+ * live ones at its far end, not only by those near the list's owner.
  */
 static int
 ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
@@ -246,7 +297,7 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 	int			m = vs->m;
 	int			start = HNSW_LAYER_START(lc, m);
 	int			cap = HNSW_LAYER_CAPACITY(lc, m);
-	ItemPointerData queue[4 * 2 * HNSW_MAX_M];
+	ItemPointerData queue[8 * 2 * HNSW_MAX_M];
 	int			head = 0;
 	int			tail = 0;
 	int			nout = 0;
@@ -412,7 +463,7 @@ RepairGraph(HnswVacuumState *vs)
 		for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
 		{
 			ItemPointerData members[2 * HNSW_MAX_M];
-			ItemPointerData extra[4 * 2 * HNSW_MAX_M];
+			ItemPointerData extra[8 * 2 * HNSW_MAX_M];
 			int			nmembers = 0;
 			int			nextra;
 			int			start = HNSW_LAYER_START(lc, m);
@@ -449,7 +500,7 @@ RepairGraph(HnswVacuumState *vs)
 				break;			/* no such layer: done with this element */
 
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
-										   extra, 2 * cap);
+										   extra, lengthof(extra));
 			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
 						   lc, extra, nextra, NULL, 0, &vs->deadset, false);
 		}
@@ -561,9 +612,9 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	stats->num_index_tuples = 0;
 	RemoveHeapTids(&vs);
+	FixEntryPoint(&vs);
 	if (hash_get_num_entries(vs.dead) > 0)
 	{
-		FixEntryPoint(&vs);
 		RepairGraph(&vs);
 		MarkReusable(&vs);
 	}
