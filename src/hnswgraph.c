@@ -353,7 +353,11 @@ HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 {
 	int			nkeep = 0;
 	int			npruned = 0;
-	int			pruned[2 * HNSW_MAX_M + 1 + HNSW_MAX_EF_CONSTRUCTION];
+	int			prunedbuf[2 * HNSW_MAX_M + 1 + HNSW_MAX_EF_CONSTRUCTION];
+	int		   *pruned = prunedbuf;
+
+	if (ncands > lengthof(prunedbuf))
+		pruned = palloc(sizeof(int) * ncands);
 
 	for (int i = 0; i < ncands && nkeep < max; i++)
 	{
@@ -379,6 +383,8 @@ HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 		for (int i = 0; i < npruned && nkeep < max; i++)
 			keep[nkeep++] = pruned[i];
 	}
+	if (pruned != prunedbuf)
+		pfree(pruned);
 	return nkeep;
 }
 

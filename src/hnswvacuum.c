@@ -286,10 +286,13 @@ FixEntryPoint(HnswVacuumState *vs)
 
 /*
  * Replacement candidates for the deleted members of a list on layer lc:
- * the members of their lists, following chains of deleted elements as far
- * as the queue allows, so that a run of deleted elements is bridged by the
- * live ones at its far end, not only by those near the list's owner.
+ * the live members of their lists.  Where that yields fewer than the
+ * list's capacity (the neighbourhood is mostly deleted), follow chains of
+ * deleted elements further, up to HNSW_REPAIR_DEAD_LISTS lists, so that a
+ * run of deleted elements is bridged by the live ones at its far end.
  */
+#define HNSW_REPAIR_DEAD_LISTS	256
+
 static int
 ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 					  int lc, ItemPointerData *out, int maxout)
@@ -297,7 +300,8 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 	int			m = vs->m;
 	int			start = HNSW_LAYER_START(lc, m);
 	int			cap = HNSW_LAYER_CAPACITY(lc, m);
-	ItemPointerData queue[8 * 2 * HNSW_MAX_M];
+	ItemPointerData queue[HNSW_REPAIR_DEAD_LISTS];
+	int			depth[HNSW_REPAIR_DEAD_LISTS];
 	int			head = 0;
 	int			tail = 0;
 	int			nout = 0;
@@ -309,11 +313,15 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 		HnswTidSetAdd(&seen, HnswTidToRef(&members[i]));
 		if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&members[i])) &&
 			tail < lengthof(queue))
+		{
+			depth[tail] = 1;
 			queue[tail++] = members[i];
+		}
 	}
 
 	while (head < tail && nout < maxout)
 	{
+		int			d1 = depth[head];
 		DeadElement *d = hash_search(vs->dead, &queue[head++], HASH_FIND, NULL);
 		Buffer		buf;
 		Page		page;
@@ -322,6 +330,8 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 
 		if (d == NULL || d->level < lc)
 			continue;
+		if (d1 > 1 && nout >= cap)
+			break;				/* enough near by: no need to go further */
 		off = ItemPointerGetOffsetNumber(&d->neighbortid);
 		buf = HnswReadBuffer(vs->index, ItemPointerGetBlockNumber(&d->neighbortid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -331,7 +341,7 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 			ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
 			if (ntup->type == HNSW_NEIGHBOR_TUPLE && ntup->level >= lc)
 			{
-				for (int i = 0; i < cap && nout < maxout; i++)
+				for (int i = 0; i < cap; i++)
 				{
 					ItemPointer t = &ntup->tids[start + i];
 					uint64		ref;
@@ -339,15 +349,22 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 					if (!ItemPointerIsValid(t))
 						break;
 					ref = HnswTidToRef(t);
-					if (!HnswTidSetAdd(&seen, ref))
+					if (HnswTidSetContains(&seen, ref))
 						continue;
 					if (HnswTidSetContains(&vs->deadset, ref))
 					{
 						if (tail < lengthof(queue))
+						{
+							HnswTidSetAdd(&seen, ref);
+							depth[tail] = d1 + 1;
 							queue[tail++] = *t;
+						}
 					}
-					else
+					else if (nout < maxout)
+					{
+						HnswTidSetAdd(&seen, ref);
 						out[nout++] = *t;
+					}
 				}
 			}
 		}
@@ -500,7 +517,7 @@ RepairGraph(HnswVacuumState *vs)
 				break;			/* no such layer: done with this element */
 
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
-										   extra, lengthof(extra));
+										   extra, 4 * cap);
 			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
 						   lc, extra, nextra, NULL, 0, &vs->deadset, false);
 		}
