@@ -281,9 +281,9 @@ done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 for sys in "${SYSTEMS[@]}"; do
 	lib=$(pg_config --pkglibdir)/$sys.so
-	now="$(stat -c '%y' "$lib" | cut -d. -f1), md5 $(md5sum "$lib" | cut -c1-12)"
-	grep -q "^extension $sys: .*library $now\$" "$META" ||
-		echo "WARNING: library of $sys replaced during the run, now $now" >>"$META"
+	md5=$(md5sum "$lib" | cut -c1-12)
+	grep -q "^extension $sys: .*, md5 $md5\$" "$META" ||
+		echo "WARNING: library of $sys replaced during the run, now $(stat -c '%y' "$lib" | cut -d. -f1), md5 $md5" >>"$META"
 done
 grep -E 'ERROR|WARNING|NOTICE' "$PGHOST/server.log" | sort | uniq -c | sed 's/^/server log: /' >>"$META" || true
 stop_cluster
