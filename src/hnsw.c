@@ -110,7 +110,8 @@ _PG_init(void)
 
 	DefineCustomIntVariable("hnsw.max_scan_tuples",
 							"Sets the max number of tuples to visit for iterative scans",
-							"The first ef_search results are not limited.",
+							"Counts the index entries the scan has handed to the executor, "
+							"checked between batches; the first ef_search are not limited.",
 							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 

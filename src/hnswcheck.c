@@ -253,11 +253,14 @@ CollectTuples(CheckState *cs)
 				HnswNeighborTuple ntup = (HnswNeighborTuple) tup;
 				CheckNeighbors *n;
 
-				if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, m) ||
-					ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
+				if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, m))
 					CORRUPT(cs, "neighbour tuple (%u,%u) has %d slots for level %d, expected %d",
 							blk, off, ntup->count, ntup->level,
 							HNSW_NEIGHBOR_SLOTS(ntup->level, m));
+				if (ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
+					CORRUPT(cs, "neighbour tuple (%u,%u) has length %u, level %d needs %zu",
+							blk, off, ItemIdGetLength(iid), ntup->level,
+							HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m));
 				n = hash_search(cs->neighbors, &tid, HASH_ENTER, &found);
 				n->level = ntup->level;
 				n->count = ntup->count;

@@ -53,6 +53,7 @@ typedef struct HnswScanOpaqueData
 	int			ef;				/* batch size */
 	int			mode;			/* hnsw.iterative_scan at scan start */
 	float		lastdist;		/* distance of the last result returned */
+	int64		nreturned;		/* elements returned, for max_scan_tuples */
 	bool		stopped;		/* a limit ended the scan early */
 
 	ItemPointerData heaptids[MaxOffsetNumber]; /* TIDs of current result(s) */
@@ -163,7 +164,7 @@ RunSearch(IndexScanDesc scan)
 	so->mode = hnsw_iterative_scan;
 	so->lastdist = -INFINITY;
 	so->stopped = false;
-	so->graph.ndistances = 0;	/* hnsw.max_scan_tuples counts per scan */
+	so->nreturned = 0;			/* hnsw.max_scan_tuples counts per scan */
 	so->search.stream = (so->mode != HNSW_ITERATIVE_SCAN_OFF);
 
 	HnswReadMeta(index, &meta);
@@ -211,14 +212,14 @@ NextBatch(IndexScanDesc scan)
 		so->search.nlater == 0 && so->search.nlaterfound == 0)
 		return false;			/* the whole reachable graph is done */
 
-	if (so->graph.ndistances >= hnsw_max_scan_tuples ||
+	if (so->nreturned >= hnsw_max_scan_tuples ||
 		SearchMemory(so) >= memlimit)
 	{
 		so->stopped = true;
-		if (so->graph.ndistances >= hnsw_max_scan_tuples)
+		if (so->nreturned >= hnsw_max_scan_tuples)
 			ereport(NOTICE,
 					(errmsg("hnsw index scan stopped after visiting %lld tuples",
-							(long long) so->graph.ndistances),
+							(long long) so->nreturned),
 					 errdetail("The query may return fewer rows than it asked for."),
 					 errhint("Increase hnsw.max_scan_tuples to search further.")));
 		else
@@ -378,6 +379,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		 * returned.  strict_order leaves it out to keep the order;
 		 * relaxed_order returns it.
 		 */
+		so->nreturned++;
 		if (so->results[so->pos].dist < so->lastdist &&
 			so->mode == HNSW_ITERATIVE_SCAN_STRICT)
 		{
