@@ -3,20 +3,23 @@
  * hnswvacuum.c
  *	  VACUUM support for hnsw indexes (ambulkdelete, amvacuumcleanup).
  *
- * Bulk delete runs in three passes (see src/README.md, "Vacuum"):
+ * Bulk delete runs in four passes (see src/README.md, "Vacuum"):
  *
- * 1. RemoveHeapTids: every data page, under an exclusive lock: remove the
- *	  heap TIDs that VACUUM reports dead.  An element left with none becomes
- *	  DELETED, so that scans and inserts stop using it.  Elements already
- *	  DELETED (by a VACUUM that was interrupted) are collected too.
- * 2. Wait for inserts that started before pass 1 marked elements (they may
- *	  have chosen them as neighbours) by taking HNSW_UPDATE_LOCK in
- *	  ExclusiveLock mode; move the entry point if it was deleted.
+ * 1. RemoveHeapTids: every data page, under a share lock and, if something
+ *	  changes, an exclusive one: remove the heap TIDs that VACUUM reports
+ *	  dead.  An element left with none becomes DELETED, so that inserts stop
+ *	  using it and scans stop returning it, except the entry point, which
+ *	  pass 2 handles.  Elements already DELETED (by a VACUUM that was
+ *	  interrupted) are collected too.
+ * 2. FixEntryPoint: take HNSW_UPDATE_LOCK in ExclusiveLock mode, which waits
+ *	  for inserts that started before pass 1 marked elements (they may have
+ *	  chosen them as neighbours); if the entry point has no heap TID left,
+ *	  make the highest live element the entry point, then delete the old one.
  * 3. RepairGraph: every live element whose lists point at a DELETED
- *	  element gets, on each such layer, a new list chosen by the heuristic
- *	  from its surviving neighbours and the live neighbours of the deleted
- *	  ones.  The distance work is proportional to what was deleted.
- * 4. MarkReusable: the repaired elements become REUSABLE, and their pages
+ *	  element gets, on each such layer, its surviving members plus
+ *	  replacements chosen by the heuristic from the live neighbours of the
+ *	  deleted ones.  The work is proportional to what was deleted.
+ * 4. MarkReusable: the deleted elements become REUSABLE, and their pages
  *	  are entered in the free space map for inserts to reuse.
  *
  * IDENTIFICATION
