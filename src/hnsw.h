@@ -234,24 +234,13 @@ extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 								bool keepPruned, HnswPairDistFn pairdist,
 								void *ctx, int *keep, int *ngood);
 
-#ifndef HNSW_KEEP_PRUNED_NEW
-#define HNSW_KEEP_PRUNED_NEW true
-#endif
-#ifndef HNSW_KEEP_PRUNED_BACKLINK
-#define HNSW_KEEP_PRUNED_BACKLINK true
-#endif
-
 /*
- * Links a new element gets on layer lc: as many as its list can hold.
+ * Every neighbour selection keeps pruned connections (deviation 1 in
+ * src/README.md): the graph is denser, and answers more queries per second
+ * at equal recall.  A new element gets as many links as its lists hold.
  */
-#ifndef HNSW_NEW_LINKS_FULL
-#define HNSW_NEW_LINKS_FULL 1
-#endif
-static inline int
-HnswNewLinks(int lc, int m)
-{
-	return HNSW_NEW_LINKS_FULL ? HNSW_LAYER_CAPACITY(lc, m) : m;
-}
+#define HNSW_KEEP_PRUNED		true
+#define HnswNewLinks(lc, m)		HNSW_LAYER_CAPACITY(lc, m)
 
 extern int	HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);

@@ -483,7 +483,7 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 				int			keep[2 * HNSW_MAX_M];
 				int			ngood;
 
-				bs->nchosen[lc] = HnswSelectNeighbors(bs->w, nw, HnswNewLinks(lc, bs->m), HNSW_KEEP_PRUNED_NEW,
+				bs->nchosen[lc] = HnswSelectNeighbors(bs->w, nw, HnswNewLinks(lc, bs->m), HNSW_KEEP_PRUNED,
 													  MemPairDist, &pctx, keep, &ngood);
 				for (int i = 0; i < bs->nchosen[lc]; i++)
 				{

@@ -598,7 +598,7 @@ RepairList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 				   sizeof(float) * dim);
 		pctx.dist = dist;
 		pctx.vecs = sorted;
-		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED_BACKLINK,
+		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED,
 									PairDist, &pctx, keep, NULL);
 		pfree(sorted);
 	}
@@ -981,7 +981,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			}
 			pctx.dist = dist;
 			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED_NEW, PairDist, &pctx, keep, &ngoodchosen[lc]);
+			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED, PairDist, &pctx, keep, &ngoodchosen[lc]);
 			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
 			for (int i = 0; i < nkeep; i++)
 				chosen[lc][i] = wl[keep[i]];
