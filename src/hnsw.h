@@ -364,7 +364,7 @@ extern bool HnswUpdateList(Relation index, HnswDistance *dist, int m,
 						   ItemPointer etid, ItemPointer ntid, int lc,
 						   ItemPointerData *extra, int nextra,
 						   const float *extravec, float extradist,
-						   HnswTidSet *drop, bool building);
+						   HnswTidSet *drop, bool force, bool building);
 extern void HnswInsertVector(Relation index, HnswDistance *dist,
 							 const float *vec, ItemPointer heaptid,
 							 bool building);

@@ -422,7 +422,8 @@ TidIn(ItemPointer tid, ItemPointerData *tids, int n)
  */
 static void
 AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-		  ItemPointer newtid, const float *newvec, float newdist, float **evecp)
+		  ItemPointer newtid, const float *newvec, float newdist, bool force,
+		  float **evecp)
 {
 	int			dim = dist->dim;
 	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
@@ -507,6 +508,24 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 			ngood++;
 	}
 	u->newngood = ngood;
+
+	/*
+	 * force: the new element must get this link even if the heuristic would
+	 * leave it out (it has no other way in).  It takes the place of the
+	 * last member, the furthest of those the heuristic only kept to fill
+	 * the list, if there is one.
+	 */
+	if (force && !TidIn(newtid, u->newlist, u->nnew))
+	{
+		if (u->nnew < cap)
+			u->newlist[u->nnew++] = *newtid;
+		else
+		{
+			u->newlist[u->nnew - 1] = *newtid;
+			if (u->newngood == u->nnew)
+				u->newngood--;
+		}
+	}
 
 	/* write only if the members or the split change */
 	same = (u->nnew == count && u->newngood == u->oldngood);
@@ -613,7 +632,8 @@ RepairList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
  * HnswUpdateList: change the layer-lc list of the element at etid, whose
  * neighbour tuple is at ntid: with drop, repair it (RepairList) from the
  * extra candidates; without, add extra[0], whose vector is extravec and
- * distance to the element extradist (AddToList).
+ * distance to the element extradist (AddToList); with force, even if the
+ * heuristic would not take it.
  *
  * The list is read under a share lock and written under an exclusive lock
  * only if it has not changed meanwhile; otherwise it is recomputed (up to
@@ -624,7 +644,7 @@ bool
 HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 			   ItemPointer ntid, int lc, ItemPointerData *extra, int nextra,
 			   const float *extravec, float extradist, HnswTidSet *drop,
-			   bool building)
+			   bool force, bool building)
 {
 	ListUpdate	u;
 	float	   *evec = NULL;
@@ -649,7 +669,7 @@ HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
 		if (drop != NULL)
 			RepairList(index, dist, m, &u, extra, nextra, drop, &evec);
 		else
-			AddToList(index, dist, m, &u, &extra[0], extravec, extradist, &evec);
+			AddToList(index, dist, m, &u, &extra[0], extravec, extradist, force, &evec);
 		if (!u.dirty)
 			break;
 
@@ -698,12 +718,13 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 	ListUpdate **ups;
 	int			n = 0;
 	int			total = 0;
+	bool		linked0 = false;
 
 	for (int lc = 0; lc <= toplayer; lc++)
 		total += nchosen[lc];
 	if (total == 0)
 		return;
-	all = palloc(sizeof(ListUpdate) * total);
+	all = palloc0(sizeof(ListUpdate) * total);
 	ups = palloc(sizeof(ListUpdate *) * total);
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
@@ -744,7 +765,7 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 
 			if (!ups[i]->dirty)
 				continue;
-			AddToList(index, dist, m, ups[i], newtid, newvec, ups[i]->newdist, &evec);
+			AddToList(index, dist, m, ups[i], newtid, newvec, ups[i]->newdist, false, &evec);
 			if (evec)
 				pfree(evec);
 			anydirty |= ups[i]->dirty;
@@ -776,12 +797,39 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 			UnlockReleaseBuffer(buf);
 
 			for (int i = g; i < end; i++)
+			{
 				if (conflict[i - g])
+				{
 					HnswUpdateList(index, dist, m, &ups[i]->etid, &ups[i]->ntid,
 								   ups[i]->lc, newtid, 1, newvec, ups[i]->newdist,
-								   NULL, building);
+								   NULL, false, building);
+					linked0 |= (ups[i]->lc == 0);	/* probably */
+				}
+				else if (ups[i]->dirty && ups[i]->lc == 0 &&
+						 TidIn(newtid, ups[i]->newlist, ups[i]->nnew))
+					linked0 = true;
+			}
 		}
+		for (int i = g; i < end; i++)
+			if (!ups[i]->dirty && ups[i]->lc == 0 &&
+				TidIn(newtid, ups[i]->old, HNSW_LAYER_CAPACITY(0, m)))
+				linked0 = true; /* was there already */
 		g = end;
+	}
+
+	/*
+	 * No layer-0 list took the new element: it would be unreachable.  Make
+	 * its nearest neighbour link to it regardless.
+	 */
+	if (!linked0 && nchosen[0] > 0)
+	{
+		ItemPointerData etid;
+		ItemPointerData ntid;
+
+		HnswRefToTid(chosen[0][0].ref, &etid);
+		HnswRefToTid(chosen[0][0].aux, &ntid);
+		HnswUpdateList(index, dist, m, &etid, &ntid, 0, newtid, 1, newvec,
+					   chosen[0][0].dist, NULL, true, building);
 	}
 	pfree(ups);
 	pfree(all);

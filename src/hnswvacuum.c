@@ -3,7 +3,7 @@
  * hnswvacuum.c
  *	  VACUUM support for hnsw indexes (ambulkdelete, amvacuumcleanup).
  *
- * Bulk delete runs in four passes (see src/README.md, "Vacuum"):
+ * Bulk delete runs in five passes (see src/README.md, "Vacuum"):
  *
  * 1. RemoveHeapTids: every data page, under a share lock and, if something
  *	  changes, an exclusive one: remove the heap TIDs that VACUUM reports
@@ -19,7 +19,9 @@
  *	  element gets, on each such layer, its surviving members plus
  *	  replacements chosen by the heuristic from the live neighbours of the
  *	  deleted ones.  The work is proportional to what was deleted.
- * 4. MarkReusable: the deleted elements become REUSABLE, and their pages
+ * 4. ReconnectOrphans: a live element that no live element links to any
+ *	  more on layer 0 gets a link from its nearest neighbour.
+ * 5. MarkReusable: the deleted elements become REUSABLE, and their pages
  *	  are entered in the free space map for inserts to reuse.
  *
  * IDENTIFICATION
@@ -33,6 +35,8 @@
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include <math.h>
+
 #include "storage/freespace.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -522,12 +526,159 @@ RepairGraph(HnswVacuumState *vs)
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
 										   extra, 4 * cap);
 			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
-						   lc, extra, nextra, NULL, 0, &vs->deadset, false);
+						   lc, extra, nextra, NULL, 0, &vs->deadset, false, false);
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(vs->tmpCtx);
 	}
 	pfree(repairs);
+}
+
+/*
+ * After the repair, a live element may be left with no layer-0 link from
+ * another live element: its only ways in went through deleted elements, or
+ * the heuristic never kept it.  A search could not find it.  Make the
+ * nearest of its own neighbours link to it.  One pass notes every element
+ * something links to, a second finds the others; both only read.
+ */
+static void
+ReconnectOrphans(HnswVacuumState *vs)
+{
+	Relation	index = vs->index;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	int			m = vs->m;
+	int			cap = HNSW_LAYER_CAPACITY(0, m);
+	HnswTidSet	linked;
+	HnswMetaPageData meta;
+	ItemPointerData entry;
+	ItemPointerData *orphans;
+	int64		norphans = 0;
+	int64		maxorphans = 64;
+	float	   *vec = palloc(sizeof(float) * vs->dim);
+
+	HnswReadMeta(index, &meta);
+	ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+	HnswTidSetInit(&linked, 1024);
+	orphans = palloc(sizeof(ItemPointerData) * maxorphans);
+
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
+		{
+			Buffer		buf;
+			Page		page;
+			OffsetNumber maxoff;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
+									 vs->info->strategy);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				HnswElementTuple etup;
+				ItemPointerData tid;
+
+				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+					continue;
+				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+					continue;
+				ItemPointerSet(&tid, blk, off);
+				if (pass == 0)
+				{
+					HnswNeighborTuple ntup;
+					OffsetNumber noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
+
+					/* lists elsewhere: counted as linking to nobody (rare) */
+					if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
+						continue;
+					ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
+					for (int i = 0; i < cap; i++)
+					{
+						if (!ItemPointerIsValid(&ntup->tids[i]))
+							break;
+						if (!ItemPointerEquals(&ntup->tids[i], &tid))
+							HnswTidSetAdd(&linked, HnswTidToRef(&ntup->tids[i]));
+					}
+				}
+				else if (!HnswTidSetContains(&linked, HnswTidToRef(&tid)) &&
+						 !ItemPointerEquals(&tid, &entry))
+				{
+					if (norphans == maxorphans)
+					{
+						maxorphans *= 2;
+						orphans = repalloc_huge(orphans, sizeof(ItemPointerData) * maxorphans);
+					}
+					orphans[norphans++] = tid;
+				}
+			}
+			UnlockReleaseBuffer(buf);
+		}
+	}
+
+	for (int64 o = 0; o < norphans; o++)
+	{
+		ItemPointerData members[2 * HNSW_MAX_M];
+		float		d[2 * HNSW_MAX_M];
+		ItemPointerData ntid;
+		int			nmembers = 0;
+		int			best = -1;
+		Buffer		buf;
+		Page		page;
+		HnswElementTuple etup;
+		HnswNeighborTuple ntup;
+		bool		ok = false;
+
+		vacuum_delay_point();
+
+		/* the orphan's vector and layer-0 list */
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&orphans[o]));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&orphans[o])));
+		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE &&
+			ItemPointerGetBlockNumber(&etup->neighbortid) == ItemPointerGetBlockNumber(&orphans[o]))
+		{
+			memcpy(vec, etup->vec, sizeof(float) * vs->dim);
+			ntid = etup->neighbortid;
+			ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&ntid)));
+			for (; nmembers < cap; nmembers++)
+			{
+				if (!ItemPointerIsValid(&ntup->tids[nmembers]))
+					break;
+				members[nmembers] = ntup->tids[nmembers];
+			}
+			ok = true;
+		}
+		UnlockReleaseBuffer(buf);
+		if (!ok || nmembers == 0)
+			continue;
+
+		/* its nearest live neighbour links to it */
+		HnswDistancesTo(index, &vs->dist, members, nmembers, vec, NULL, d, NULL);
+		for (int i = 0; i < nmembers; i++)
+			if (!isnan(d[i]) && (best < 0 || d[i] < d[best]))
+				best = i;
+		if (best < 0)
+			continue;
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&members[best]));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&members[best])));
+		ntid = etup->neighbortid;
+		UnlockReleaseBuffer(buf);
+		HnswUpdateList(index, &vs->dist, m, &members[best], &ntid, 0, &orphans[o], 1,
+					   vec, d[best], NULL, true, false);
+	}
+	pfree(orphans);
+	pfree(vec);
 }
 
 /*
@@ -636,6 +787,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (hash_get_num_entries(vs.dead) > 0)
 	{
 		RepairGraph(&vs);
+		ReconnectOrphans(&vs);
 		MarkReusable(&vs);
 	}
 
