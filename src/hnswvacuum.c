@@ -380,30 +380,19 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 	return nout;
 }
 
+/* Called for each live element of a sweep, its page share-locked */
+typedef void (*SweepFn) (HnswVacuumState *vs, Page page, BlockNumber blk,
+						 OffsetNumber off, HnswElementTuple etup, void *arg);
+
 /*
- * Pass 3: repair every list that points at a deleted element.
- *
- * A first sweep reads each page under a share lock and notes the live
- * elements with such lists; the lists are then rebuilt one at a time with
- * HnswUpdateList, which re-reads them and copes with concurrent inserts.
+ * Read every data page in order under a share lock and call fn for each
+ * LIVE element on it.
  */
 static void
-RepairGraph(HnswVacuumState *vs)
+SweepLiveElements(HnswVacuumState *vs, SweepFn fn, void *arg)
 {
 	Relation	index = vs->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int			m = vs->m;
-	typedef struct Repair
-	{
-		ItemPointerData etid;
-		ItemPointerData ntid;
-		uint64		layers;		/* bit lc: layer lc needs repair */
-	} Repair;
-	Repair	   *repairs;
-	int64		nrepairs = 0;
-	int64		maxrepairs = 1024;
-
-	repairs = palloc(sizeof(Repair) * maxrepairs);
 
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
@@ -425,59 +414,106 @@ RepairGraph(HnswVacuumState *vs)
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			HnswElementTuple etup;
-			HnswNeighborTuple ntup;
-			OffsetNumber noff;
-			uint64		layers = 0;
 
 			if (!ItemIdIsNormal(PageGetItemId(page, off)))
 				continue;
 			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
 				continue;
-
-			if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
-			{
-				/* neighbour tuple elsewhere: check it in the repair step */
-				layers = ~UINT64CONST(0);
-			}
-			else
-			{
-				noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
-				ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
-				for (int lc = 0; lc <= ntup->level; lc++)
-				{
-					int			start = HNSW_LAYER_START(lc, m);
-					int			cap = HNSW_LAYER_CAPACITY(lc, m);
-
-					for (int i = 0; i < cap; i++)
-					{
-						ItemPointer t = &ntup->tids[start + i];
-
-						if (!ItemPointerIsValid(t))
-							break;
-						if (HnswTidSetContains(&vs->deadset, HnswTidToRef(t)))
-						{
-							layers |= UINT64CONST(1) << lc;
-							break;
-						}
-					}
-				}
-			}
-			if (layers != 0)
-			{
-				if (nrepairs == maxrepairs)
-				{
-					maxrepairs *= 2;
-					repairs = repalloc_huge(repairs, sizeof(Repair) * maxrepairs);
-				}
-				ItemPointerSet(&repairs[nrepairs].etid, blk, off);
-				repairs[nrepairs].ntid = etup->neighbortid;
-				repairs[nrepairs].layers = layers;
-				nrepairs++;
-			}
+			fn(vs, page, blk, off, etup, arg);
 		}
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+typedef struct Repair
+{
+	ItemPointerData etid;
+	ItemPointerData ntid;
+	uint64		layers;			/* bit lc: layer lc needs repair */
+} Repair;
+
+typedef struct RepairQueue
+{
+	Repair	   *repairs;
+	int64		n;
+	int64		max;
+} RepairQueue;
+
+/* Sweep callback: note an element with a list pointing at a deleted one */
+static void
+NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
+		   HnswElementTuple etup, void *arg)
+{
+	RepairQueue *rl = arg;
+	int			m = vs->m;
+	uint64		layers = 0;
+
+	if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
+	{
+		/* neighbour tuple elsewhere: check it in the repair step */
+		layers = ~UINT64CONST(0);
+	}
+	else
+	{
+		OffsetNumber noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
+		HnswNeighborTuple ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
+
+		for (int lc = 0; lc <= ntup->level; lc++)
+		{
+			int			start = HNSW_LAYER_START(lc, m);
+			int			cap = HNSW_LAYER_CAPACITY(lc, m);
+
+			for (int i = 0; i < cap; i++)
+			{
+				ItemPointer t = &ntup->tids[start + i];
+
+				if (!ItemPointerIsValid(t))
+					break;
+				if (HnswTidSetContains(&vs->deadset, HnswTidToRef(t)))
+				{
+					layers |= UINT64CONST(1) << lc;
+					break;
+				}
+			}
+		}
+	}
+	if (layers != 0)
+	{
+		if (rl->n == rl->max)
+		{
+			rl->max *= 2;
+			rl->repairs = repalloc_huge(rl->repairs, sizeof(Repair) * rl->max);
+		}
+		ItemPointerSet(&rl->repairs[rl->n].etid, blk, off);
+		rl->repairs[rl->n].ntid = etup->neighbortid;
+		rl->repairs[rl->n].layers = layers;
+		rl->n++;
+	}
+}
+
+/*
+ * Pass 3: repair every list that points at a deleted element.
+ *
+ * A first sweep reads each page under a share lock and notes the live
+ * elements with such lists; the lists are then rebuilt one at a time with
+ * HnswUpdateList, which re-reads them and copes with concurrent inserts.
+ */
+static void
+RepairGraph(HnswVacuumState *vs)
+{
+	Relation	index = vs->index;
+	int			m = vs->m;
+	RepairQueue	rl;
+	Repair	   *repairs;
+	int64		nrepairs;
+
+	rl.max = 1024;
+	rl.n = 0;
+	rl.repairs = palloc(sizeof(Repair) * rl.max);
+	SweepLiveElements(vs, NoteRepair, &rl);
+	repairs = rl.repairs;
+	nrepairs = rl.n;
 
 	for (int64 r = 0; r < nrepairs; r++)
 	{
@@ -541,87 +577,81 @@ RepairGraph(HnswVacuumState *vs)
  * nearest of its own neighbours link to it.  One pass notes every element
  * something links to, a second finds the others; both only read.
  */
+typedef struct OrphanState
+{
+	HnswTidSet	linked;			/* elements some live element links to */
+	ItemPointerData entry;
+	ItemPointerData *orphans;
+	int64		norphans;
+	int64		maxorphans;
+} OrphanState;
+
+/* Sweep callback: note the elements a live element links to on layer 0 */
+static void
+NoteLinks(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
+		  HnswElementTuple etup, void *arg)
+{
+	OrphanState *os = arg;
+	HnswNeighborTuple ntup;
+	ItemPointerData tid;
+
+	/* lists on another page: counted as linking to nobody (rare) */
+	if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
+		return;
+	ItemPointerSet(&tid, blk, off);
+	ntup = (HnswNeighborTuple) PageGetItem(page,
+										   PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
+	for (int i = 0; i < HNSW_LAYER_CAPACITY(0, vs->m); i++)
+	{
+		if (!ItemPointerIsValid(&ntup->tids[i]))
+			break;
+		if (!ItemPointerEquals(&ntup->tids[i], &tid))
+			HnswTidSetAdd(&os->linked, HnswTidToRef(&ntup->tids[i]));
+	}
+}
+
+/* Sweep callback: note live elements nothing links to */
+static void
+NoteOrphan(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
+		   HnswElementTuple etup, void *arg)
+{
+	OrphanState *os = arg;
+	ItemPointerData tid;
+
+	ItemPointerSet(&tid, blk, off);
+	if (HnswTidSetContains(&os->linked, HnswTidToRef(&tid)) ||
+		ItemPointerEquals(&tid, &os->entry))
+		return;
+	if (os->norphans == os->maxorphans)
+	{
+		os->maxorphans *= 2;
+		os->orphans = repalloc_huge(os->orphans, sizeof(ItemPointerData) * os->maxorphans);
+	}
+	os->orphans[os->norphans++] = tid;
+}
+
 static void
 ReconnectOrphans(HnswVacuumState *vs)
 {
 	Relation	index = vs->index;
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	int			m = vs->m;
 	int			cap = HNSW_LAYER_CAPACITY(0, m);
-	HnswTidSet	linked;
 	HnswMetaPageData meta;
-	ItemPointerData entry;
+	OrphanState os;
 	ItemPointerData *orphans;
-	int64		norphans = 0;
-	int64		maxorphans = 64;
+	int64		norphans;
 	float	   *vec = palloc(sizeof(float) * vs->dim);
 
 	HnswReadMeta(index, &meta);
-	ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
-	HnswTidSetInit(&linked, 1024);
-	orphans = palloc(sizeof(ItemPointerData) * maxorphans);
-
-	for (int pass = 0; pass < 2; pass++)
-	{
-		for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber maxoff;
-
-			vacuum_delay_point();
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
-									 vs->info->strategy);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				HnswElementTuple etup;
-				ItemPointerData tid;
-
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
-					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
-					continue;
-				ItemPointerSet(&tid, blk, off);
-				if (pass == 0)
-				{
-					HnswNeighborTuple ntup;
-					OffsetNumber noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
-
-					/* lists elsewhere: counted as linking to nobody (rare) */
-					if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
-						continue;
-					ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
-					for (int i = 0; i < cap; i++)
-					{
-						if (!ItemPointerIsValid(&ntup->tids[i]))
-							break;
-						if (!ItemPointerEquals(&ntup->tids[i], &tid))
-							HnswTidSetAdd(&linked, HnswTidToRef(&ntup->tids[i]));
-					}
-				}
-				else if (!HnswTidSetContains(&linked, HnswTidToRef(&tid)) &&
-						 !ItemPointerEquals(&tid, &entry))
-				{
-					if (norphans == maxorphans)
-					{
-						maxorphans *= 2;
-						orphans = repalloc_huge(orphans, sizeof(ItemPointerData) * maxorphans);
-					}
-					orphans[norphans++] = tid;
-				}
-			}
-			UnlockReleaseBuffer(buf);
-		}
-	}
+	ItemPointerSet(&os.entry, meta.entry_blkno, meta.entry_offno);
+	HnswTidSetInit(&os.linked, 1024);
+	os.maxorphans = 64;
+	os.norphans = 0;
+	os.orphans = palloc(sizeof(ItemPointerData) * os.maxorphans);
+	SweepLiveElements(vs, NoteLinks, &os);
+	SweepLiveElements(vs, NoteOrphan, &os);
+	orphans = os.orphans;
+	norphans = os.norphans;
 
 	for (int64 o = 0; o < norphans; o++)
 	{
