@@ -19,8 +19,9 @@
  *	  element gets, on each such layer, its surviving members plus
  *	  replacements chosen by the heuristic from the live neighbours of the
  *	  deleted ones.  The work is proportional to what was deleted.
- * 4. ReconnectOrphans: a live element that no live element links to any
- *	  more on layer 0 gets a link from its nearest neighbour.
+ * 4. ReconnectUnreached: a walk of layer 0 from the entry point finds live
+ *	  elements it no longer reaches; each gets a link from the nearest
+ *	  reached element a search for its vector finds.
  * 5. MarkReusable: the deleted elements become REUSABLE, and their pages
  *	  are entered in the free space map for inserts to reuse.
  *
@@ -571,144 +572,232 @@ RepairGraph(HnswVacuumState *vs)
 }
 
 /*
- * After the repair, a live element may be left with no layer-0 link from
- * another live element: its only ways in went through deleted elements, or
- * the heuristic never kept it.  A search could not find it.  Make the
- * nearest of its own neighbours link to it.  One pass notes every element
- * something links to, a second finds the others; both only read.
+ * Read the layer-0 list of the live element at tid into out[]; returns how
+ * many entries, or -1 if there is no live element there.
  */
-typedef struct OrphanState
+static int
+ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *vec)
 {
-	HnswTidSet	linked;			/* elements some live element links to */
-	ItemPointerData entry;
-	ItemPointerData *orphans;
-	int64		norphans;
-	int64		maxorphans;
-} OrphanState;
+	Relation	index = vs->index;
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	HnswElementTuple etup;
+	int			n = -1;
 
-/* Sweep callback: note the elements a live element links to on layer 0 */
-static void
-NoteLinks(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
-		  HnswElementTuple etup, void *arg)
-{
-	OrphanState *os = arg;
-	HnswNeighborTuple ntup;
-	ItemPointerData tid;
-
-	/* lists on another page: counted as linking to nobody (rare) */
-	if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
-		return;
-	ItemPointerSet(&tid, blk, off);
-	ntup = (HnswNeighborTuple) PageGetItem(page,
-										   PageGetItemId(page, ItemPointerGetOffsetNumber(&etup->neighbortid)));
-	for (int i = 0; i < HNSW_LAYER_CAPACITY(0, vs->m); i++)
+	buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
 	{
-		if (!ItemPointerIsValid(&ntup->tids[i]))
-			break;
-		if (!ItemPointerEquals(&ntup->tids[i], &tid))
-			HnswTidSetAdd(&os->linked, HnswTidToRef(&ntup->tids[i]));
+		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
+		{
+			ItemPointerData ntid = etup->neighbortid;
+			Buffer		nbuf = buf;
+			Page		npage = page;
+			HnswNeighborTuple ntup;
+
+			if (vec)
+				memcpy(vec, etup->vec, sizeof(float) * vs->dim);
+			if (ItemPointerGetBlockNumber(&ntid) != ItemPointerGetBlockNumber(tid))
+			{
+				/* neighbour tuple on another page: one lock at a time */
+				UnlockReleaseBuffer(buf);
+				buf = InvalidBuffer;
+				nbuf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+				LockBuffer(nbuf, BUFFER_LOCK_SHARE);
+				npage = BufferGetPage(nbuf);
+			}
+			ntup = (HnswNeighborTuple) PageGetItem(npage,
+												   PageGetItemId(npage, ItemPointerGetOffsetNumber(&ntid)));
+			n = 0;
+			if (ntup->type == HNSW_NEIGHBOR_TUPLE)
+			{
+				for (; n < HNSW_LAYER_CAPACITY(0, vs->m); n++)
+				{
+					if (!ItemPointerIsValid(&ntup->tids[n]))
+						break;
+					out[n] = ntup->tids[n];
+				}
+			}
+			if (nbuf != buf)
+				UnlockReleaseBuffer(nbuf);
+		}
 	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	return n;
 }
 
-/* Sweep callback: note live elements nothing links to */
+/* Mark everything reachable on layer 0 from start, breadth first */
 static void
-NoteOrphan(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
-		   HnswElementTuple etup, void *arg)
+MarkReachable(HnswVacuumState *vs, ItemPointer start, HnswTidSet *reached)
 {
-	OrphanState *os = arg;
+	ItemPointerData *queue;
+	int64		head = 0;
+	int64		tail = 0;
+	int64		max = 1024;
+	ItemPointerData list[2 * HNSW_MAX_M];
+
+	if (!HnswTidSetAdd(reached, HnswTidToRef(start)))
+		return;
+	queue = palloc(sizeof(ItemPointerData) * max);
+	queue[tail++] = *start;
+	while (head < tail)
+	{
+		ItemPointerData cur = queue[head++];
+		int			n = ReadLayer0(vs, &cur, list, NULL);
+
+		if ((head & 1023) == 0)
+			vacuum_delay_point();
+		for (int i = 0; i < n; i++)
+		{
+			if (!HnswTidSetAdd(reached, HnswTidToRef(&list[i])))
+				continue;
+			if (tail == max)
+			{
+				/* reuse the consumed front of the queue */
+				memmove(queue, queue + head, sizeof(ItemPointerData) * (tail - head));
+				tail -= head;
+				head = 0;
+				if (tail == max)
+				{
+					max *= 2;
+					queue = repalloc_huge(queue, sizeof(ItemPointerData) * max);
+				}
+			}
+			queue[tail++] = list[i];
+		}
+	}
+	pfree(queue);
+}
+
+typedef struct UnreachedState
+{
+	HnswTidSet *reached;
+	ItemPointerData *tids;
+	int64		n;
+	int64		max;
+} UnreachedState;
+
+/* Sweep callback: note live elements the entry point does not reach */
+static void
+NoteUnreached(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
+			  HnswElementTuple etup, void *arg)
+{
+	UnreachedState *us = arg;
 	ItemPointerData tid;
 
 	ItemPointerSet(&tid, blk, off);
-	if (HnswTidSetContains(&os->linked, HnswTidToRef(&tid)) ||
-		ItemPointerEquals(&tid, &os->entry))
+	if (HnswTidSetContains(us->reached, HnswTidToRef(&tid)))
 		return;
-	if (os->norphans == os->maxorphans)
+	if (us->n == us->max)
 	{
-		os->maxorphans *= 2;
-		os->orphans = repalloc_huge(os->orphans, sizeof(ItemPointerData) * os->maxorphans);
+		us->max *= 2;
+		us->tids = repalloc_huge(us->tids, sizeof(ItemPointerData) * us->max);
 	}
-	os->orphans[os->norphans++] = tid;
+	us->tids[us->n++] = tid;
 }
 
+/*
+ * After the repair, part of layer 0 may no longer be reachable from the
+ * entry point: elements whose ways in all went through deleted ones, alone
+ * or in islands that only link among themselves.  A search could not find
+ * them.  Walk layer 0 from the entry point; for each live element not
+ * reached, search the graph for its vector and make the nearest reached
+ * element link to it (even if the heuristic would not keep the link); what
+ * it reaches is then reached too.
+ *
+ * The walk reads each live element's list once.  Concurrent inserts only
+ * add reachable elements, or ones that get a link here they do not need.
+ */
 static void
-ReconnectOrphans(HnswVacuumState *vs)
+ReconnectUnreached(HnswVacuumState *vs)
 {
 	Relation	index = vs->index;
 	int			m = vs->m;
-	int			cap = HNSW_LAYER_CAPACITY(0, m);
 	HnswMetaPageData meta;
-	OrphanState os;
-	ItemPointerData *orphans;
-	int64		norphans;
+	ItemPointerData entry;
+	HnswTidSet	reached;
+	UnreachedState us;
 	float	   *vec = palloc(sizeof(float) * vs->dim);
+	ItemPointerData list[2 * HNSW_MAX_M];
+	int			efc = HnswGetEfConstruction(index);
+	HnswCandidate *w = palloc(sizeof(HnswCandidate) * (efc + 1));
 
 	HnswReadMeta(index, &meta);
-	ItemPointerSet(&os.entry, meta.entry_blkno, meta.entry_offno);
-	HnswTidSetInit(&os.linked, 1024);
-	os.maxorphans = 64;
-	os.norphans = 0;
-	os.orphans = palloc(sizeof(ItemPointerData) * os.maxorphans);
-	SweepLiveElements(vs, NoteLinks, &os);
-	SweepLiveElements(vs, NoteOrphan, &os);
-	orphans = os.orphans;
-	norphans = os.norphans;
+	if (!BlockNumberIsValid(meta.entry_blkno))
+		return;
+	ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
 
-	for (int64 o = 0; o < norphans; o++)
+	HnswTidSetInit(&reached, 1024);
+	MarkReachable(vs, &entry, &reached);
+
+	us.reached = &reached;
+	us.max = 64;
+	us.n = 0;
+	us.tids = palloc(sizeof(ItemPointerData) * us.max);
+	SweepLiveElements(vs, NoteUnreached, &us);
+
+	for (int64 u = 0; u < us.n; u++)
 	{
-		ItemPointerData members[2 * HNSW_MAX_M];
-		float		d[2 * HNSW_MAX_M];
-		ItemPointerData ntid;
-		int			nmembers = 0;
+		HnswDiskGraph g;
+		HnswSearch	s;
+		HnswCandidate ep;
+		int			nw;
 		int			best = -1;
-		Buffer		buf;
-		Page		page;
-		HnswElementTuple etup;
-		HnswNeighborTuple ntup;
-		bool		ok = false;
+		ItemPointerData btid;
+		ItemPointerData bntid;
+		MemoryContext old;
 
+		if (HnswTidSetContains(&reached, HnswTidToRef(&us.tids[u])))
+			continue;			/* reached through one linked before */
+		if (ReadLayer0(vs, &us.tids[u], list, vec) < 0)
+			continue;			/* gone meanwhile */
 		vacuum_delay_point();
 
-		/* the orphan's vector and layer-0 list */
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&orphans[o]));
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&orphans[o])));
-		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE &&
-			ItemPointerGetBlockNumber(&etup->neighbortid) == ItemPointerGetBlockNumber(&orphans[o]))
+		/* search for it from the entry point, as an insert would */
+		old = MemoryContextSwitchTo(vs->tmpCtx);
+		HnswDiskGraphInit(&g, index, &vs->dist, m, efc * m);
+		g.query = vec;
+		HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
+		if (!HnswDiskEntryCandidate(&g, &entry, &ep))
 		{
-			memcpy(vec, etup->vec, sizeof(float) * vs->dim);
-			ntid = etup->neighbortid;
-			ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&ntid)));
-			for (; nmembers < cap; nmembers++)
-			{
-				if (!ItemPointerIsValid(&ntup->tids[nmembers]))
-					break;
-				members[nmembers] = ntup->tids[nmembers];
-			}
-			ok = true;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(vs->tmpCtx);
+			break;
 		}
-		UnlockReleaseBuffer(buf);
-		if (!ok || nmembers == 0)
-			continue;
+		for (int lc = meta.entry_level; lc > 0; lc--)
+			ep = HnswGreedySearch(&s, ep, lc);
+		HnswSearchReset(&s, efc);
+		HnswSearchAddEntry(&s, &ep);
+		HnswSearchLayer(&s, 0, efc);
+		nw = HnswSearchResultsSorted(&s, w);
+		for (int i = 0; i < nw && best < 0; i++)
+		{
+			ItemPointerData t;
 
-		/* its nearest live neighbour links to it */
-		HnswDistancesTo(index, &vs->dist, members, nmembers, vec, NULL, d, NULL);
-		for (int i = 0; i < nmembers; i++)
-			if (!isnan(d[i]) && (best < 0 || d[i] < d[best]))
+			HnswRefToTid(w[i].ref, &t);
+			if (!ItemPointerEquals(&t, &us.tids[u]) &&
+				HnswTidSetContains(&reached, w[i].ref))
 				best = i;
-		if (best < 0)
-			continue;
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&members[best]));
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&members[best])));
-		ntid = etup->neighbortid;
-		UnlockReleaseBuffer(buf);
-		HnswUpdateList(index, &vs->dist, m, &members[best], &ntid, 0, &orphans[o], 1,
-					   vec, d[best], NULL, true, false);
+		}
+		if (best >= 0)
+		{
+			HnswRefToTid(w[best].ref, &btid);
+			HnswRefToTid(w[best].aux, &bntid);
+			HnswUpdateList(index, &vs->dist, m, &btid, &bntid, 0, &us.tids[u], 1,
+						   vec, w[best].dist, NULL, true, false);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(vs->tmpCtx);
+		if (best >= 0)
+			MarkReachable(vs, &us.tids[u], &reached);
 	}
-	pfree(orphans);
+	pfree(us.tids);
 	pfree(vec);
+	pfree(w);
 }
 
 /*
@@ -817,9 +906,14 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (hash_get_num_entries(vs.dead) > 0)
 	{
 		RepairGraph(&vs);
-		ReconnectOrphans(&vs);
 		MarkReusable(&vs);
 	}
+
+	/*
+	 * Every vacuum checks that the entry point still reaches every live
+	 * element: repairs, and inserts racing with a vacuum, can cut some off.
+	 */
+	ReconnectUnreached(&vs);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(vacCtx);
