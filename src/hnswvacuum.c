@@ -19,11 +19,12 @@
  *	  element gets, on each such layer, its surviving members plus
  *	  replacements chosen by the heuristic from the live neighbours of the
  *	  deleted ones.  The work is proportional to what was deleted.
- * 4. ReconnectUnreached: a walk of layer 0 from the entry point finds live
- *	  elements it no longer reaches; each gets a link from the nearest
- *	  reached element a search for its vector finds.
- * 5. MarkReusable: the deleted elements become REUSABLE, and their pages
+ * 4. MarkReusable: the deleted elements become REUSABLE, and their pages
  *	  are entered in the free space map for inserts to reuse.
+ * 5. ReconnectUnreached, in every vacuum (also one with nothing to delete):
+ *	  a walk of layer 0 from the entry point finds live elements it no
+ *	  longer reaches; each gets a link from the nearest reached element a
+ *	  search for its vector finds.
  *
  * IDENTIFICATION
  *	  src/hnswvacuum.c
@@ -745,6 +746,7 @@ ReconnectUnreached(HnswVacuumState *vs)
 		HnswDiskGraph g;
 		HnswSearch	s;
 		HnswCandidate ep;
+		HnswCandidate ep0;
 		int			nw;
 		int			best = -1;
 		ItemPointerData btid;
@@ -762,16 +764,27 @@ ReconnectUnreached(HnswVacuumState *vs)
 		HnswDiskGraphInit(&g, index, &vs->dist, m, efc * m);
 		g.query = vec;
 		HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
-		if (!HnswDiskEntryCandidate(&g, &entry, &ep))
+		if (!HnswDiskEntryCandidate(&g, &entry, &ep0))
 		{
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(vs->tmpCtx);
 			break;
 		}
+
+		/*
+		 * Search layer 0 from reached elements only: the entry point, and
+		 * where the descent through the upper layers lands if that is
+		 * reached.  The upper layers may well lead into the very island
+		 * that layer 0 cannot reach; layer 0 from reached elements never
+		 * leaves the reached part.
+		 */
+		ep = ep0;
 		for (int lc = meta.entry_level; lc > 0; lc--)
 			ep = HnswGreedySearch(&s, ep, lc);
 		HnswSearchReset(&s, efc);
-		HnswSearchAddEntry(&s, &ep);
+		HnswSearchAddEntry(&s, &ep0);
+		if (ep.ref != ep0.ref && HnswTidSetContains(&reached, ep.ref))
+			HnswSearchAddEntry(&s, &ep);
 		HnswSearchLayer(&s, 0, efc);
 		nw = HnswSearchResultsSorted(&s, w);
 		for (int i = 0; i < nw && best < 0; i++)
