@@ -44,6 +44,7 @@
 #include "libpq-fe.h"
 
 #include "ann_common.h"
+#include "ann_pg.h"
 
 #define TABLE_NAME "items"
 #define MAX_EF 64
@@ -78,24 +79,6 @@ typedef struct Options
 
 /* ------------------------------------------------------------ libpq glue */
 
-/* Server messages (e.g. a build's NOTICE) go to stderr, marked as such */
-static void
-notice_processor(void *arg, const char *message)
-{
-	fprintf(stderr, "  server: %s", message);
-}
-
-static PGconn *
-connect_db(const char *conninfo)
-{
-	PGconn	   *conn = PQconnectdb(conninfo);
-
-	if (PQstatus(conn) != CONNECTION_OK)
-		die("could not connect: %s", PQerrorMessage(conn));
-	PQsetNoticeProcessor(conn, notice_processor, NULL);
-	return conn;
-}
-
 /* Run a statement that must succeed; returns the result to the caller */
 static PGresult *
 exec_ok(PGconn *conn, const char *sql)
@@ -106,12 +89,6 @@ exec_ok(PGconn *conn, const char *sql)
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
 	return res;
-}
-
-static void
-exec_cmd(PGconn *conn, const char *sql)
-{
-	PQclear(exec_ok(conn, sql));
 }
 
 /* DROP ... IF EXISTS, without the notice when there is nothing to drop */
@@ -125,39 +102,6 @@ exec_drop(PGconn *conn, const char *sql)
 
 /* ---------------------------------------------------- vector encodings */
 
-static inline void
-put_u16(char **p, uint16_t v)
-{
-	uint16_t	n = htons(v);
-
-	memcpy(*p, &n, 2);
-	*p += 2;
-}
-
-static inline void
-put_u32(char **p, uint32_t v)
-{
-	uint32_t	n = htonl(v);
-
-	memcpy(*p, &n, 4);
-	*p += 4;
-}
-
-/* vector's binary form: int16 dim, int16 unused, float4[dim], big-endian */
-static char *
-encode_binary(char *p, const float *v, int dim)
-{
-	put_u16(&p, (uint16_t) dim);
-	put_u16(&p, 0);
-	for (int i = 0; i < dim; i++)
-	{
-		uint32_t	bits;
-
-		memcpy(&bits, &v[i], 4);
-		put_u32(&p, bits);
-	}
-	return p;
-}
 
 /* vector's text form "[x,y,...]"; %.9g round-trips every float4 */
 static char *
@@ -191,7 +135,7 @@ cmd_load(const Options *opt)
 	if (opt->base == NULL)
 		die("load needs --base");
 	fvec_load(opt->base, &base);
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, true);
 
 	exec_drop(conn, "DROP TABLE IF EXISTS " TABLE_NAME);
 	snprintf(sql, sizeof(sql),
@@ -239,7 +183,7 @@ cmd_load(const Options *opt)
 			put_u32(&p, 4);
 			put_u32(&p, (uint32_t) i);
 			put_u32(&p, 4 + 4 * (uint32_t) base.dim);
-			p = encode_binary(p, fvec_row(&base, i), base.dim);
+			p = encode_vector(p, fvec_row(&base, i), base.dim);
 		}
 		else
 		{
@@ -289,7 +233,7 @@ cmd_build(const Options *opt)
 
 	if (!opt->have_metric)
 		die("build needs --metric");
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, true);
 
 	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS " TABLE_NAME "_%s_idx",
 			 metric_name(opt->metric));
@@ -445,7 +389,7 @@ cmd_search(const Options *opt)
 		if (fmt)
 		{
 			params[q] = xmalloc(4 + 4 * (size_t) dim);
-			paramlen[q] = (int) (encode_binary(params[q], v, dim) - params[q]);
+			paramlen[q] = (int) (encode_vector(params[q], v, dim) - params[q]);
 		}
 		else
 		{
@@ -467,7 +411,7 @@ cmd_search(const Options *opt)
 		if (opt->ef[i] > maxef)
 			maxef = opt->ef[i];
 
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, true);
 	exec_cmd(conn, "SET max_parallel_workers_per_gather = 0");
 	exec_cmd(conn, "SET enable_seqscan = off");
 	if (!plan_uses_index(conn, opt, params[0], paramlen[0], fmt))

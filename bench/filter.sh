@@ -107,7 +107,7 @@ make -s -C "$BENCH" >/dev/null
 make_tempdir WORK filter
 TOOLFLAGS="-O2 -g -Wall -std=gnu11"
 cc $TOOLFLAGS -I"$(pg_config --includedir)" -o "$WORK/filter_bench" \
-	"$BENCH/filter_bench.c" "$BENCH/ann_common.c" -L"$(pg_config --libdir)" -lpq -lm
+	"$BENCH/filter_bench.c" "$BENCH/ann_common.c" "$BENCH/ann_pg.c" -L"$(pg_config --libdir)" -lpq -lm
 FB=$WORK/filter_bench
 
 #------------------------------------------------------------------- data

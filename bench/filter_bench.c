@@ -59,6 +59,7 @@
 #include "libpq-fe.h"
 
 #include "ann_common.h"
+#include "ann_pg.h"
 
 #define MAX_EF 64
 
@@ -116,66 +117,7 @@ col_classes(const char *col)
 
 /* ------------------------------------------------------------ libpq glue */
 
-static void
-quiet_notices(void *arg, const char *message)
-{
-}
 
-static PGconn *
-connect_db(const char *conninfo)
-{
-	PGconn	   *conn = PQconnectdb(conninfo);
-
-	if (PQstatus(conn) != CONNECTION_OK)
-		die("could not connect: %s", PQerrorMessage(conn));
-	PQsetNoticeProcessor(conn, quiet_notices, NULL);
-	return conn;
-}
-
-static void
-exec_cmd(PGconn *conn, const char *sql)
-{
-	PGresult   *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		PQresultStatus(res) != PGRES_TUPLES_OK)
-		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
-	PQclear(res);
-}
-
-static inline void
-put_u16(char **p, uint16_t v)
-{
-	uint16_t	n = htons(v);
-
-	memcpy(*p, &n, 2);
-	*p += 2;
-}
-
-static inline void
-put_u32(char **p, uint32_t v)
-{
-	uint32_t	n = htonl(v);
-
-	memcpy(*p, &n, 4);
-	*p += 4;
-}
-
-/* The binary input form of "vector": int16 dim, int16 zero, float4[dim] */
-static char *
-put_vector(char *p, const float *v, int dim)
-{
-	put_u16(&p, (uint16_t) dim);
-	put_u16(&p, 0);
-	for (int i = 0; i < dim; i++)
-	{
-		uint32_t	bits;
-
-		memcpy(&bits, &v[i], 4);
-		put_u32(&p, bits);
-	}
-	return p;
-}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -222,7 +164,7 @@ cmd_load(const Options *opt)
 	c100 = xmalloc(sizeof(int32_t) * base.n);
 	make_labels(opt->seed, base.n, c10, c100);
 
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, false);
 	exec_cmd(conn, "DROP TABLE IF EXISTS items");
 	snprintf(sql, sizeof(sql),
 			 "CREATE TABLE items (id int4 NOT NULL, embedding vector(%d) NOT NULL, "
@@ -259,7 +201,7 @@ cmd_load(const Options *opt)
 		put_u32(&p, 4);
 		put_u32(&p, (uint32_t) i);
 		put_u32(&p, 4 + 4 * (uint32_t) base.dim);
-		p = put_vector(p, fvec_row(&base, i), base.dim);
+		p = encode_vector(p, fvec_row(&base, i), base.dim);
 		put_u32(&p, 4);
 		put_u32(&p, (uint32_t) c10[i]);
 		put_u32(&p, 4);
@@ -505,7 +447,7 @@ cmd_search(const Options *opt)
 	for (long q = 0; q < nq; q++)
 	{
 		vecs[q] = xmalloc(veclen);
-		put_vector(vecs[q], fvec_row(&query, q), dim);
+		encode_vector(vecs[q], fvec_row(&query, q), dim);
 		vals[q] = htonl((uint32_t) gt[q * (gk + 2) + 1]);
 		qnorm[q] = vec_norm(fvec_row(&query, q), dim);
 	}
@@ -518,7 +460,7 @@ cmd_search(const Options *opt)
 	lengths[0] = veclen;
 	lengths[1] = 4;
 
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, false);
 	exec_cmd(conn, "SET max_parallel_workers_per_gather = 0");
 	if (opt->iterative != NULL)
 	{

@@ -108,7 +108,7 @@ make -s -C "$BENCH" >/dev/null
 make_tempdir WORK write
 TOOLFLAGS="-O2 -g -Wall -std=gnu11"
 cc $TOOLFLAGS -I"$(pg_config --includedir)" -o "$WORK/write_bench" \
-	"$BENCH/write_bench.c" "$BENCH/ann_common.c" \
+	"$BENCH/write_bench.c" "$BENCH/ann_common.c" "$BENCH/ann_pg.c" \
 	-L"$(pg_config --libdir)" -lpq -lpthread -lm
 WB=$WORK/write_bench
 

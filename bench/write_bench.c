@@ -47,6 +47,7 @@
 #include "libpq-fe.h"
 
 #include "ann_common.h"
+#include "ann_pg.h"
 
 #define MAX_CLIENTS 64
 
@@ -74,32 +75,6 @@ typedef struct Options
 
 /* ------------------------------------------------------------ libpq glue */
 
-static void
-quiet_notices(void *arg, const char *message)
-{
-}
-
-static PGconn *
-connect_db(const char *conninfo)
-{
-	PGconn	   *conn = PQconnectdb(conninfo);
-
-	if (PQstatus(conn) != CONNECTION_OK)
-		die("could not connect: %s", PQerrorMessage(conn));
-	PQsetNoticeProcessor(conn, quiet_notices, NULL);
-	return conn;
-}
-
-static void
-exec_cmd(PGconn *conn, const char *sql)
-{
-	PGresult   *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		PQresultStatus(res) != PGRES_TUPLES_OK)
-		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
-	PQclear(res);
-}
 
 /* The binary input form of "vector": int16 dim, int16 zero, float4[dim] */
 static int
@@ -234,7 +209,7 @@ cmd_insert(const Options *opt)
 
 		clients[i].sh = &sh;
 		clients[i].done = 0;
-		clients[i].conn = connect_db(opt->conninfo);
+		clients[i].conn = connect_db(opt->conninfo, false);
 		exec_cmd(clients[i].conn, opt->sync ? "SET synchronous_commit = on" :
 				 "SET synchronous_commit = off");
 		res = PQprepare(clients[i].conn, "ins",
@@ -408,7 +383,7 @@ cmd_selfhit(const Options *opt)
 	if (opt->from < 0 || opt->from + opt->count > set.n)
 		die("rows out of range");
 	vbuf = xmalloc(4 + 4 * (size_t) set.dim);
-	conn = connect_db(opt->conninfo);
+	conn = connect_db(opt->conninfo, false);
 	exec_cmd(conn, "SET enable_seqscan = off");
 	snprintf(sql, sizeof(sql),
 			 "SELECT id, (embedding %s $1::vector)::float8 FROM items "
