@@ -37,7 +37,9 @@
 #-------------------------------------------------------------------------
 
 PG_MAJOR=${PG_MAJOR:-15}
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+# HNSW_PG_BINDIR selects another (relocated) installation of PostgreSQL,
+# so that several checkouts can be built and tested side by side.
+PG_BINDIR=${HNSW_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=$PG_BINDIR/pg_config
 export PG_CONFIG
 case ":$PATH:" in
