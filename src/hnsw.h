@@ -328,6 +328,35 @@ extern void HnswTidSetClear(HnswTidSet *s);
 extern bool HnswTidSetAdd(HnswTidSet *s, uint64 key);
 
 /*
+ * A set of element TIDs of one index as a bitmap: one bit for every line
+ * pointer a page of the index can have, for every block.  Its size follows
+ * the index's size in blocks, not the number of elements, and it is one
+ * "huge" allocation, so it works for any index that fits the memory the
+ * caller allows (maintenance_work_mem for vacuum and the checker).  A TID
+ * outside the bitmap's range is not an element of the index: Add and
+ * Contains raise ERRCODE_INDEX_CORRUPTED for it.
+ */
+typedef struct HnswTidBitmap
+{
+	Relation	index;			/* for error messages */
+	uint64	   *words;
+	BlockNumber nblocks;		/* blocks covered */
+	int			shift;			/* log2 of the bits per block */
+	uint64		nwords;
+} HnswTidBitmap;
+
+extern int	HnswMaxOffsets(int dim, int m);
+extern Size HnswTidBitmapBytes(BlockNumber nblocks, int maxoffsets);
+extern void HnswTidBitmapInit(HnswTidBitmap *b, Relation index,
+							  BlockNumber nblocks, int maxoffsets);
+extern bool HnswTidBitmapAdd(HnswTidBitmap *b, ItemPointer tid);
+extern bool HnswTidBitmapContains(const HnswTidBitmap *b, ItemPointer tid);
+extern bool HnswTidBitmapNext(const HnswTidBitmap *b, uint64 *pos,
+							  ItemPointer tid);
+extern void HnswTidBitmapClear(HnswTidBitmap *b);
+extern void HnswTidBitmapFree(HnswTidBitmap *b);
+
+/*
  * On-disk graph access, shared by inserts and scans.  Reads one page at a
  * time under a share lock and keeps nothing locked between calls.
  */

@@ -682,6 +682,142 @@ HnswTidSetAdd(HnswTidSet *s, uint64 key)
 }
 
 /* ---------------------------------------------------------------------
+ * Bitmap of element TIDs, sized by blocks (HnswTidBitmap)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Most line pointers a data page of an index with these dimensions and m
+ * can hold: every tuple is at least as large as the smaller of an element
+ * tuple and a layer-0 neighbour tuple.
+ */
+int
+HnswMaxOffsets(int dim, int m)
+{
+	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(dim));
+	Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, m));
+
+	return (int) ((HNSW_PAGE_CAPACITY + sizeof(ItemIdData)) /
+				  (Min(esize, nsize) + sizeof(ItemIdData)));
+}
+
+static int
+TidBitmapShift(int maxoffsets)
+{
+	int			shift = 0;
+
+	while ((1 << shift) <= maxoffsets)
+		shift++;
+	return shift;
+}
+
+/* Bytes a bitmap for nblocks blocks of up to maxoffsets line pointers takes */
+Size
+HnswTidBitmapBytes(BlockNumber nblocks, int maxoffsets)
+{
+	uint64		nbits = (uint64) Max(nblocks, 1) << TidBitmapShift(maxoffsets);
+
+	return (Size) (((nbits + 63) / 64) * sizeof(uint64));
+}
+
+/*
+ * A zeroed bitmap for TIDs in blocks below nblocks with offsets up to
+ * maxoffsets, in CurrentMemoryContext.  The caller checks the size against
+ * its memory budget first (HnswTidBitmapBytes).
+ */
+void
+HnswTidBitmapInit(HnswTidBitmap *b, Relation index, BlockNumber nblocks,
+				  int maxoffsets)
+{
+	Size		bytes = HnswTidBitmapBytes(nblocks, maxoffsets);
+
+	b->index = index;
+	b->nblocks = nblocks;
+	b->shift = TidBitmapShift(maxoffsets);
+	b->nwords = bytes / sizeof(uint64);
+	b->words = palloc_extended(bytes, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static inline uint64
+TidBitmapBit(const HnswTidBitmap *b, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	if (blk >= b->nblocks || blk == HNSW_METAPAGE_BLKNO ||
+		off < FirstOffsetNumber || off >= (1 << b->shift))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" refers to an element at (%u,%u), outside the index",
+						RelationGetRelationName(b->index), blk, off)));
+	return ((uint64) blk << b->shift) | off;
+}
+
+/* Add tid; returns true if it was not there before */
+bool
+HnswTidBitmapAdd(HnswTidBitmap *b, ItemPointer tid)
+{
+	uint64		bit = TidBitmapBit(b, tid);
+	uint64	   *word = &b->words[bit >> 6];
+	uint64		mask = UINT64CONST(1) << (bit & 63);
+
+	if (*word & mask)
+		return false;
+	*word |= mask;
+	return true;
+}
+
+bool
+HnswTidBitmapContains(const HnswTidBitmap *b, ItemPointer tid)
+{
+	uint64		bit = TidBitmapBit(b, tid);
+
+	return (b->words[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0;
+}
+
+/*
+ * Iterate in TID order: set *pos to 0 first; each call stores the next TID
+ * in the set into *tid and returns true, or returns false at the end.
+ */
+bool
+HnswTidBitmapNext(const HnswTidBitmap *b, uint64 *pos, ItemPointer tid)
+{
+	uint64		bit = *pos;
+
+	while ((bit >> 6) < b->nwords)
+	{
+		uint64		w = b->words[bit >> 6] >> (bit & 63);
+
+		if (w == 0)
+		{
+			bit = ((bit >> 6) + 1) << 6;
+			continue;
+		}
+		bit += __builtin_ctzll(w);
+		ItemPointerSet(tid, (BlockNumber) (bit >> b->shift),
+					   (OffsetNumber) (bit & ((1 << b->shift) - 1)));
+		*pos = bit + 1;
+		return true;
+	}
+	*pos = bit;
+	return false;
+}
+
+void
+HnswTidBitmapClear(HnswTidBitmap *b)
+{
+	memset(b->words, 0, b->nwords * sizeof(uint64));
+}
+
+void
+HnswTidBitmapFree(HnswTidBitmap *b)
+{
+	if (b->words)
+		pfree(b->words);
+	b->words = NULL;
+}
+
+/* ---------------------------------------------------------------------
  * The on-disk graph (HnswGraphOps)
  *
  * A candidate's ref is its element TID, its aux the TID of its neighbour
