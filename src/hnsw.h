@@ -16,6 +16,8 @@
 #ifndef HNSW_H
 #define HNSW_H
 
+#include <math.h>
+
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "common/pg_prng.h"
@@ -103,21 +105,35 @@ typedef struct HnswDistance
 extern float HnswDistGeneric(const HnswDistance *d, const float *a,
 							 const float *b);
 
-/* Distance between two raw float arrays of d->dim values */
+/*
+ * Distance between two raw float arrays of d->dim values, as the graph
+ * orders it.  Finite vectors can still give an infinite or NaN distance
+ * (an inner product of large components overflows to +Inf in one lane and
+ * -Inf in another).  NaN compares false with everything, which would break
+ * the heaps and the search bound, so it is ordered as +Infinity: such
+ * elements sort last, ties broken by TID, and are still found and
+ * returned.  "Not an element" is never a distance value: it is the
+ * HNSW_CAND_ABSENT flag.
+ */
 static inline float
 HnswDist(const HnswDistance *d, const float *a, const float *b)
 {
+	float		r;
+
 	switch (d->kind)
 	{
 		case HNSW_DIST_L2SQ:
 		case HNSW_DIST_L1:
-			return d->fn(a, b, d->dim);
+			r = d->fn(a, b, d->dim);
+			break;
 		case HNSW_DIST_NEG_DOT:
-			return -d->fn(a, b, d->dim);
+			r = -d->fn(a, b, d->dim);
+			break;
 		default:
+			r = HnswDistGeneric(d, a, b);
 			break;
 	}
-	return HnswDistGeneric(d, a, b);
+	return unlikely(isnan(r)) ? INFINITY : r;
 }
 
 /*
@@ -135,6 +151,8 @@ typedef struct HnswCandidate
 
 /* Candidate may be traversed but must not be returned (no live heap TID) */
 #define HNSW_CAND_SKIP_RESULT	(1 << 0)
+/* No usable element at ref: ignore the candidate altogether */
+#define HNSW_CAND_ABSENT		(1 << 1)
 
 typedef struct HnswGraphOps
 {
@@ -148,7 +166,8 @@ typedef struct HnswGraphOps
 
 	/*
 	 * Compute cands[i].dist (and flags, aux) for n candidates whose ref is
-	 * set.  A candidate that must be ignored altogether gets dist = NaN.
+	 * set.  A candidate that must be ignored altogether gets the flag
+	 * HNSW_CAND_ABSENT; the distance is never NaN (see HnswDist).
 	 */
 	void		(*distances) (void *ctx, HnswCandidate *cands, int n);
 
@@ -351,6 +370,7 @@ extern void HnswTidBitmapInit(HnswTidBitmap *b, Relation index,
 							  BlockNumber nblocks, int maxoffsets);
 extern bool HnswTidBitmapAdd(HnswTidBitmap *b, ItemPointer tid);
 extern bool HnswTidBitmapContains(const HnswTidBitmap *b, ItemPointer tid);
+extern void HnswTidBitmapRemove(HnswTidBitmap *b, ItemPointer tid);
 extern bool HnswTidBitmapNext(const HnswTidBitmap *b, uint64 *pos,
 							  ItemPointer tid);
 extern void HnswTidBitmapClear(HnswTidBitmap *b);
@@ -379,7 +399,7 @@ extern void HnswDiskGraphInit(HnswDiskGraph *g, Relation index,
 							  HnswDistance *dist, int m, uint32 expected);
 extern void HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids,
 							int n, const float *a, const float *b,
-							float *da, float *db);
+							float *da, float *db, bool *present);
 extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
 								   HnswCandidate *c);
 
@@ -394,6 +414,22 @@ extern bool HnswUpdateList(Relation index, HnswDistance *dist, int m,
 						   ItemPointerData *extra, int nextra,
 						   const float *extravec, float extradist,
 						   HnswTidSet *drop, bool force, bool building);
+/* A forced layer-0 link for vacuum's reconnection (HnswLinkUnreached) */
+typedef struct HnswLinkRequest
+{
+	ItemPointerData from;		/* the reached element that is to link */
+	ItemPointerData fromlist;	/* its neighbour tuple */
+	float		dist;			/* distance between the two */
+	ItemPointerData to;			/* the unreached element */
+	ItemPointerData tolist;		/* its neighbour tuple */
+	const float *tovec;			/* its vector */
+	const HnswTidBitmap *reached;	/* elements reached so far, or NULL */
+} HnswLinkRequest;
+
+extern bool HnswLinkUnreached(Relation index, HnswDistance *dist, int m,
+							  const HnswLinkRequest *req);
+extern bool HnswFindHighestLive(Relation index, ItemPointer exclude,
+								ItemPointer tid, int *level);
 extern void HnswInsertVector(Relation index, HnswDistance *dist,
 							 const float *vec, ItemPointer heaptid,
 							 bool building);

@@ -617,6 +617,227 @@ BreadthFirstOrder(HnswBuildState *bs)
 	return order;
 }
 
+/* ---------------------------------------------------------------------
+ * Every element reachable
+ *
+ * Shrinking a full list (MemAddLink) drops its furthest member, which can
+ * be that member's last way in: Algorithm 1 leaves such elements behind,
+ * unreachable by any search, and so does hnswlib.  Before the graph is
+ * written, MemConnectAll walks layer 0 from the entry point and links every
+ * element the walk does not reach from the nearest element it does.
+ *
+ * The link must not cut off anything else.  When the nearest reached
+ * element v has a full list, it gives up a member w, and w joins the list
+ * of the newly linked element u first, so that the path v -> u -> w
+ * replaces the edge v -> w.  u was unreached, so no reached element
+ * depended on u's own list; to make room there, u drops a member that is
+ * already reached if it has one.  Inserts (hnswinsert.c) and vacuum follow
+ * the same rule: an edge is only removed once a path through the new
+ * member replaces it.
+ * ---------------------------------------------------------------------
+ */
+
+/* Position of id in list, or -1 */
+static int
+MemListFind(uint32 *list, uint32 id)
+{
+	for (uint32 j = 1; j <= list[0]; j++)
+		if (list[j] == id)
+			return (int) j - 1;
+	return -1;
+}
+
+static void
+MemListRemove(uint32 *list, int cap, int pos)
+{
+	uint32	   *ids = list + 1;
+	float	   *dists = ListDists(list, cap);
+	uint8	   *good = ListGood(list, cap);
+	int			count = list[0];
+
+	for (int j = pos; j < count - 1; j++)
+	{
+		ids[j] = ids[j + 1];
+		dists[j] = dists[j + 1];
+		good[j] = good[j + 1];
+	}
+	list[0] = count - 1;
+}
+
+/* Insert id at distance d, keeping the list in distance order; needs room */
+static void
+MemListInsert(uint32 *list, int cap, uint32 id, float d, uint8 isgood)
+{
+	uint32	   *ids = list + 1;
+	float	   *dists = ListDists(list, cap);
+	uint8	   *good = ListGood(list, cap);
+	int			p = list[0];
+
+	Assert(p < cap);
+	while (p > 0 && dists[p - 1] > d)
+	{
+		ids[p] = ids[p - 1];
+		dists[p] = dists[p - 1];
+		good[p] = good[p - 1];
+		p--;
+	}
+	ids[p] = id;
+	dists[p] = d;
+	good[p] = isgood;
+	list[0]++;
+}
+
+/*
+ * The member a full list gives up for a forced link: the furthest one the
+ * heuristic did not choose, else the furthest.  With prefer (a reached
+ * set), a member in it comes first.
+ */
+static int
+MemListVictim(uint32 *list, int cap, const bool *prefer)
+{
+	uint8	   *good = ListGood(list, cap);
+	int			count = list[0];
+
+	if (prefer)
+	{
+		for (int j = count - 1; j >= 0; j--)
+			if (!good[j] && prefer[list[j + 1]])
+				return j;
+		for (int j = count - 1; j >= 0; j--)
+			if (prefer[list[j + 1]])
+				return j;
+	}
+	for (int j = count - 1; j >= 0; j--)
+		if (!good[j])
+			return j;
+	return count - 1;
+}
+
+/* Mark reached everything layer 0 leads to from start */
+static int64
+MemMarkReached(HnswBuildState *bs, int64 start, bool *reached, uint32 *queue)
+{
+	int64		head = 0;
+	int64		tail = 0;
+
+	if (reached[start])
+		return 0;
+	reached[start] = true;
+	queue[tail++] = (uint32) start;
+	while (head < tail)
+	{
+		uint32	   *list = BuildList(bs, queue[head++], 0);
+
+		for (uint32 j = 1; j <= list[0]; j++)
+		{
+			if (!reached[list[j]])
+			{
+				reached[list[j]] = true;
+				queue[tail++] = list[j];
+			}
+		}
+	}
+	return tail;
+}
+
+/*
+ * Link the unreached element u from the nearest reached element, which a
+ * search of layer 0 from the entry point finds (it only ever visits
+ * reached elements).
+ */
+static void
+MemConnect(HnswBuildState *bs, int64 u, bool *reached, uint32 *queue)
+{
+	int			cap = HNSW_LAYER_CAPACITY(0, bs->m);
+	HnswCandidate ep;
+	int			nw;
+	int64		v = bs->entry;
+	float		dv;
+	uint32	   *vlist;
+	uint32	   *ulist;
+
+	bs->query = BuildVec(bs, u);
+	ep.ref = bs->entry;
+	ep.aux = 0;
+	ep.flags = 0;
+	ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
+	HnswSearchReset(&bs->search, bs->efc);
+	HnswSearchAddEntry(&bs->search, &ep);
+	HnswSearchLayer(&bs->search, 0, bs->efc);
+	nw = HnswSearchResultsSorted(&bs->search, bs->w);
+	for (int i = 0; i < nw; i++)
+	{
+		if ((int64) bs->w[i].ref != u && reached[bs->w[i].ref])
+		{
+			v = (int64) bs->w[i].ref;
+			break;
+		}
+	}
+	dv = HnswDist(&bs->dist, BuildVec(bs, v), bs->query);
+
+	vlist = BuildList(bs, v, 0);
+	ulist = BuildList(bs, u, 0);
+	if ((int) vlist[0] == cap)
+	{
+		int			pos = MemListVictim(vlist, cap, NULL);
+		uint32		w = vlist[pos + 1];
+
+		/* w moves behind u first: v -> u -> w replaces v -> w */
+		if (MemListFind(ulist, w) < 0)
+		{
+			if ((int) ulist[0] == cap)
+				MemListRemove(ulist, cap, MemListVictim(ulist, cap, reached));
+			MemListInsert(ulist, cap, w,
+						  HnswDist(&bs->dist, BuildVec(bs, u), BuildVec(bs, w)), 0);
+		}
+		MemListRemove(vlist, cap, pos);
+	}
+	MemListInsert(vlist, cap, (uint32) u, dv, 0);
+	MemMarkReached(bs, u, reached, queue);
+}
+
+/*
+ * Link every element that layer 0 does not reach from the entry point.
+ * A round links each unreached element once; making room in a linked
+ * element's list only ever drops a reached member when there is one, so
+ * one round almost always suffices.
+ */
+static void
+MemConnectAll(HnswBuildState *bs)
+{
+	bool	   *reached;
+	uint32	   *queue;
+	int64		nreached;
+
+	if (bs->n == 0)
+		return;
+	reached = palloc_extended(sizeof(bool) * bs->n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	queue = palloc_extended(sizeof(uint32) * bs->n, MCXT_ALLOC_HUGE);
+	nreached = MemMarkReached(bs, bs->entry, reached, queue);
+	for (int round = 0; nreached < bs->n; round++)
+	{
+		if (round == 8)
+		{
+			/* cannot happen, as far as we know; vacuum would finish it */
+			elog(DEBUG1, "index \"%s\": " INT64_FORMAT " elements left unreached",
+				 RelationGetRelationName(bs->index), bs->n - nreached);
+			break;
+		}
+		for (int64 u = 0; u < bs->n; u++)
+		{
+			if (!reached[u])
+			{
+				MemConnect(bs, u, reached, queue);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+		memset(reached, 0, sizeof(bool) * bs->n);
+		nreached = MemMarkReached(bs, bs->entry, reached, queue);
+	}
+	pfree(reached);
+	pfree(queue);
+}
+
 /*
  * Lay the in-memory graph out on pages after the metapage and point the
  * metapage at the entry point.  Frees the graph.
@@ -640,6 +861,7 @@ FlushGraph(HnswBuildState *bs)
 	if (bs->n == 0)
 		return;
 
+	MemConnectAll(bs);
 	order = BreadthFirstOrder(bs);
 
 	/* pass 1: placement, exactly as PageAddItem will do it */

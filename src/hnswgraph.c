@@ -184,7 +184,7 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 		{
 			HnswCandidate *e = &s->nbuf[i];
 
-			if (isnan(e->dist))
+			if (e->flags & HNSW_CAND_ABSENT)
 				continue;
 			if (s->res.n < ef || e->dist < s->res.items[0].dist)
 			{
@@ -327,7 +327,8 @@ HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc)
 		ops->distances(s->ctx, s->nbuf, n);
 		for (int i = 0; i < n; i++)
 		{
-			if (!isnan(s->nbuf[i].dist) && s->nbuf[i].dist < cur.dist)
+			if (!(s->nbuf[i].flags & HNSW_CAND_ABSENT) &&
+				s->nbuf[i].dist < cur.dist)
 			{
 				cur = s->nbuf[i];
 				changed = true;

@@ -326,6 +326,8 @@ typedef struct ListUpdate
 	uint8		oldngood;		/* good entries in old */
 	uint8		newngood;		/* good entries in newlist */
 	float		newdist;		/* distance of the element being added */
+	int			nevicted;		/* live members newlist leaves out */
+	ItemPointerData evicted[2];
 	int			nnew;
 	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
 	ItemPointerData newlist[2 * HNSW_MAX_M];
@@ -431,6 +433,7 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 	float		downer[2 * HNSW_MAX_M];
 	float		dnew[2 * HNSW_MAX_M];
 	bool		good[2 * HNSW_MAX_M + 1];
+	bool		present[2 * HNSW_MAX_M];
 	bool		newgood = true;
 	int			order[2 * HNSW_MAX_M + 1];
 	float		key[2 * HNSW_MAX_M + 1];
@@ -439,6 +442,7 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 	bool		same;
 
 	u->dirty = false;
+	u->nevicted = 0;
 	while (count < cap && ItemPointerIsValid(&u->old[count]))
 	{
 		if (TidEq(&u->old[count], newtid))
@@ -456,19 +460,20 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 			return;				/* the owner is gone */
 		}
 	}
-	HnswDistancesTo(index, dist, u->old, count, *evecp, newvec, downer, dnew);
+	HnswDistancesTo(index, dist, u->old, count, *evecp, newvec, downer, dnew,
+					present);
 
 	for (int i = 0; i < count; i++)
 		good[i] = i < u->oldngood;
 
 	/* is the new element good? */
 	for (int i = 0; i < count && newgood; i++)
-		if (good[i] && !isnan(downer[i]) && downer[i] <= newdist && dnew[i] < newdist)
+		if (good[i] && present[i] && downer[i] <= newdist && dnew[i] < newdist)
 			newgood = false;
 	/* it demotes the good members further out that it is closer to */
 	if (newgood)
 		for (int i = 0; i < count; i++)
-			if (good[i] && !isnan(downer[i]) && downer[i] > newdist && dnew[i] < downer[i])
+			if (good[i] && present[i] && downer[i] > newdist && dnew[i] < downer[i])
 				good[i] = false;
 
 	/* good members first, then the others, each by distance to the owner */
@@ -478,7 +483,7 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 		float		d = i < count ? downer[i] : newdist;
 		int			j;
 
-		if (i < count && isnan(d))
+		if (i < count && !present[i])
 			continue;			/* not a live element any more */
 		key[n] = d;
 		j = n++;
@@ -526,6 +531,13 @@ AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 				u->newngood--;
 		}
 	}
+
+	/* the live members the new list gives up */
+	u->nevicted = 0;
+	for (int i = 0; i < count; i++)
+		if (present[i] && !TidIn(&u->old[i], u->newlist, u->nnew) &&
+			u->nevicted < lengthof(u->evicted))
+			u->evicted[u->nevicted++] = u->old[i];
 
 	/* write only if the members or the split change */
 	same = (u->nnew == count && u->newngood == u->oldngood);
@@ -702,40 +714,146 @@ ListUpdateCmp(const void *a, const void *b)
 	return bx < by ? -1 : (bx > by ? 1 : 0);
 }
 
+/* Read the list of u again, under a share lock; false if it is gone */
+static bool
+ReadListAgain(Relation index, ListUpdate *u, int m)
+{
+	Buffer		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&u->ntid));
+	bool		found;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	found = ReadList(BufferGetPage(buf), u, m);
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
 /*
- * Add the back-links to the new element at newtid from its chosen
- * neighbours, all layers.  Lists on the same page are read together, and
- * written together in one WAL record, as every record costs a comparison
- * of the whole page.  A list that changed between read and write is
- * redone alone with HnswUpdateList.
+ * Back-links, and why no insert leaves an element unreachable.
+ *
+ * A full list that takes the new element u gives up a member w.  If that
+ * edge was w's last way in, w would be lost to every search.  So an edge
+ * v -> w of layer 0 is only ever given up once u's own layer-0 list holds
+ * w: the path v -> u -> w then replaces it, and every element reachable
+ * before the insert still is.  The insert therefore works in this order:
+ *
+ * 1. PlanBacklinks reads every list that is to take u and computes its new
+ *	  contents, with a stand-in TID for u (its place is not known yet).
+ * 2. ComposeLayer0 puts the members the layer-0 lists give up into u's own
+ *	  list, which is written with u before any back-link: u is not
+ *	  reachable yet, so nobody else changes its list meanwhile.
+ * 3. ApplyBacklinks writes the planned lists that are unchanged since they
+ *	  were read.  A list that changed is recomputed, and on layer 0 may
+ *	  then give up only a member that u's list holds (ConstrainEviction).
+ *
+ * Upper layers only speed up the descent, and every element is on layer
+ * 0, so their lists are updated without this rule.
  */
-static void
-AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
-			 int *nchosen, int toplayer, ItemPointer newtid, const float *newvec,
-			 bool building)
+
+/* Stands in for the new element's TID until it is written */
+static const ItemPointerData NewPlaceholder = {{0xFFFF, 0xFFFE}, 0xFFFF};
+
+/* The new element, as the back-link code adds it to lists */
+typedef struct NewElement
+{
+	ItemPointerData tid;		/* its TID, or NewPlaceholder */
+	const float *vec;			/* its vector */
+	ItemPointerData l0[2 * HNSW_MAX_M]; /* its layer-0 list, as written */
+	int			nl0;
+} NewElement;
+
+/* The back-links an insert plans, all layers */
+typedef struct BacklinkPlan
 {
 	ListUpdate *all;
+	int			n;
+} BacklinkPlan;
+
+/*
+ * On layer 0, a list may give up a member only if the new element's list
+ * holds it.  If the member u->newlist leaves out is not there, give up
+ * instead the last member that is, and keep the other at the end.  Returns
+ * false, and clears u->dirty, if no member may go.
+ */
+static bool
+ConstrainEviction(ListUpdate *u, const NewElement *ne)
+{
+	int			j;
+
+	if (u->nevicted == 0 ||
+		(u->nevicted == 1 && TidIn(&u->evicted[0], (ItemPointer) ne->l0, ne->nl0)))
+		return true;
+	if (u->nevicted == 1)
+	{
+		for (j = u->nnew - 1; j >= 0; j--)
+			if (!TidEq(&u->newlist[j], &ne->tid) &&
+				TidIn(&u->newlist[j], (ItemPointer) ne->l0, ne->nl0))
+				break;
+		if (j >= 0)
+		{
+			ItemPointerData keep = u->evicted[0];
+
+			u->evicted[0] = u->newlist[j];
+			if (j < u->newngood)
+				u->newngood--;
+			memmove(&u->newlist[j], &u->newlist[j + 1],
+					sizeof(ItemPointerData) * (u->nnew - j - 1));
+			u->newlist[u->nnew - 1] = keep;
+			return true;
+		}
+	}
+	u->dirty = false;
+	return false;
+}
+
+/*
+ * Read the list of u and compute it with the new element added (force:
+ * even if the heuristic would not keep it), on layer 0 under the eviction
+ * rule once the new element is written.  Sets u->dirty.
+ */
+static void
+ComputeBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
+				const NewElement *ne, bool force, bool constrained)
+{
+	float	   *evec = NULL;
+	ItemPointerData newtid = ne->tid;
+
+	AddToList(index, dist, m, u, &newtid, ne->vec, u->newdist, force, &evec);
+	if (evec)
+		pfree(evec);
+	if (u->dirty && constrained && u->lc == 0)
+		ConstrainEviction(u, ne);
+}
+
+/*
+ * Step 1: read the lists of the chosen neighbours, a page at a time, and
+ * compute each with the new element added.
+ */
+static void
+PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
+			  int *nchosen, int toplayer, const NewElement *ne, BacklinkPlan *plan)
+{
 	ListUpdate **ups;
 	int			n = 0;
 	int			total = 0;
-	bool		linked0 = false;
 
 	for (int lc = 0; lc <= toplayer; lc++)
 		total += nchosen[lc];
+	plan->all = palloc0(sizeof(ListUpdate) * Max(total, 1));
+	plan->n = total;
 	if (total == 0)
 		return;
-	all = palloc0(sizeof(ListUpdate) * total);
 	ups = palloc(sizeof(ListUpdate *) * total);
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
 		for (int i = 0; i < nchosen[lc]; i++)
 		{
-			HnswRefToTid(chosen[lc][i].ref, &all[n].etid);
-			HnswRefToTid(chosen[lc][i].aux, &all[n].ntid);
-			all[n].lc = lc;
-			all[n].newdist = chosen[lc][i].dist;
-			ups[n] = &all[n];
-			n++;
+			ListUpdate *u = &plan->all[n];
+
+			HnswRefToTid(chosen[lc][i].ref, &u->etid);
+			HnswRefToTid(chosen[lc][i].aux, &u->ntid);
+			u->lc = lc;
+			u->newdist = chosen[lc][i].dist;
+			ups[n++] = u;
 		}
 	}
 	qsort(ups, n, sizeof(ListUpdate *), ListUpdateCmp);
@@ -746,12 +864,9 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 		int			end = g;
 		Buffer		buf;
 		Page		page;
-		bool		anydirty = false;
-		HnswEdit	edit;
 
 		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
 			end++;
-
 		buf = HnswReadBuffer(index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
@@ -760,87 +875,361 @@ AddBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 		UnlockReleaseBuffer(buf);
 
 		for (int i = g; i < end; i++)
-		{
-			float	   *evec = NULL;
-
-			if (!ups[i]->dirty)
-				continue;
-			AddToList(index, dist, m, ups[i], newtid, newvec, ups[i]->newdist, false, &evec);
-			if (evec)
-				pfree(evec);
-			anydirty |= ups[i]->dirty;
-		}
-
-		if (anydirty)
-		{
-			bool		conflict[2 * HNSW_MAX_M * (HNSW_MAX_LEVEL + 1)];
-			bool		anyapplied = false;
-
-			buf = HnswReadBuffer(index, blk);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			HnswEditBegin(&edit, index, building);
-			page = HnswEditRegister(&edit, buf, false);
-			for (int i = g; i < end; i++)
-			{
-				conflict[i - g] = false;
-				if (!ups[i]->dirty)
-					continue;
-				if (ApplyList(page, ups[i], m))
-					anyapplied = true;
-				else
-					conflict[i - g] = true;
-			}
-			if (anyapplied)
-				HnswEditFinish(&edit);
-			else
-				HnswEditAbort(&edit);
-			UnlockReleaseBuffer(buf);
-
-			for (int i = g; i < end; i++)
-			{
-				if (conflict[i - g])
-				{
-					HnswUpdateList(index, dist, m, &ups[i]->etid, &ups[i]->ntid,
-								   ups[i]->lc, newtid, 1, newvec, ups[i]->newdist,
-								   NULL, false, building);
-					linked0 |= (ups[i]->lc == 0);	/* probably */
-				}
-				else if (ups[i]->dirty && ups[i]->lc == 0 &&
-						 TidIn(newtid, ups[i]->newlist, ups[i]->nnew))
-					linked0 = true;
-			}
-		}
-		for (int i = g; i < end; i++)
-			if (!ups[i]->dirty && ups[i]->lc == 0 &&
-				TidIn(newtid, ups[i]->old, HNSW_LAYER_CAPACITY(0, m)))
-				linked0 = true; /* was there already */
+			if (ups[i]->dirty)
+				ComputeBacklink(index, dist, m, ups[i], ne, false, false);
 		g = end;
 	}
-
-	/*
-	 * No layer-0 list took the new element: it would be unreachable.  Make
-	 * its nearest neighbour link to it regardless.
-	 */
-	if (!linked0 && nchosen[0] > 0)
-	{
-		ItemPointerData etid;
-		ItemPointerData ntid;
-
-		HnswRefToTid(chosen[0][0].ref, &etid);
-		HnswRefToTid(chosen[0][0].aux, &ntid);
-		HnswUpdateList(index, dist, m, &etid, &ntid, 0, newtid, 1, newvec,
-					   chosen[0][0].dist, NULL, true, building);
-	}
 	pfree(ups);
-	pfree(all);
+}
+
+/* Does the planned list u take the new element? */
+static inline bool
+TakesNew(const ListUpdate *u, const NewElement *ne)
+{
+	return u->dirty && TidIn((ItemPointer) &ne->tid, (ItemPointer) u->newlist, u->nnew);
 }
 
 /*
- * The live element of the highest level, by reading every page.  For an
- * entry point lost to a crash only.
+ * Step 2: the new element's layer-0 list.  It must hold every member that
+ * a planned layer-0 list gives up for it, and the old entry point when the
+ * new element takes its place (everything reachable from the old one is
+ * then reachable from the new one).  Those come first; the neighbours the
+ * heuristic chose good fill the rest, then the others.  A planned list
+ * whose evicted member finds no room is dropped from the plan.  Writes the
+ * list to ne->l0 and its good count to *ngood.
+ *
+ * If no layer-0 list takes the new element, its nearest neighbour's list
+ * is planned again, forced to take it, first.
+ */
+static void
+ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
+			  HnswCandidate *chosen0, int nchosen0, int ngood0,
+			  ItemPointer oldentry, NewElement *ne, int *ngood)
+{
+	int			cap = HNSW_LAYER_CAPACITY(0, m);
+	ItemPointerData req[2 * HNSW_MAX_M + 1];
+	int			nreq = 0;
+	bool		linked = false;
+	ListUpdate *nearest = NULL;
+	int			keepgood;
+	int			n = 0;
+
+	for (int i = 0; i < plan->n; i++)
+	{
+		ListUpdate *u = &plan->all[i];
+
+		if (u->lc != 0)
+			continue;
+		if (nearest == NULL || u->newdist < nearest->newdist)
+			nearest = u;
+		linked |= TakesNew(u, ne);
+	}
+	if (!linked && nearest != NULL && ReadListAgain(index, nearest, m))
+		ComputeBacklink(index, dist, m, nearest, ne, true, false);
+
+	if (oldentry != NULL)
+		req[nreq++] = *oldentry;
+	for (int i = 0; i < plan->n; i++)
+	{
+		ListUpdate *u = &plan->all[i];
+
+		if (u->lc != 0 || !u->dirty || u->nevicted == 0)
+			continue;
+		if (nreq + u->nevicted > cap)
+		{
+			u->dirty = false;	/* no room to keep what it gives up */
+			continue;
+		}
+		for (int e = 0; e < u->nevicted; e++)
+			if (!TidIn(&u->evicted[e], req, nreq))
+				req[nreq++] = u->evicted[e];
+	}
+
+	/* the required members, the chosen good ones, then the others */
+	for (int i = 0; i < nreq; i++)
+		ne->l0[n++] = req[i];
+	keepgood = 0;
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int i = 0; i < nchosen0 && n < cap; i++)
+		{
+			ItemPointerData t;
+
+			if ((i < ngood0) != (pass == 0))
+				continue;
+			HnswRefToTid(chosen0[i].ref, &t);
+			if (TidIn(&t, req, nreq))
+				continue;
+			ne->l0[n++] = t;
+			if (pass == 0)
+				keepgood++;
+		}
+	}
+
+	/*
+	 * On disk the good members come first: move the chosen good ones in
+	 * front of the required ones.
+	 */
+	if (keepgood > 0 && nreq > 0)
+	{
+		ItemPointerData tmp[2 * HNSW_MAX_M];
+
+		memcpy(tmp, ne->l0 + nreq, sizeof(ItemPointerData) * keepgood);
+		memmove(ne->l0 + keepgood, ne->l0, sizeof(ItemPointerData) * nreq);
+		memcpy(ne->l0, tmp, sizeof(ItemPointerData) * keepgood);
+	}
+	ne->nl0 = n;
+	*ngood = keepgood;
+}
+
+/*
+ * Write u->newlist if the list is unchanged since it was read; otherwise
+ * recompute it (under the eviction rule on layer 0) and try again, up to
+ * HNSW_BACKLINK_RETRIES times.  Returns true if the list holds the new
+ * element at the end.
  */
 static bool
-FindLiveEntry(Relation index, ItemPointer tid, int *level)
+RetryBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
+			  const NewElement *ne, bool force, bool building)
+{
+	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
+	{
+		Buffer		buf;
+		HnswEdit	edit;
+		bool		applied;
+
+		if (!ReadListAgain(index, u, m))
+			return false;
+		ComputeBacklink(index, dist, m, u, ne, force, true);
+		if (!u->dirty)
+			return TidIn((ItemPointer) &ne->tid, u->old, HNSW_LAYER_CAPACITY(u->lc, m));
+
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&u->ntid));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswEditBegin(&edit, index, building);
+		applied = ApplyList(HnswEditRegister(&edit, buf, false), u, m);
+		if (applied)
+			HnswEditFinish(&edit);
+		else
+			HnswEditAbort(&edit);
+		UnlockReleaseBuffer(buf);
+		if (applied)
+			return TidIn((ItemPointer) &ne->tid, u->newlist, u->nnew);
+	}
+	return false;
+}
+
+/*
+ * Step 3: write the planned lists, those on one page in one WAL record
+ * (every record costs a comparison of the whole page).  Then, if no
+ * layer-0 list holds the new element, make the nearest chosen neighbour
+ * that can link to it do so regardless of the heuristic.
+ */
+static void
+ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
+			   HnswCandidate *chosen0, int nchosen0, const NewElement *ne,
+			   bool building)
+{
+	ListUpdate **ups;
+	int			n = 0;
+	bool		linked0 = false;
+
+	ups = palloc(sizeof(ListUpdate *) * Max(plan->n, 1));
+	for (int i = 0; i < plan->n; i++)
+	{
+		ListUpdate *u = &plan->all[i];
+
+		/* the stand-in becomes the real TID */
+		for (int j = 0; j < u->nnew; j++)
+			if (TidEq(&u->newlist[j], &NewPlaceholder))
+				u->newlist[j] = ne->tid;
+		if (u->dirty)
+			ups[n++] = u;
+	}
+	qsort(ups, n, sizeof(ListUpdate *), ListUpdateCmp);
+
+	for (int g = 0; g < n;)
+	{
+		BlockNumber blk = ItemPointerGetBlockNumber(&ups[g]->ntid);
+		int			end = g;
+		Buffer		buf;
+		HnswEdit	edit;
+		Page		page;
+		bool		conflict[2 * HNSW_MAX_M * (HNSW_MAX_LEVEL + 1)];
+		bool		anyapplied = false;
+
+		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
+			end++;
+		buf = HnswReadBuffer(index, blk);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswEditBegin(&edit, index, building);
+		page = HnswEditRegister(&edit, buf, false);
+		for (int i = g; i < end; i++)
+		{
+			conflict[i - g] = !ApplyList(page, ups[i], m);
+			anyapplied |= !conflict[i - g];
+		}
+		if (anyapplied)
+			HnswEditFinish(&edit);
+		else
+			HnswEditAbort(&edit);
+		UnlockReleaseBuffer(buf);
+
+		for (int i = g; i < end; i++)
+		{
+			bool		has;
+
+			if (conflict[i - g])
+				has = RetryBacklink(index, dist, m, ups[i], ne, false, building);
+			else
+				has = TidIn((ItemPointer) &ne->tid, ups[i]->newlist, ups[i]->nnew);
+			if (ups[i]->lc == 0 && has)
+				linked0 = true;
+		}
+		g = end;
+	}
+
+	/* nobody links to it: the nearest neighbour that can must */
+	for (int i = 0; i < nchosen0 && !linked0; i++)
+	{
+		ListUpdate	u;
+
+		memset(&u, 0, sizeof(u));
+		HnswRefToTid(chosen0[i].ref, &u.etid);
+		HnswRefToTid(chosen0[i].aux, &u.ntid);
+		u.lc = 0;
+		u.newdist = chosen0[i].dist;
+		linked0 = RetryBacklink(index, dist, m, &u, ne, true, building);
+	}
+	if (!linked0 && nchosen0 > 0)
+		elog(DEBUG1, "index \"%s\": no list could link to element (%u,%u)",
+			 RelationGetRelationName(index),
+			 ItemPointerGetBlockNumber(&ne->tid),
+			 ItemPointerGetOffsetNumber(&ne->tid));
+	pfree(ups);
+}
+
+/*
+ * HnswLinkUnreached: make the element req->from link to req->to on layer 0
+ * regardless of the heuristic, for vacuum, when no search could reach "to".
+ *
+ * If from's list is full, the member w it gives up first joins to's own
+ * list, so that the path from -> to -> w replaces the edge from -> w (see
+ * "Back-links" above).  Changing to's list cuts nothing off, since no
+ * reached element goes through "to"; to make room there, "to" gives up a
+ * member that req->reached holds, if it has one.  Each list is read under
+ * a share lock and written under an exclusive one only if unchanged, one
+ * buffer lock at a time.  Returns true if from's list holds "to" at the end.
+ */
+bool
+HnswLinkUnreached(Relation index, HnswDistance *dist, int m,
+				  const HnswLinkRequest *req)
+{
+	int			cap = HNSW_LAYER_CAPACITY(0, m);
+	NewElement	ne;
+
+	ne.tid = req->to;
+	ne.vec = req->tovec;
+	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
+	{
+		ListUpdate	uv;
+		ListUpdate	uu;
+		float	   *evec = NULL;
+		Buffer		buf;
+		HnswEdit	edit;
+		bool		applied;
+
+		memset(&uv, 0, sizeof(uv));
+		uv.etid = req->from;
+		uv.ntid = req->fromlist;
+		uv.lc = 0;
+		uv.newdist = req->dist;
+		if (!ReadListAgain(index, &uv, m))
+			return false;
+		AddToList(index, dist, m, &uv, &ne.tid, ne.vec, uv.newdist, true, &evec);
+		if (evec)
+			pfree(evec);
+		if (!uv.dirty)
+			return TidIn(&ne.tid, uv.old, cap);
+
+		/* what from gives up goes behind "to" first */
+		for (int e = 0; e < uv.nevicted; e++)
+		{
+			bool		done = false;
+
+			for (int t = 0; t < HNSW_BACKLINK_RETRIES && !done; t++)
+			{
+				int			count = 0;
+				int			victim = -1;
+
+				memset(&uu, 0, sizeof(uu));
+				uu.etid = req->to;
+				uu.ntid = req->tolist;
+				uu.lc = 0;
+				if (!ReadListAgain(index, &uu, m))
+					return false;
+				while (count < cap && ItemPointerIsValid(&uu.old[count]))
+					count++;
+				if (TidIn(&uv.evicted[e], uu.old, count))
+					break;
+				memcpy(uu.newlist, uu.old, sizeof(ItemPointerData) * count);
+				uu.nnew = count;
+				uu.newngood = uu.oldngood;
+				if (count == cap)
+				{
+					for (int j = count - 1; j >= 0 && victim < 0; j--)
+						if (req->reached &&
+							HnswTidBitmapContains(req->reached, &uu.old[j]))
+							victim = j;
+					if (victim < 0)
+						victim = count - 1;
+					if (victim < uu.newngood)
+						uu.newngood--;
+					memmove(&uu.newlist[victim], &uu.newlist[victim + 1],
+							sizeof(ItemPointerData) * (count - victim - 1));
+					uu.nnew--;
+				}
+				uu.newlist[uu.nnew++] = uv.evicted[e];
+
+				buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&uu.ntid));
+				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+				HnswEditBegin(&edit, index, false);
+				done = ApplyList(HnswEditRegister(&edit, buf, false), &uu, m);
+				if (done)
+					HnswEditFinish(&edit);
+				else
+					HnswEditAbort(&edit);
+				UnlockReleaseBuffer(buf);
+			}
+			if (!done)
+				return false;
+		}
+
+		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&uv.ntid));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswEditBegin(&edit, index, false);
+		applied = ApplyList(HnswEditRegister(&edit, buf, false), &uv, m);
+		if (applied)
+			HnswEditFinish(&edit);
+		else
+			HnswEditAbort(&edit);
+		UnlockReleaseBuffer(buf);
+		if (applied)
+			return TidIn(&ne.tid, uv.newlist, uv.nnew);
+	}
+	return false;
+}
+
+/*
+ * HnswFindHighestLive: the live element with heap TIDs of the highest
+ * level, other than exclude (may be NULL), by reading every page under a
+ * share lock.  For an entry point that is gone: vacuum calls it holding
+ * HNSW_UPDATE_LOCK in ExclusiveLock mode, so that no insert adds an element
+ * it would miss; an insert after a crash.  Returns false if there is none.
+ */
+bool
+HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
+					int *level)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	bool		found = false;
@@ -865,8 +1254,16 @@ FindLiveEntry(Relation index, ItemPointer tid, int *level)
 					continue;
 				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 				if (etup->type == HNSW_ELEMENT_TUPLE &&
-					etup->deleted == HNSW_ELEMENT_LIVE && etup->level > *level)
+					etup->deleted == HNSW_ELEMENT_LIVE && etup->level > *level &&
+					!(exclude && ItemPointerGetBlockNumber(exclude) == blk &&
+					  ItemPointerGetOffsetNumber(exclude) == off))
 				{
+					bool		hasheap = false;
+
+					for (int i = 0; i < HNSW_HEAPTIDS; i++)
+						hasheap |= ItemPointerIsValid(&etup->heaptids[i]);
+					if (!hasheap)
+						continue;
 					*level = etup->level;
 					ItemPointerSet(tid, blk, off);
 					found = true;
@@ -905,8 +1302,12 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	Size		esize = HNSW_ELEMENT_TUPLE_SIZE(dim);
 	Size		nsize;
 	ItemPointerData etid;
+	ItemPointerData entrytid;
 	bool		haveEntry;
 	int			toplayer;
+	NewElement	ne;
+	BacklinkPlan plan;
+	int			ngood0 = 0;
 
 	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswMaxLevel(m));
 
@@ -962,7 +1363,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 			 * new graph here would cut off the old one, so find its highest
 			 * live element and make that the entry point.
 			 */
-			if (FindLiveEntry(index, &entry, &elevel))
+			if (HnswFindHighestLive(index, NULL, &entry, &elevel))
 			{
 				HnswUpdateEntryPoint(index, &entry, elevel, false);
 				meta.entry_level = elevel;
@@ -974,6 +1375,8 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	memset(nchosen, 0, sizeof(nchosen));
 	memset(ngoodchosen, 0, sizeof(ngoodchosen));
 	toplayer = haveEntry ? Min(level, meta.entry_level) : -1;
+	if (haveEntry)
+		HnswRefToTid(ep.ref, &entrytid);
 
 	if (haveEntry)
 	{
@@ -1055,7 +1458,19 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
 	for (int i = 0; i < ntup->count; i++)
 		ItemPointerSetInvalid(&ntup->tids[i]);
-	for (int lc = 0; lc <= toplayer; lc++)
+
+	/* plan the back-links; layer 0 of the new element follows from them */
+	ne.tid = NewPlaceholder;
+	ne.vec = vec;
+	ne.nl0 = 0;
+	PlanBacklinks(index, dist, m, chosen, nchosen, toplayer, &ne, &plan);
+	if (toplayer >= 0)
+		ComposeLayer0(index, dist, m, &plan, chosen[0], nchosen[0], ngoodchosen[0],
+					  level > meta.entry_level ? &entrytid : NULL, &ne, &ngood0);
+	for (int i = 0; i < ne.nl0; i++)
+		ntup->tids[i] = ne.l0[i];
+	HnswNeighborGood(ntup)[0] = ngood0;
+	for (int lc = 1; lc <= toplayer; lc++)
 	{
 		for (int i = 0; i < nchosen[lc]; i++)
 			HnswRefToTid(chosen[lc][i].ref, &ntup->tids[HNSW_LAYER_START(lc, m) + i]);
@@ -1066,7 +1481,8 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	WriteElement(index, etup, esize, ntup, nsize, building, &etid);
 
 	/* back-links */
-	AddBacklinks(index, dist, m, chosen, nchosen, toplayer, &etid, vec, building);
+	ne.tid = etid;
+	ApplyBacklinks(index, dist, m, &plan, chosen[0], nchosen[0], &ne, building);
 
 	if (level > meta.entry_level || !haveEntry)
 		HnswUpdateEntryPoint(index, &etid, level, building);

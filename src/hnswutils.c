@@ -775,6 +775,14 @@ HnswTidBitmapContains(const HnswTidBitmap *b, ItemPointer tid)
 	return (b->words[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0;
 }
 
+void
+HnswTidBitmapRemove(HnswTidBitmap *b, ItemPointer tid)
+{
+	uint64		bit = TidBitmapBit(b, tid);
+
+	b->words[bit >> 6] &= ~(UINT64CONST(1) << (bit & 63));
+}
+
 /*
  * Iterate in TID order: set *pos to 0 first; each call stores the next TID
  * in the set into *tid and returns true, or returns false at the end.
@@ -914,7 +922,8 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
 		(etup->deleted != HNSW_ELEMENT_LIVE && !g->skipdead))
 	{
-		c->dist = NAN;
+		c->dist = INFINITY;
+		c->flags = HNSW_CAND_ABSENT;
 		return;
 	}
 	c->dist = HnswDist(g->dist, g->query, etup->vec);
@@ -1039,12 +1048,14 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 
 /*
  * Distances from vectors a and (if not NULL) b to the elements at tids[],
- * computed on their pages, each page share-locked once.  An entry that is
- * not a live element gets NaN.
+ * computed on their pages, each page share-locked once.  present[i] says
+ * whether tids[i] is a live element; the distances of one that is not are
+ * undefined.
  */
 void
 HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
-				const float *a, const float *b, float *da, float *db)
+				const float *a, const float *b, float *da, float *db,
+				bool *present)
 {
 	int			order[2 * HNSW_MAX_M];
 	Buffer		buf = InvalidBuffer;
@@ -1083,11 +1094,13 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 		if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
 			etup->deleted != HNSW_ELEMENT_LIVE)
 		{
-			da[i] = NAN;
+			present[i] = false;
+			da[i] = INFINITY;
 			if (db)
-				db[i] = NAN;
+				db[i] = INFINITY;
 			continue;
 		}
+		present[i] = true;
 		da[i] = HnswDist(dist, a, etup->vec);
 		if (db)
 			db[i] = HnswDist(dist, b, etup->vec);
@@ -1127,5 +1140,5 @@ HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid, HnswCandidate *c)
 	c->aux = 0;
 	c->flags = 0;
 	DiskDistances(g, c, 1);
-	return !isnan(c->dist);
+	return !(c->flags & HNSW_CAND_ABSENT);
 }

@@ -14,7 +14,8 @@
  * 2. FixEntryPoint: take HNSW_UPDATE_LOCK in ExclusiveLock mode, which waits
  *	  for inserts that started before pass 1 marked elements (they may have
  *	  chosen them as neighbours); if the entry point has no heap TID left,
- *	  make the highest live element the entry point, then delete the old one.
+ *	  make the highest live element, found by reading the index under the
+ *	  lock, the entry point, then delete the old one.
  * 3. RepairGraph: every live element whose lists point at a DELETED
  *	  element gets, on each such layer, its surviving members plus
  *	  replacements chosen by the heuristic from the live neighbours of the
@@ -67,9 +68,6 @@ typedef struct HnswVacuumState
 	HnswDistance dist;
 	HTAB	   *dead;			/* DeadElement by TID */
 	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
-	ItemPointerData highest;	/* a live element with heap TIDs, of the
-								 * highest level */
-	int			highestlevel;
 	ItemPointerData entry;		/* the entry point when pass 1 began */
 	MemoryContext tmpCtx;
 } HnswVacuumState;
@@ -107,7 +105,6 @@ RemoveHeapTids(HnswVacuumState *vs)
 	HnswReadMeta(index, &meta);
 	ItemPointerSet(&vs->entry, meta.entry_blkno, meta.entry_offno);
 
-	vs->highestlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
 		Buffer		buf;
@@ -209,14 +206,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 				HnswTidSetAdd(&vs->deadset, HnswTidToRef(&tid));
 			}
 			else
-			{
 				vs->stats->num_index_tuples += CountHeapTids(etup);
-				if (etup->level > vs->highestlevel && CountHeapTids(etup) > 0)
-				{
-					vs->highestlevel = etup->level;
-					vs->highest = tid;
-				}
-			}
 		}
 
 		if (dirty)
@@ -263,9 +253,16 @@ FixEntryPoint(HnswVacuumState *vs)
 
 		if (dead || empty)
 		{
-			/* another live element of the highest level takes over */
-			if (vs->highestlevel >= 0)
-				HnswUpdateEntryPoint(index, &vs->highest, vs->highestlevel, false);
+			ItemPointerData tid;
+			int			level;
+
+			/*
+			 * Another live element of the highest level takes over.  It is
+			 * looked for now, under the lock, not taken from pass 1: an
+			 * insert may have added the only live element since.
+			 */
+			if (HnswFindHighestLive(index, &entry, &tid, &level))
+				HnswUpdateEntryPoint(index, &tid, level, false);
 			else
 				HnswUpdateEntryPoint(index, NULL, -1, false);
 		}
@@ -577,7 +574,8 @@ RepairGraph(HnswVacuumState *vs)
  * many entries, or -1 if there is no live element there.
  */
 static int
-ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *vec)
+ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *vec,
+		   ItemPointer ntidout)
 {
 	Relation	index = vs->index;
 	Buffer		buf;
@@ -601,6 +599,8 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *ve
 
 			if (vec)
 				memcpy(vec, etup->vec, sizeof(float) * vs->dim);
+			if (ntidout)
+				*ntidout = ntid;
 			if (ItemPointerGetBlockNumber(&ntid) != ItemPointerGetBlockNumber(tid))
 			{
 				/* neighbour tuple on another page: one lock at a time */
@@ -631,186 +631,264 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *ve
 	return n;
 }
 
-/* Mark everything reachable on layer 0 from start, breadth first */
-static void
-MarkReachable(HnswVacuumState *vs, ItemPointer start, HnswTidSet *reached)
+/*
+ * A walk of layer 0 that marks what it reaches, in memory bounded by the
+ * index's size in blocks: the set of reached elements and the set of those
+ * still to expand are HnswTidBitmaps.  Elements to expand go on a small
+ * stack, and into the pending bitmap when it is full.
+ */
+#define HNSW_WALK_STACK		65536
+
+typedef struct ReachWalk
 {
-	ItemPointerData *queue;
-	int64		head = 0;
-	int64		tail = 0;
-	int64		max = 1024;
-	ItemPointerData list[2 * HNSW_MAX_M];
+	HnswTidBitmap reached;
+	HnswTidBitmap pending;		/* reached, not expanded, not on the stack */
+	int64		npending;
+	ItemPointerData *stack;
+	int			nstack;
+} ReachWalk;
 
-	if (!HnswTidSetAdd(reached, HnswTidToRef(start)))
-		return;
-	queue = palloc(sizeof(ItemPointerData) * max);
-	queue[tail++] = *start;
-	while (head < tail)
-	{
-		ItemPointerData cur = queue[head++];
-		int			n = ReadLayer0(vs, &cur, list, NULL);
-
-		if ((head & 1023) == 0)
-			vacuum_delay_point();
-		for (int i = 0; i < n; i++)
-		{
-			if (!HnswTidSetAdd(reached, HnswTidToRef(&list[i])))
-				continue;
-			if (tail == max)
-			{
-				/* reuse the consumed front of the queue */
-				memmove(queue, queue + head, sizeof(ItemPointerData) * (tail - head));
-				tail -= head;
-				head = 0;
-				if (tail == max)
-				{
-					max *= 2;
-					queue = repalloc_huge(queue, sizeof(ItemPointerData) * max);
-				}
-			}
-			queue[tail++] = list[i];
-		}
-	}
-	pfree(queue);
+/* Memory a walk of an index of nblocks blocks needs */
+static Size
+ReachWalkBytes(HnswVacuumState *vs, BlockNumber nblocks)
+{
+	return 2 * HnswTidBitmapBytes(nblocks, HnswMaxOffsets(vs->dim, vs->m)) +
+		sizeof(ItemPointerData) * HNSW_WALK_STACK;
 }
 
-typedef struct UnreachedState
-{
-	HnswTidSet *reached;
-	ItemPointerData *tids;
-	int64		n;
-	int64		max;
-} UnreachedState;
-
-/* Sweep callback: note live elements the entry point does not reach */
 static void
-NoteUnreached(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
-			  HnswElementTuple etup, void *arg)
+ReachWalkPush(ReachWalk *w, ItemPointer tid)
 {
-	UnreachedState *us = arg;
-	ItemPointerData tid;
-
-	ItemPointerSet(&tid, blk, off);
-	if (HnswTidSetContains(us->reached, HnswTidToRef(&tid)))
+	if (!HnswTidBitmapAdd(&w->reached, tid))
 		return;
-	if (us->n == us->max)
+	if (w->nstack < HNSW_WALK_STACK)
+		w->stack[w->nstack++] = *tid;
+	else
 	{
-		us->max *= 2;
-		us->tids = repalloc_huge(us->tids, sizeof(ItemPointerData) * us->max);
+		HnswTidBitmapAdd(&w->pending, tid);
+		w->npending++;
 	}
-	us->tids[us->n++] = tid;
+}
+
+/* Mark everything reachable on layer 0 from start */
+static void
+MarkReachable(HnswVacuumState *vs, ReachWalk *w, ItemPointer start)
+{
+	ItemPointerData list[2 * HNSW_MAX_M];
+	int64		steps = 0;
+
+	ReachWalkPush(w, start);
+	while (w->nstack > 0 || w->npending > 0)
+	{
+		ItemPointerData cur;
+		int			n;
+
+		if (w->nstack == 0)
+		{
+			uint64		pos = 0;
+			ItemPointerData tid;
+
+			/* refill the stack from the pending set */
+			while (w->nstack < HNSW_WALK_STACK &&
+				   HnswTidBitmapNext(&w->pending, &pos, &tid))
+			{
+				HnswTidBitmapRemove(&w->pending, &tid);
+				w->npending--;
+				w->stack[w->nstack++] = tid;
+			}
+		}
+		cur = w->stack[--w->nstack];
+		n = ReadLayer0(vs, &cur, list, NULL, NULL);
+		if ((++steps & 1023) == 0)
+			vacuum_delay_point();
+		for (int i = 0; i < n; i++)
+			ReachWalkPush(w, &list[i]);
+	}
+}
+
+/* Make the highest live element the entry point of an index that has none */
+static bool
+CreateEntryPoint(HnswVacuumState *vs, ItemPointer entry, int *level)
+{
+	Relation	index = vs->index;
+	HnswMetaPageData meta;
+	bool		found = false;
+
+	LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	HnswReadMeta(index, &meta);
+	if (BlockNumberIsValid(meta.entry_blkno))
+	{
+		/* an insert made one meanwhile */
+		ItemPointerSet(entry, meta.entry_blkno, meta.entry_offno);
+		*level = meta.entry_level;
+		found = true;
+	}
+	else if (HnswFindHighestLive(index, NULL, entry, level))
+	{
+		HnswUpdateEntryPoint(index, entry, *level, false);
+		found = true;
+	}
+	UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	return found;
 }
 
 /*
- * After the repair, part of layer 0 may no longer be reachable from the
- * entry point: elements whose ways in all went through deleted ones, alone
- * or in islands that only link among themselves.  A search could not find
- * them.  Walk layer 0 from the entry point; for each live element not
- * reached, search the graph for its vector and make the nearest reached
- * element link to it (even if the heuristic would not keep the link); what
- * it reaches is then reached too.
+ * Link the unreached element u from the nearest element the walk reached:
+ * a search of layer 0 from the entry point (as an insert would search it,
+ * but not through the upper layers, which may lead into the very part that
+ * layer 0 does not reach) finds only reached elements.
+ */
+static void
+ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
+			   ItemPointer u, HnswCandidate *wbuf)
+{
+	Relation	index = vs->index;
+	int			m = vs->m;
+	int			efc = HnswGetEfConstruction(index);
+	ItemPointerData list[2 * HNSW_MAX_M];
+	float	   *vec = palloc(sizeof(float) * vs->dim);
+	HnswLinkRequest req;
+	HnswDiskGraph g;
+	HnswSearch	s;
+	HnswCandidate ep;
+	int			nw;
+	bool		linked = false;
+
+	if (ReadLayer0(vs, u, list, vec, &req.tolist) < 0)
+		return;					/* gone meanwhile */
+	HnswDiskGraphInit(&g, index, &vs->dist, m, efc * m);
+	g.query = vec;
+	HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
+	if (!HnswDiskEntryCandidate(&g, entry, &ep))
+		return;
+	HnswSearchReset(&s, efc);
+	HnswSearchAddEntry(&s, &ep);
+	HnswSearchLayer(&s, 0, efc);
+	nw = HnswSearchResultsSorted(&s, wbuf);
+
+	req.to = *u;
+	req.tovec = vec;
+	req.reached = &w->reached;
+	for (int i = 0; i < nw && !linked; i++)
+	{
+		HnswRefToTid(wbuf[i].ref, &req.from);
+		if (ItemPointerEquals(&req.from, u) ||
+			!HnswTidBitmapContains(&w->reached, &req.from))
+			continue;
+		HnswRefToTid(wbuf[i].aux, &req.fromlist);
+		req.dist = wbuf[i].dist;
+		linked = HnswLinkUnreached(index, &vs->dist, m, &req);
+	}
+	if (linked)
+		MarkReachable(vs, w, u);
+}
+
+/*
+ * Pass 5, in every vacuum: every live element must be reachable on layer 0
+ * from the entry point.  Repairs can cut some off (their ways in all went
+ * through deleted elements, alone or in islands that only link among
+ * themselves), and so can a crash between an insert's records.  Walk layer
+ * 0 from the entry point; link each live element the walk did not reach
+ * from the nearest reached element (HnswLinkUnreached, which cuts nothing
+ * else off); what it reaches is then reached too.  An index without an
+ * entry point but with live elements (left so by a crash) gets one first.
  *
- * The walk reads each live element's list once.  Concurrent inserts only
- * add reachable elements, or ones that get a link here they do not need.
+ * The walk reads each live element's list once; its memory follows the
+ * index's size in blocks and must fit in maintenance_work_mem, or the pass
+ * is skipped with a notice.  Concurrent inserts only add reachable
+ * elements.
  */
 static void
 ReconnectUnreached(HnswVacuumState *vs)
 {
 	Relation	index = vs->index;
-	int			m = vs->m;
 	HnswMetaPageData meta;
 	ItemPointerData entry;
-	HnswTidSet	reached;
-	UnreachedState us;
-	float	   *vec = palloc(sizeof(float) * vs->dim);
-	ItemPointerData list[2 * HNSW_MAX_M];
-	int			efc = HnswGetEfConstruction(index);
-	HnswCandidate *w = palloc(sizeof(HnswCandidate) * (efc + 1));
+	int			level;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	int			maxoff = HnswMaxOffsets(vs->dim, vs->m);
+	ReachWalk	w;
+	HnswCandidate *wbuf;
+	ItemPointerData *unreached;
+	Size		need = ReachWalkBytes(vs, nblocks);
+
+	if (need > (Size) maintenance_work_mem * 1024)
+	{
+		ereport(NOTICE,
+				(errmsg("index \"%s\" was not checked for unreachable elements",
+						RelationGetRelationName(index)),
+				 errdetail("The check needs %zu kB of memory.", need / 1024 + 1),
+				 errhint("Increase maintenance_work_mem to at least %zu kB.",
+						 need / 1024 + 1)));
+		return;
+	}
 
 	HnswReadMeta(index, &meta);
-	if (!BlockNumberIsValid(meta.entry_blkno))
-		return;
 	ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+	if (!BlockNumberIsValid(meta.entry_blkno) &&
+		!CreateEntryPoint(vs, &entry, &level))
+		return;					/* no live element */
 
-	HnswTidSetInit(&reached, 1024);
-	MarkReachable(vs, &entry, &reached);
+	HnswTidBitmapInit(&w.reached, index, nblocks, maxoff);
+	HnswTidBitmapInit(&w.pending, index, nblocks, maxoff);
+	w.npending = 0;
+	w.nstack = 0;
+	w.stack = palloc(sizeof(ItemPointerData) * HNSW_WALK_STACK);
+	wbuf = palloc(sizeof(HnswCandidate) * (HnswGetEfConstruction(index) + 1));
+	unreached = palloc(sizeof(ItemPointerData) * maxoff);
 
-	us.reached = &reached;
-	us.max = 64;
-	us.n = 0;
-	us.tids = palloc(sizeof(ItemPointerData) * us.max);
-	SweepLiveElements(vs, NoteUnreached, &us);
+	MarkReachable(vs, &w, &entry);
 
-	for (int64 u = 0; u < us.n; u++)
+	/* the pages as they were when the walk began; later ones are new */
+	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
-		HnswDiskGraph g;
-		HnswSearch	s;
-		HnswCandidate ep;
-		HnswCandidate ep0;
-		int			nw;
-		int			best = -1;
-		ItemPointerData btid;
-		ItemPointerData bntid;
-		MemoryContext old;
+		Buffer		buf;
+		Page		page;
+		int			nu = 0;
 
-		if (HnswTidSetContains(&reached, HnswTidToRef(&us.tids[u])))
-			continue;			/* reached through one linked before */
-		if (ReadLayer0(vs, &us.tids[u], list, vec) < 0)
-			continue;			/* gone meanwhile */
 		vacuum_delay_point();
-
-		/* search for it from the entry point, as an insert would */
-		old = MemoryContextSwitchTo(vs->tmpCtx);
-		HnswDiskGraphInit(&g, index, &vs->dist, m, efc * m);
-		g.query = vec;
-		HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
-		if (!HnswDiskEntryCandidate(&g, &entry, &ep0))
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
+								 vs->info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
 		{
+			OffsetNumber maxoffset = PageGetMaxOffsetNumber(page);
+
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoffset && nu < maxoff; off++)
+			{
+				HnswElementTuple etup;
+				ItemPointerData tid;
+
+				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+					continue;
+				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+					continue;
+				ItemPointerSet(&tid, blk, off);
+				if (!HnswTidBitmapContains(&w.reached, &tid))
+					unreached[nu++] = tid;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (int i = 0; i < nu; i++)
+		{
+			MemoryContext old;
+
+			if (HnswTidBitmapContains(&w.reached, &unreached[i]))
+				continue;		/* reached through one linked before */
+			old = MemoryContextSwitchTo(vs->tmpCtx);
+			ConnectElement(vs, &w, &entry, &unreached[i], wbuf);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(vs->tmpCtx);
-			break;
 		}
-
-		/*
-		 * Search layer 0 from reached elements only: the entry point, and
-		 * where the descent through the upper layers lands if that is
-		 * reached.  The upper layers may well lead into the very island
-		 * that layer 0 cannot reach; layer 0 from reached elements never
-		 * leaves the reached part.
-		 */
-		ep = ep0;
-		for (int lc = meta.entry_level; lc > 0; lc--)
-			ep = HnswGreedySearch(&s, ep, lc);
-		HnswSearchReset(&s, efc);
-		HnswSearchAddEntry(&s, &ep0);
-		if (ep.ref != ep0.ref && HnswTidSetContains(&reached, ep.ref))
-			HnswSearchAddEntry(&s, &ep);
-		HnswSearchLayer(&s, 0, efc);
-		nw = HnswSearchResultsSorted(&s, w);
-		for (int i = 0; i < nw && best < 0; i++)
-		{
-			ItemPointerData t;
-
-			HnswRefToTid(w[i].ref, &t);
-			if (!ItemPointerEquals(&t, &us.tids[u]) &&
-				HnswTidSetContains(&reached, w[i].ref))
-				best = i;
-		}
-		if (best >= 0)
-		{
-			HnswRefToTid(w[best].ref, &btid);
-			HnswRefToTid(w[best].aux, &bntid);
-			HnswUpdateList(index, &vs->dist, m, &btid, &bntid, 0, &us.tids[u], 1,
-						   vec, w[best].dist, NULL, true, false);
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(vs->tmpCtx);
-		if (best >= 0)
-			MarkReachable(vs, &us.tids[u], &reached);
 	}
-	pfree(us.tids);
-	pfree(vec);
-	pfree(w);
+	pfree(unreached);
+	pfree(wbuf);
+	pfree(w.stack);
+	HnswTidBitmapFree(&w.reached);
+	HnswTidBitmapFree(&w.pending);
 }
 
 /*
