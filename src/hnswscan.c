@@ -174,10 +174,21 @@ RunSearch(IndexScanDesc scan)
 		HnswTidSetClear(&so->graph.visited);
 		if (HnswDiskEntryCandidate(&so->graph, &entry, &ep))
 		{
+			HnswCandidate ep0 = ep;
+
 			for (int lc = meta.entry_level; lc > 0; lc--)
 				ep = HnswGreedySearch(&so->search, ep, lc);
 			HnswSearchReset(&so->search, ef);
 			HnswSearchAddEntry(&so->search, &ep);
+
+			/*
+			 * Every element is reachable on layer 0 from the entry point,
+			 * not necessarily from where the descent lands (a tight
+			 * cluster may link only among itself).  A stream, which is to
+			 * reach everything in the end, starts from both.
+			 */
+			if (so->search.stream && ep0.ref != ep.ref)
+				HnswSearchAddEntry(&so->search, &ep0);
 			HnswSearchLayer(&so->search, 0, ef);
 			so->results = repalloc(so->results, sizeof(HnswCandidate) * (ef + 1));
 			so->nresults = HnswSearchResultsSorted(&so->search, so->results);
