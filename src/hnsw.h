@@ -351,9 +351,10 @@ extern bool HnswTidSetAdd(HnswTidSet *s, uint64 key);
  * pointer a page of the index can have, for every block.  Its size follows
  * the index's size in blocks, not the number of elements, and it is one
  * "huge" allocation, so it works for any index that fits the memory the
- * caller allows (maintenance_work_mem for vacuum and the checker).  A TID
- * outside the bitmap's range is not an element of the index: Add and
- * Contains raise ERRCODE_INDEX_CORRUPTED for it.
+ * caller allows (maintenance_work_mem for vacuum and the checker).  Add
+ * raises ERRCODE_INDEX_CORRUPTED for a TID outside the bitmap's range (a
+ * caller whose index may grow meanwhile checks the block first); Contains
+ * says such a TID is not in the set.
  */
 typedef struct HnswTidBitmap
 {

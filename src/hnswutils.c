@@ -767,10 +767,15 @@ HnswTidBitmapAdd(HnswTidBitmap *b, ItemPointer tid)
 	return true;
 }
 
+/* Is tid in the set?  A TID in a block past the bitmap's range is not. */
 bool
 HnswTidBitmapContains(const HnswTidBitmap *b, ItemPointer tid)
 {
-	uint64		bit = TidBitmapBit(b, tid);
+	uint64		bit;
+
+	if (ItemPointerGetBlockNumberNoCheck(tid) >= b->nblocks)
+		return false;
+	bit = TidBitmapBit(b, tid);
 
 	return (b->words[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0;
 }

@@ -659,6 +659,12 @@ ReachWalkBytes(HnswVacuumState *vs, BlockNumber nblocks)
 static void
 ReachWalkPush(ReachWalk *w, ItemPointer tid)
 {
+	/*
+	 * An element on a page added since the walk began is new: inserts keep
+	 * what they add reachable, so the walk need not follow it.
+	 */
+	if (ItemPointerGetBlockNumber(tid) >= w->reached.nblocks)
+		return;
 	if (!HnswTidBitmapAdd(&w->reached, tid))
 		return;
 	if (w->nstack < HNSW_WALK_STACK)
