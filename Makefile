@@ -32,6 +32,11 @@ REGRESS_OPTS = --inputdir=. --load-extension=hnsw
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
 
+# isolation specs: every test/isolation/specs/*.spec, in name order; each
+# turns autovacuum off for its own tables
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --load-extension=hnsw
+
 # Portable code only: never -march=native.  SIMD kernels select their
 # instruction sets per function with target attributes and are chosen at
 # load time by cpuid.
@@ -39,7 +44,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -Wno-clobbered -O2 -fno-math-errno \
 	-fno-semantic-interposition
 
-EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_vector_parse results regression.diffs regression.out tmp_check
+EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_vector_parse results regression.diffs regression.out tmp_check output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

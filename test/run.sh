@@ -11,11 +11,11 @@
 # start a throwaway cluster, then run as postgres, from the top of that
 # copy:
 #
-#   regress    pg_regress on every sql/*.sql     make installcheck TAP_TESTS=
-#   tap        prove on every test/t/*.pl        make installcheck REGRESS=
-#   kernels    test/kernels/run.sh  \
-#   fuzz       test/fuzz/run.sh      > if present; each prints as its last
-#   isolation  test/isolation/run.sh/  line "N passed, N failed"
+#   regress    pg_regress on every sql/*.sql     make installcheck TAP_TESTS= ISOLATION=
+#   tap        prove on every test/t/*.pl        make installcheck REGRESS= ISOLATION=
+#   isolation  every test/isolation/specs/*.spec make installcheck REGRESS= TAP_TESTS=
+#   kernels    test/kernels/run.sh  \  if present; each prints as its last
+#   fuzz       test/fuzz/run.sh     /   line "N passed, N failed"
 #
 # The extra suites get PATH (with the PostgreSQL 15 bin directory first),
 # PG_CONFIG, and PGHOST/PGPORT/PGUSER/PGDATABASE pointing at the running
@@ -101,20 +101,13 @@ run_in_tree()
 	return "$rc"
 }
 
-# --- pg_regress -----------------------------------------------------------
+# --- pg_regress and pg_isolation_regress ---------------------------------
 
-suite_regress()
+# count_regress NAME LOG RC DIFFS NOTE: count the tests of a pg_regress
+# (or pg_isolation_regress) run from its log and record them
+count_regress()
 {
-	local t0=$EPOCHREALTIME log=$LOGDIR/regress.log rc=0 passed=0 failed=0 line
-	local -a tests=("$TREE"/sql/*.sql)
-	if [ ! -e "${tests[0]}" ]; then
-		skip regress "no sql/*.sql"
-		return
-	fi
-	step "regress: pg_regress, ${#tests[@]} files in sql/"
-	# TAP_TESTS= and ISOLATION= keep installcheck to pg_regress alone.
-	run_in_tree "$log" make installcheck TAP_TESTS= ISOLATION= || rc=$?
-
+	local name=$1 log=$2 rc=$3 diffs=$4 t0=$5 note=$6 passed=0 failed=0 line
 	line=$(grep -E 'tests (passed|failed)' "$log" | tail -n 1)
 	if [[ $line =~ All\ ([0-9]+)\ tests\ passed ]]; then
 		passed=${BASH_REMATCH[1]}
@@ -133,9 +126,37 @@ suite_regress()
 		failed=1
 	fi
 	if [ "$failed" -gt 0 ]; then
-		show_file "$TREE/regression.diffs"
+		show_file "$diffs"
 	fi
-	record regress "$passed" "$failed" "$(elapsed "$t0")" "(pg_regress tests)"
+	record "$name" "$passed" "$failed" "$(elapsed "$t0")" "$note"
+}
+
+suite_regress()
+{
+	local t0=$EPOCHREALTIME log=$LOGDIR/regress.log rc=0
+	local -a tests=("$TREE"/sql/*.sql)
+	if [ ! -e "${tests[0]}" ]; then
+		skip regress "no sql/*.sql"
+		return
+	fi
+	step "regress: pg_regress, ${#tests[@]} files in sql/"
+	# TAP_TESTS= and ISOLATION= keep installcheck to pg_regress alone.
+	run_in_tree "$log" make installcheck TAP_TESTS= ISOLATION= || rc=$?
+	count_regress regress "$log" "$rc" "$TREE/regression.diffs" "$t0" "(pg_regress tests)"
+}
+
+suite_isolation()
+{
+	local t0=$EPOCHREALTIME log=$LOGDIR/isolation.log rc=0
+	local -a specs=("$TREE"/test/isolation/specs/*.spec)
+	if [ ! -e "${specs[0]}" ]; then
+		skip isolation "no test/isolation/specs/*.spec"
+		return
+	fi
+	step "isolation: pg_isolation_regress, ${#specs[@]} specs in test/isolation/specs/"
+	# REGRESS= and TAP_TESTS= keep installcheck to the isolation specs.
+	run_in_tree "$log" make installcheck REGRESS= TAP_TESTS= || rc=$?
+	count_regress isolation "$log" "$rc" "$TREE/output_iso/regression.diffs" "$t0" "(isolation specs)"
 }
 
 # --- TAP ------------------------------------------------------------------
@@ -243,9 +264,9 @@ start_cluster
 
 suite_regress
 suite_tap
+suite_isolation
 suite_script kernels
 suite_script fuzz
-suite_script isolation
 
 stop_cluster
 
