@@ -768,27 +768,42 @@ typedef struct BacklinkPlan
 	int			n;
 } BacklinkPlan;
 
+/* How ConstrainEviction treats a member the new element's list lacks */
+typedef enum EvictionRule
+{
+	EVICT_ANY,					/* no rule (upper layers) */
+	EVICT_PREFER,				/* give up one the new element holds, among
+								 * the members the heuristic did not choose,
+								 * if there is one; else keep the eviction */
+	EVICT_REQUIRE				/* give up one the new element holds, or
+								 * none */
+} EvictionRule;
+
 /*
  * On layer 0, a list may give up a member only if the new element's list
- * holds it.  If the member u->newlist leaves out is not there, give up
- * instead the last member that is, and keep the other at the end.  Returns
- * false, and clears u->dirty, if no member may go.
+ * holds it (ne->l0).  If the member u->newlist leaves out is not there,
+ * give up instead the last member that is, and keep the other at the end.
+ * Planning an insert prefers that (a member the new element holds costs
+ * nothing to give up, where another must join the new element's list);
+ * once the new element is written it is required.  Returns false, and
+ * clears u->dirty, if under EVICT_REQUIRE no member may go.
  */
 static bool
-ConstrainEviction(ListUpdate *u, const NewElement *ne)
+ConstrainEviction(ListUpdate *u, const NewElement *ne, EvictionRule rule)
 {
 	int			j;
+	int			first = rule == EVICT_PREFER ? u->newngood : 0;
 
-	if (u->nevicted == 0 ||
+	if (rule == EVICT_ANY || u->nevicted == 0 ||
 		(u->nevicted == 1 && TidIn(&u->evicted[0], (ItemPointer) ne->l0, ne->nl0)))
 		return true;
 	if (u->nevicted == 1)
 	{
-		for (j = u->nnew - 1; j >= 0; j--)
+		for (j = u->nnew - 1; j >= first; j--)
 			if (!TidEq(&u->newlist[j], &ne->tid) &&
 				TidIn(&u->newlist[j], (ItemPointer) ne->l0, ne->nl0))
 				break;
-		if (j >= 0)
+		if (j >= first)
 		{
 			ItemPointerData keep = u->evicted[0];
 
@@ -801,18 +816,20 @@ ConstrainEviction(ListUpdate *u, const NewElement *ne)
 			return true;
 		}
 	}
+	if (rule == EVICT_PREFER)
+		return true;
 	u->dirty = false;
 	return false;
 }
 
 /*
- * Read the list of u and compute it with the new element added (force:
- * even if the heuristic would not keep it), on layer 0 under the eviction
- * rule once the new element is written.  Sets u->dirty.
+ * Compute the list of u, as read, with the new element added (force: even
+ * if the heuristic would not keep it), on layer 0 under the given eviction
+ * rule.  Sets u->dirty.
  */
 static void
 ComputeBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-				const NewElement *ne, bool force, bool constrained)
+				const NewElement *ne, bool force, EvictionRule rule)
 {
 	float	   *evec = NULL;
 	ItemPointerData newtid = ne->tid;
@@ -820,8 +837,8 @@ ComputeBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 	AddToList(index, dist, m, u, &newtid, ne->vec, u->newdist, force, &evec);
 	if (evec)
 		pfree(evec);
-	if (u->dirty && constrained && u->lc == 0)
-		ConstrainEviction(u, ne);
+	if (u->dirty && u->lc == 0)
+		ConstrainEviction(u, ne, rule);
 }
 
 /*
@@ -876,7 +893,7 @@ PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 
 		for (int i = g; i < end; i++)
 			if (ups[i]->dirty)
-				ComputeBacklink(index, dist, m, ups[i], ne, false, false);
+				ComputeBacklink(index, dist, m, ups[i], ne, false, EVICT_PREFER);
 		g = end;
 	}
 	pfree(ups);
@@ -887,6 +904,110 @@ static inline bool
 TakesNew(const ListUpdate *u, const NewElement *ne)
 {
 	return u->dirty && TidIn((ItemPointer) &ne->tid, (ItemPointer) u->newlist, u->nnew);
+}
+
+/*
+ * What the planned layer-0 lists hold before and after this insert, as
+ * (member, list) pairs sorted by member: a member such a list holds is
+ * reachable through the list's owner, which the new element links to.
+ */
+typedef struct Cover
+{
+	uint64		ref;			/* the member */
+	int			list;			/* index in plan->all */
+} Cover;
+
+typedef struct Covers
+{
+	Cover	   *c;
+	int			n;
+} Covers;
+
+static int
+CoverCmp(const void *a, const void *b)
+{
+	const Cover *x = a;
+	const Cover *y = b;
+
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? -1 : 1;
+	return x->list - y->list;
+}
+
+static void
+BuildCovers(BacklinkPlan *plan, Covers *cv)
+{
+	cv->n = 0;
+	cv->c = palloc(sizeof(Cover) * Max(plan->n, 1) * 2 * HNSW_MAX_M);
+	for (int i = 0; i < plan->n; i++)
+	{
+		ListUpdate *x = &plan->all[i];
+
+		if (x->lc != 0)
+			continue;
+		for (int j = 0; j < lengthof(x->old) && ItemPointerIsValid(&x->old[j]); j++)
+		{
+			if (x->dirty && !TidIn(&x->old[j], x->newlist, x->nnew))
+				continue;
+			cv->c[cv->n].ref = HnswTidToRef(&x->old[j]);
+			cv->c[cv->n].list = i;
+			cv->n++;
+		}
+	}
+	qsort(cv->c, cv->n, sizeof(Cover), CoverCmp);
+}
+
+/* A planned list other than plan->all[not] that holds w throughout, or -1 */
+static int
+FindCover(const Covers *cv, ItemPointer w, int not)
+{
+	uint64		ref = HnswTidToRef(w);
+	int			lo = 0;
+	int			hi = cv->n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (cv->c[mid].ref < ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < cv->n && cv->c[lo].ref == ref; lo++)
+		if (cv->c[lo].list != not)
+			return cv->c[lo].list;
+	return -1;
+}
+
+/*
+ * A planned layer-0 list gives up w, which neither the new element's chosen
+ * neighbours nor their lists hold: give up instead one of its members the
+ * heuristic did not choose that they do hold, if there is one.
+ */
+static void
+PreferCoveredEviction(BacklinkPlan *plan, int i, const Covers *cv,
+					  const NewElement *ne)
+{
+	ListUpdate *u = &plan->all[i];
+
+	if (u->nevicted != 1 || TidIn(&u->evicted[0], (ItemPointer) ne->l0, ne->nl0) ||
+		FindCover(cv, &u->evicted[0], i) >= 0)
+		return;
+	for (int j = u->nnew - 1; j >= u->newngood; j--)
+	{
+		ItemPointerData keep = u->evicted[0];
+
+		if (TidEq(&u->newlist[j], &ne->tid) ||
+			(!TidIn(&u->newlist[j], (ItemPointer) ne->l0, ne->nl0) &&
+			 FindCover(cv, &u->newlist[j], i) < 0))
+			continue;
+		u->evicted[0] = u->newlist[j];
+		memmove(&u->newlist[j], &u->newlist[j + 1],
+				sizeof(ItemPointerData) * (u->nnew - j - 1));
+		u->newlist[u->nnew - 1] = keep;
+		return;
+	}
 }
 
 /*
@@ -911,6 +1032,7 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 	int			nreq = 0;
 	bool		linked = false;
 	ListUpdate *nearest = NULL;
+	Covers		cv;
 	int			keepgood;
 	int			n = 0;
 
@@ -925,7 +1047,21 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 		linked |= TakesNew(u, ne);
 	}
 	if (!linked && nearest != NULL && ReadListAgain(index, nearest, m))
-		ComputeBacklink(index, dist, m, nearest, ne, true, false);
+		ComputeBacklink(index, dist, m, nearest, ne, true, EVICT_PREFER);
+
+	/*
+	 * Give up members that stay reachable another way where possible; then
+	 * see what each given-up member needs: nothing more if the new element
+	 * chose it, its covering list's owner if another planned list holds it
+	 * throughout (the path runs v -> new -> x -> w), else itself.  The
+	 * covers are computed again after the swaps, which change lists.
+	 */
+	BuildCovers(plan, &cv);
+	for (int i = 0; i < plan->n; i++)
+		if (plan->all[i].lc == 0 && plan->all[i].dirty)
+			PreferCoveredEviction(plan, i, &cv, ne);
+	pfree(cv.c);
+	BuildCovers(plan, &cv);
 
 	if (oldentry != NULL)
 		req[nreq++] = *oldentry;
@@ -941,42 +1077,62 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			continue;
 		}
 		for (int e = 0; e < u->nevicted; e++)
-			if (!TidIn(&u->evicted[e], req, nreq))
-				req[nreq++] = u->evicted[e];
-	}
+		{
+			ItemPointerData keep = u->evicted[e];
+			int			x = FindCover(&cv, &u->evicted[e], i);
 
-	/* the required members, the chosen good ones, then the others */
-	for (int i = 0; i < nreq; i++)
-		ne->l0[n++] = req[i];
-	keepgood = 0;
-	for (int pass = 0; pass < 2; pass++)
+			if (!TidIn(&keep, (ItemPointer) ne->l0, ne->nl0) && x >= 0)
+				keep = plan->all[x].etid;
+			if (!TidIn(&keep, req, nreq))
+				req[nreq++] = keep;
+		}
+	}
+	pfree(cv.c);
+
+	/*
+	 * The list: the chosen good neighbours (required or not, as far as room
+	 * is left after the required ones), the required ones that are not
+	 * among them, then the other chosen neighbours.  Every required member
+	 * is kept.
+	 */
 	{
-		for (int i = 0; i < nchosen0 && n < cap; i++)
+		ItemPointerData good[2 * HNSW_MAX_M];
+		ItemPointerData rest[2 * HNSW_MAX_M];
+		int			ngoodc = 0;
+		int			nrest = 0;
+		int			room;
+
+		for (int i = 0; i < nchosen0; i++)
 		{
 			ItemPointerData t;
 
-			if ((i < ngood0) != (pass == 0))
-				continue;
 			HnswRefToTid(chosen0[i].ref, &t);
-			if (TidIn(&t, req, nreq))
-				continue;
-			ne->l0[n++] = t;
-			if (pass == 0)
-				keepgood++;
+			if (i < ngood0)
+				good[ngoodc++] = t;
+			else if (!TidIn(&t, req, nreq))
+				rest[nrest++] = t;
 		}
-	}
-
-	/*
-	 * On disk the good members come first: move the chosen good ones in
-	 * front of the required ones.
-	 */
-	if (keepgood > 0 && nreq > 0)
-	{
-		ItemPointerData tmp[2 * HNSW_MAX_M];
-
-		memcpy(tmp, ne->l0 + nreq, sizeof(ItemPointerData) * keepgood);
-		memmove(ne->l0 + keepgood, ne->l0, sizeof(ItemPointerData) * nreq);
-		memcpy(ne->l0, tmp, sizeof(ItemPointerData) * keepgood);
+		/* room for the good ones that are not required */
+		room = cap - nreq;
+		keepgood = 0;
+		for (int i = 0; i < ngoodc; i++)
+		{
+			if (TidIn(&good[i], req, nreq))
+				ne->l0[n++] = good[i];
+			else if (room > 0)
+			{
+				ne->l0[n++] = good[i];
+				room--;
+			}
+			else
+				continue;
+			keepgood++;
+		}
+		for (int i = 0; i < nreq; i++)
+			if (!TidIn(&req[i], good, ngoodc))
+				ne->l0[n++] = req[i];
+		for (int i = 0; i < nrest && n < cap; i++)
+			ne->l0[n++] = rest[i];
 	}
 	ne->nl0 = n;
 	*ngood = keepgood;
@@ -1000,7 +1156,7 @@ RetryBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
 
 		if (!ReadListAgain(index, u, m))
 			return false;
-		ComputeBacklink(index, dist, m, u, ne, force, true);
+		ComputeBacklink(index, dist, m, u, ne, force, EVICT_REQUIRE);
 		if (!u->dirty)
 			return TidIn((ItemPointer) &ne->tid, u->old, HNSW_LAYER_CAPACITY(u->lc, m));
 
@@ -1151,6 +1307,20 @@ HnswLinkUnreached(Relation index, HnswDistance *dist, int m,
 			pfree(evec);
 		if (!uv.dirty)
 			return TidIn(&ne.tid, uv.old, cap);
+
+		/*
+		 * Better still, "from" gives up a member that "to" already holds,
+		 * among those the heuristic did not choose: then nothing need move.
+		 */
+		memset(&uu, 0, sizeof(uu));
+		uu.etid = req->to;
+		uu.ntid = req->tolist;
+		uu.lc = 0;
+		if (!ReadListAgain(index, &uu, m))
+			return false;
+		for (ne.nl0 = 0; ne.nl0 < cap && ItemPointerIsValid(&uu.old[ne.nl0]); ne.nl0++)
+			ne.l0[ne.nl0] = uu.old[ne.nl0];
+		ConstrainEviction(&uv, &ne, EVICT_PREFER);
 
 		/* what from gives up goes behind "to" first */
 		for (int e = 0; e < uv.nevicted; e++)
@@ -1459,10 +1629,15 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	for (int i = 0; i < ntup->count; i++)
 		ItemPointerSetInvalid(&ntup->tids[i]);
 
-	/* plan the back-links; layer 0 of the new element follows from them */
+	/*
+	 * Plan the back-links; layer 0 of the new element follows from them.
+	 * While planning, ne.l0 holds the neighbours it chose.
+	 */
 	ne.tid = NewPlaceholder;
 	ne.vec = vec;
 	ne.nl0 = 0;
+	for (int i = 0; toplayer >= 0 && i < nchosen[0]; i++)
+		HnswRefToTid(chosen[0][i].ref, &ne.l0[ne.nl0++]);
 	PlanBacklinks(index, dist, m, chosen, nchosen, toplayer, &ne, &plan);
 	if (toplayer >= 0)
 		ComposeLayer0(index, dist, m, &plan, chosen[0], nchosen[0], ngoodchosen[0],

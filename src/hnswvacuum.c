@@ -70,6 +70,7 @@ typedef struct HnswVacuumState
 	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
 	ItemPointerData entry;		/* the entry point when pass 1 began */
 	MemoryContext tmpCtx;
+	int64		nlinked;		/* unreached elements linked in pass 5 */
 } HnswVacuumState;
 
 /* Live (non-invalid) heap TIDs of an element */
@@ -739,14 +740,16 @@ CreateEntryPoint(HnswVacuumState *vs, ItemPointer entry, int *level)
 }
 
 /*
- * Link the unreached element u from the nearest element the walk reached:
- * a search of layer 0 from the entry point (as an insert would search it,
- * but not through the upper layers, which may lead into the very part that
- * layer 0 does not reach) finds only reached elements.
+ * Link the unreached element u from the nearest element the walk reached,
+ * found by a search for u's vector as an insert would do it, except that
+ * layer 0 is searched from reached elements only: the entry point, and
+ * where the descent through the upper layers lands if that is reached (the
+ * upper layers may lead into the very part that layer 0 does not reach).
+ * Layer 0 from reached elements never leaves the reached part.
  */
 static void
 ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
-			   ItemPointer u, HnswCandidate *wbuf)
+			   int entrylevel, ItemPointer u, HnswCandidate *wbuf)
 {
 	Relation	index = vs->index;
 	int			m = vs->m;
@@ -757,6 +760,8 @@ ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
 	HnswDiskGraph g;
 	HnswSearch	s;
 	HnswCandidate ep;
+	HnswCandidate ep0;
+	ItemPointerData eptid;
 	int			nw;
 	bool		linked = false;
 
@@ -765,10 +770,16 @@ ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
 	HnswDiskGraphInit(&g, index, &vs->dist, m, efc * m);
 	g.query = vec;
 	HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
-	if (!HnswDiskEntryCandidate(&g, entry, &ep))
+	if (!HnswDiskEntryCandidate(&g, entry, &ep0))
 		return;
+	ep = ep0;
+	for (int lc = entrylevel; lc > 0; lc--)
+		ep = HnswGreedySearch(&s, ep, lc);
 	HnswSearchReset(&s, efc);
-	HnswSearchAddEntry(&s, &ep);
+	HnswSearchAddEntry(&s, &ep0);
+	HnswRefToTid(ep.ref, &eptid);
+	if (ep.ref != ep0.ref && HnswTidBitmapContains(&w->reached, &eptid))
+		HnswSearchAddEntry(&s, &ep);
 	HnswSearchLayer(&s, 0, efc);
 	nw = HnswSearchResultsSorted(&s, wbuf);
 
@@ -786,7 +797,10 @@ ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
 		linked = HnswLinkUnreached(index, &vs->dist, m, &req);
 	}
 	if (linked)
+	{
+		vs->nlinked++;
 		MarkReachable(vs, w, u);
+	}
 }
 
 /*
@@ -831,6 +845,7 @@ ReconnectUnreached(HnswVacuumState *vs)
 
 	HnswReadMeta(index, &meta);
 	ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+	level = meta.entry_level;
 	if (!BlockNumberIsValid(meta.entry_blkno) &&
 		!CreateEntryPoint(vs, &entry, &level))
 		return;					/* no live element */
@@ -885,11 +900,15 @@ ReconnectUnreached(HnswVacuumState *vs)
 			if (HnswTidBitmapContains(&w.reached, &unreached[i]))
 				continue;		/* reached through one linked before */
 			old = MemoryContextSwitchTo(vs->tmpCtx);
-			ConnectElement(vs, &w, &entry, &unreached[i], wbuf);
+			ConnectElement(vs, &w, &entry, level, &unreached[i], wbuf);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(vs->tmpCtx);
 		}
 	}
+	if (vs->nlinked > 0)
+		ereport(DEBUG1,
+				(errmsg("index \"%s\": linked " INT64_FORMAT " elements that the entry point no longer reached",
+						RelationGetRelationName(index), vs->nlinked)));
 	pfree(unreached);
 	pfree(wbuf);
 	pfree(w.stack);
