@@ -405,16 +405,48 @@ extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
 								   HnswCandidate *c);
 
 /* hnswinsert.c */
+
+/*
+ * The free space map of an hnsw index does not count free bytes.  For each
+ * page it records what the page offers for reuse: the highest level of a
+ * new element that one of its REUSABLE elements can take, as level + 1
+ * steps of the map's resolution (BLCKSZ / 256 bytes), or 0 for nothing.
+ * An insert of level l asks for HnswReuseAmount(l).  The amount stays far
+ * below the map's largest request whatever the dimensions, and a slot that
+ * fits exactly is found (the map rounds what a page has down and what is
+ * asked for up, to whole steps).
+ */
+#define HNSW_FSM_STEP			(BLCKSZ / 256)
+
+static inline Size
+HnswReuseAmount(int level)
+{
+	return (Size) (level + 1) * HNSW_FSM_STEP;
+}
+
+extern int	HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m);
+extern Size HnswPageReuseOffer(Page page, BlockNumber blk, int m);
+
+/* What HnswUpdateList did */
+typedef enum HnswListResult
+{
+	HNSW_LIST_WRITTEN,			/* the changed list was written */
+	HNSW_LIST_UNCHANGED,		/* the list needed no change */
+	HNSW_LIST_GONE,				/* the element has no such list any more */
+	HNSW_LIST_GAVE_UP			/* the list changed under every attempt:
+								 * nothing was written */
+} HnswListResult;
+
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
 extern bool HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out);
-extern bool HnswUpdateList(Relation index, HnswDistance *dist, int m,
-						   ItemPointer etid, ItemPointer ntid, int lc,
-						   ItemPointerData *extra, int nextra,
-						   const float *extravec, float extradist,
-						   HnswTidSet *drop, bool force, bool building);
+extern HnswListResult HnswUpdateList(Relation index, HnswDistance *dist, int m,
+									 ItemPointer etid, ItemPointer ntid, int lc,
+									 ItemPointerData *extra, int nextra,
+									 const float *extravec, float extradist,
+									 HnswTidSet *drop, bool force, bool building);
 /* A forced layer-0 link for vacuum's reconnection (HnswLinkUnreached) */
 typedef struct HnswLinkRequest
 {

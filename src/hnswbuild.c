@@ -838,6 +838,16 @@ MemConnectAll(HnswBuildState *bs)
 	pfree(queue);
 }
 
+/* Room for tuples on an empty page, counting their line pointers */
+#define HNSW_PAGE_ROOM	(HNSW_PAGE_CAPACITY + sizeof(ItemIdData))
+
+/* Can an element and its neighbour tuple (MAXALIGNed sizes) share a page? */
+static bool
+PairFitsPage(Size esize, Size nsize)
+{
+	return esize + nsize + 2 * sizeof(ItemIdData) <= HNSW_PAGE_ROOM;
+}
+
 /*
  * Lay the in-memory graph out on pages after the metapage and point the
  * metapage at the entry point.  Frees the graph.
@@ -850,8 +860,12 @@ FlushGraph(HnswBuildState *bs)
 	ItemPointerData *etids;
 	ItemPointerData *ntids;
 	BlockNumber blk;
+	BlockNumber nextblk;
 	Size		freespace;
+	BlockNumber ovf = InvalidBlockNumber;
+	Size		ovffree = 0;
 	Buffer		buf = InvalidBuffer;
+	Buffer		ovfbuf = InvalidBuffer;
 	Page		page = NULL;
 	HnswElementTuple etup;
 	HnswNeighborTuple ntup;
@@ -864,13 +878,24 @@ FlushGraph(HnswBuildState *bs)
 	MemConnectAll(bs);
 	order = BreadthFirstOrder(bs);
 
-	/* pass 1: placement, exactly as PageAddItem will do it */
+	/*
+	 * pass 1: placement, exactly as PageAddItem will do it.  An element
+	 * goes on the current page if it fits, else on a new one; its neighbour
+	 * tuple follows it if it fits, else goes on a new page, which becomes
+	 * the current page.  An element too big to share any page with its
+	 * neighbour tuple (high dimensions) is placed alone instead, and its
+	 * neighbour tuple goes on a separate page, shared with the neighbour
+	 * tuples of other such elements (ovf), so that these take one page per
+	 * element, not two.
+	 */
 	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
 	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	blk = RelationGetNumberOfBlocks(index);
-	freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+	nextblk = RelationGetNumberOfBlocks(index);
+	blk = nextblk++;
+	freespace = HNSW_PAGE_ROOM;
 	{
 		OffsetNumber off = 0;
+		OffsetNumber ovfoff = 0;
 
 		for (int64 k = 0; k < bs->n; k++)
 		{
@@ -879,20 +904,35 @@ FlushGraph(HnswBuildState *bs)
 
 			if (esize + sizeof(ItemIdData) > freespace)
 			{
-				blk++;
+				blk = nextblk++;
 				off = 0;
-				freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+				freespace = HNSW_PAGE_ROOM;
 			}
 			freespace -= esize + sizeof(ItemIdData);
 			ItemPointerSet(&etids[i], blk, ++off);
-			if (nsize + sizeof(ItemIdData) > freespace)
+			if (nsize + sizeof(ItemIdData) <= freespace)
 			{
-				blk++;
-				off = 0;
-				freespace = HNSW_PAGE_CAPACITY + sizeof(ItemIdData);
+				freespace -= nsize + sizeof(ItemIdData);
+				ItemPointerSet(&ntids[i], blk, ++off);
 			}
-			freespace -= nsize + sizeof(ItemIdData);
-			ItemPointerSet(&ntids[i], blk, ++off);
+			else if (!PairFitsPage(esize, nsize))
+			{
+				if (!BlockNumberIsValid(ovf) || nsize + sizeof(ItemIdData) > ovffree)
+				{
+					ovf = nextblk++;
+					ovfoff = 0;
+					ovffree = HNSW_PAGE_ROOM;
+				}
+				ovffree -= nsize + sizeof(ItemIdData);
+				ItemPointerSet(&ntids[i], ovf, ++ovfoff);
+			}
+			else
+			{
+				blk = nextblk++;
+				off = 0;
+				freespace = HNSW_PAGE_ROOM - nsize - sizeof(ItemIdData);
+				ItemPointerSet(&ntids[i], blk, ++off);
+			}
 		}
 	}
 
@@ -953,20 +993,30 @@ FlushGraph(HnswBuildState *bs)
 			BlockNumber wantblk = ItemPointerGetBlockNumber(want[t]);
 			OffsetNumber wantoff = ItemPointerGetOffsetNumber(want[t]);
 
-			if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != wantblk)
+			/*
+			 * The same pages as pass 1, in the same order: the current page
+			 * (buf) and the page of lone neighbour tuples (ovfbuf).  Only
+			 * this backend sees the index, so holding both locks is safe.
+			 */
+			Buffer	   *slot = &buf;
+
+			if (t == 1 && wantblk != ItemPointerGetBlockNumber(want[0]) &&
+				!PairFitsPage(esize, MAXALIGN(nsize)))
+				slot = &ovfbuf;
+			if (!BufferIsValid(*slot) || BufferGetBlockNumber(*slot) != wantblk)
 			{
-				if (BufferIsValid(buf))
+				if (BufferIsValid(*slot))
 				{
-					MarkBufferDirty(buf);
-					UnlockReleaseBuffer(buf);
+					MarkBufferDirty(*slot);
+					UnlockReleaseBuffer(*slot);
 				}
-				buf = HnswNewBuffer(index);
-				if (BufferGetBlockNumber(buf) != wantblk)
+				*slot = HnswNewBuffer(index);
+				if (BufferGetBlockNumber(*slot) != wantblk)
 					elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
-						 BufferGetBlockNumber(buf), RelationGetRelationName(index), wantblk);
-				page = BufferGetPage(buf);
-				HnswInitPage(page, HNSW_PAGE_DATA);
+						 BufferGetBlockNumber(*slot), RelationGetRelationName(index), wantblk);
+				HnswInitPage(BufferGetPage(*slot), HNSW_PAGE_DATA);
 			}
+			page = BufferGetPage(*slot);
 			if (PageAddItem(page, (Item) tups[t], sizes[t], wantoff, false, false) != wantoff)
 				elog(ERROR, "failed to add tuple to index \"%s\"",
 					 RelationGetRelationName(index));
@@ -977,6 +1027,11 @@ FlushGraph(HnswBuildState *bs)
 	{
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
+	}
+	if (BufferIsValid(ovfbuf))
+	{
+		MarkBufferDirty(ovfbuf);
+		UnlockReleaseBuffer(ovfbuf);
 	}
 
 	HnswUpdateEntryPoint(index, &etids[bs->entry], bs->entrylevel, true);

@@ -20,8 +20,9 @@
  *	  element gets, on each such layer, its surviving members plus
  *	  replacements chosen by the heuristic from the live neighbours of the
  *	  deleted ones.  The work is proportional to what was deleted.
- * 4. MarkReusable: the deleted elements become REUSABLE, and their pages
- *	  are entered in the free space map for inserts to reuse.
+ * 4. MarkReusable: the deleted elements become REUSABLE, but for those a
+ *	  list may still point at because its repair gave up, and what their
+ *	  pages offer for reuse is entered in the free space map.
  * 5. ReconnectUnreached, in every vacuum (also one with nothing to delete):
  *	  a walk of layer 0 from the entry point finds live elements it no
  *	  longer reaches; each gets a link from the nearest reached element a
@@ -68,6 +69,8 @@ typedef struct HnswVacuumState
 	HnswDistance dist;
 	HTAB	   *dead;			/* DeadElement by TID */
 	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
+	HnswTidSet	unrepaired;		/* deleted elements that a list still
+								 * points at: a repair gave up */
 	ItemPointerData entry;		/* the entry point when pass 1 began */
 	MemoryContext tmpCtx;
 	int64		nlinked;		/* unreached elements linked in pass 5 */
@@ -438,6 +441,9 @@ typedef struct RepairQueue
 	Repair	   *repairs;
 	int64		n;
 	int64		max;
+	ItemPointerData *revived;	/* dead elements found LIVE again */
+	int64		nrevived;
+	int64		maxrevived;
 } RepairQueue;
 
 /* Sweep callback: note an element with a list pointing at a deleted one */
@@ -448,6 +454,24 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 	RepairQueue *rl = arg;
 	int			m = vs->m;
 	uint64		layers = 0;
+	ItemPointerData tid;
+
+	/*
+	 * A dead element that is LIVE again was claimed by an insert when pass
+	 * 1 read it (see ReuseSpace in hnswinsert.c), and the insert, which
+	 * pass 2 waited for, has made it a new element: it is not dead.
+	 */
+	ItemPointerSet(&tid, blk, off);
+	if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&tid)))
+	{
+		if (rl->nrevived == rl->maxrevived)
+		{
+			rl->maxrevived *= 2;
+			rl->revived = repalloc_huge(rl->revived,
+										sizeof(ItemPointerData) * rl->maxrevived);
+		}
+		rl->revived[rl->nrevived++] = tid;
+	}
 
 	if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
 	{
@@ -493,11 +517,35 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 }
 
 /*
+ * Take the elements found LIVE again out of the dead ones, so that the
+ * lists that point at them keep them and they are not made REUSABLE.
+ */
+static void
+ForgetRevived(HnswVacuumState *vs, ItemPointerData *revived, int64 n)
+{
+	HASH_SEQ_STATUS seq;
+	DeadElement *d;
+
+	if (n == 0)
+		return;
+	for (int64 i = 0; i < n; i++)
+		hash_search(vs->dead, &revived[i], HASH_REMOVE, NULL);
+	HnswTidSetClear(&vs->deadset);
+	hash_seq_init(&seq, vs->dead);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		HnswTidSetAdd(&vs->deadset, HnswTidToRef(&d->tid));
+}
+
+/*
  * Pass 3: repair every list that points at a deleted element.
  *
  * A first sweep reads each page under a share lock and notes the live
  * elements with such lists; the lists are then rebuilt one at a time with
  * HnswUpdateList, which re-reads them and copes with concurrent inserts.
+ * A list that keeps changing under HnswUpdateList may be left as it was
+ * (HNSW_LIST_GAVE_UP): the deleted elements it held are noted in
+ * vs->unrepaired, and pass 4 leaves them DELETED, for a later vacuum to
+ * repair, since a list still points at them.
  */
 static void
 RepairGraph(HnswVacuumState *vs)
@@ -511,7 +559,12 @@ RepairGraph(HnswVacuumState *vs)
 	rl.max = 1024;
 	rl.n = 0;
 	rl.repairs = palloc(sizeof(Repair) * rl.max);
+	rl.maxrevived = 16;
+	rl.nrevived = 0;
+	rl.revived = palloc(sizeof(ItemPointerData) * rl.maxrevived);
 	SweepLiveElements(vs, NoteRepair, &rl);
+	ForgetRevived(vs, rl.revived, rl.nrevived);
+	pfree(rl.revived);
 	repairs = rl.repairs;
 	nrepairs = rl.n;
 
@@ -561,8 +614,20 @@ RepairGraph(HnswVacuumState *vs)
 
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
 										   extra, 4 * cap);
-			HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
-						   lc, extra, nextra, NULL, 0, &vs->deadset, false, false);
+			if (HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
+							   lc, extra, nextra, NULL, 0, &vs->deadset,
+							   false, false) == HNSW_LIST_GAVE_UP)
+			{
+				/*
+				 * The list is as some insert left it.  Inserts add no
+				 * deleted element to a list (their searches skip them), so
+				 * the deleted elements it can hold are among the members
+				 * read above.
+				 */
+				for (int i = 0; i < nmembers; i++)
+					if (HnswTidSetContains(&vs->deadset, HnswTidToRef(&members[i])))
+						HnswTidSetAdd(&vs->unrepaired, HnswTidToRef(&members[i]));
+			}
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(vs->tmpCtx);
@@ -917,8 +982,10 @@ ReconnectUnreached(HnswVacuumState *vs)
 }
 
 /*
- * Pass 4: deleted elements are now unreferenced; make them REUSABLE and
- * tell the free space map which pages have room for inserts.
+ * Pass 4: deleted elements are now unreferenced, but for those a repair
+ * gave up on (vs->unrepaired), which stay DELETED; make them REUSABLE and
+ * record in the free space map what each of their pages offers for reuse
+ * (HnswPageReuseOffer).
  */
 static void
 MarkReusable(HnswVacuumState *vs)
@@ -944,7 +1011,7 @@ MarkReusable(HnswVacuumState *vs)
 		Page		page;
 		OffsetNumber maxoff;
 		HnswEdit	edit;
-		Size		reusable = 0;
+		Size		offer;
 
 		if (i > 0 && blocks[i - 1] == blk)
 			continue;
@@ -966,16 +1033,14 @@ MarkReusable(HnswVacuumState *vs)
 				continue;
 			ItemPointerSet(&tid, blk, off);
 			if (etup->deleted == HNSW_ELEMENT_DELETED &&
-				HnswTidSetContains(&vs->deadset, HnswTidToRef(&tid)))
+				HnswTidSetContains(&vs->deadset, HnswTidToRef(&tid)) &&
+				!HnswTidSetContains(&vs->unrepaired, HnswTidToRef(&tid)))
 				etup->deleted = HNSW_ELEMENT_REUSABLE;
-			if (etup->deleted == HNSW_ELEMENT_REUSABLE &&
-				ItemPointerGetBlockNumber(&etup->neighbortid) == blk)
-				reusable += ItemIdGetLength(PageGetItemId(page, off));
 		}
 		HnswEditFinish(&edit);
+		offer = HnswPageReuseOffer(BufferGetPage(buf), blk, vs->m);
 		UnlockReleaseBuffer(buf);
-		if (reusable > 0)
-			RecordPageWithFreeSpace(index, blk, reusable);
+		RecordPageWithFreeSpace(index, blk, offer);
 	}
 	FreeSpaceMapVacuum(index);
 	pfree(blocks);
@@ -1013,6 +1078,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.dead = hash_create("hnsw vacuum dead elements", 256, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	HnswTidSetInit(&vs.deadset, 256);
+	HnswTidSetInit(&vs.unrepaired, 16);
 	vs.tmpCtx = AllocSetContextCreate(vacCtx, "hnsw vacuum repair",
 									  ALLOCSET_DEFAULT_SIZES);
 

@@ -1,0 +1,134 @@
+#-------------------------------------------------------------------------
+#
+# 011_space_reuse.pl
+#	  Inserts at high dimensions, for every level an insert draws, and
+#	  reuse of the space of deleted elements.
+#
+# For each configuration (dimensions, m) an index is created on an empty
+# table, so that every element comes from the insert path, whose levels
+# are random per backend.  Rows are inserted in batches until an element
+# of level 2 exists (hnsw_index_stats reports 3 levels), so that the
+# insert path has written elements of levels 0, 1 and 2; the probability
+# of not getting one within the cap is below 1e-5 for m = 16.  At 2,000
+# dimensions and m = 16 no element shares a page with its neighbour tuple;
+# with m = 8, level 0 does and the higher levels do not; at 1,926
+# dimensions and m = 16, levels 0 to 2 do.
+#
+# Then, twice: rows are deleted (every other row, at these sizes one
+# element per page; then the odd ids, about three in four), VACUUM makes
+# their elements reusable, and as many rows are inserted.  hnsw_index_check passes and counts a heap TID per row after
+# every phase.  Where no element shares a page with its neighbour tuple,
+# every insert must take the place of a deleted element, whatever level it
+# draws: the index grows by one page at most (see below).
+#
+# IDENTIFICATION
+#	  test/t/011_space_reuse.pl
+#
+#-------------------------------------------------------------------------
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('space_reuse');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+autovacuum = off
+synchronous_commit = off
+max_wal_size = '1GB'
+});
+$node->start;
+
+# Vectors of small integers, distinct for every id < 1009 * 1009
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION hnsw;
+	CREATE FUNCTION sr_vec(i int, d int) RETURNS vector
+	LANGUAGE sql IMMUTABLE
+	AS $$ SELECT array_agg((((i % 1009) * j + i / 1009) % 1009)::real ORDER BY j)::vector
+		  FROM generate_series(1, d) j $$;
+});
+
+# hnsw_index_check passes and counts a heap TID per row; after a vacuum,
+# which reconnects what is cut off, every element is reachable (inserts,
+# which shrink full lists, may leave some element without a way in)
+sub check_index
+{
+	my ($table, $phase, $vacuumed) = @_;
+	my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM $table");
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SELECT elements, heap_tids, reachable FROM hnsw_index_check('${table}_idx')");
+	is($ret, 0, "$table, $phase: hnsw_index_check passes") or diag($err);
+	my ($elements, $heap_tids, $reachable) = split /\|/, $out;
+	is($heap_tids, $rows, "$table, $phase: a heap TID per row ($rows)");
+	is($reachable, $elements, "$table, $phase: every element is reachable")
+	  if $vacuumed;
+}
+
+sub index_size
+{
+	my ($table) = @_;
+	return $node->safe_psql('postgres', "SELECT pg_relation_size('${table}_idx')");
+}
+
+# [dimensions, m, rows at most, does every level keep its neighbour tuple apart]
+my @configs = ([ 2000, 16, 3200, 1 ], [ 2000, 8, 1200, 0 ], [ 1926, 16, 3200, 0 ]);
+
+foreach my $c (@configs)
+{
+	my ($d, $m, $maxrows, $apart) = @$c;
+	my $t = "sr_${d}_$m";
+	my $batch = 100;
+	my $n = 0;
+	my $levels = 0;
+
+	$node->safe_psql(
+		'postgres', qq{
+		CREATE TABLE $t (id int, v vector($d));
+		CREATE INDEX ${t}_idx ON $t USING hnsw (v vector_l2_ops) WITH (m = $m);
+	});
+	while ($levels < 3 && $n < $maxrows)
+	{
+		$node->safe_psql('postgres',
+			"INSERT INTO $t SELECT i, sr_vec(i, $d) FROM generate_series($n + 1, $n + $batch) i");
+		$n += $batch;
+		$levels = $node->safe_psql('postgres', "SELECT levels FROM hnsw_index_stats('${t}_idx')");
+	}
+	ok($levels >= 3, "$t: inserts drew levels 0 to 2 ($n rows, $levels levels)");
+	check_index($t, 'inserts');
+
+	foreach my $round (1, 2)
+	{
+		my $deleted = $node->safe_psql('postgres',
+			"WITH d AS (DELETE FROM $t WHERE id % 2 = $round - 1 RETURNING 1) SELECT count(*) FROM d");
+		$node->safe_psql('postgres', "VACUUM $t");
+		check_index($t, "round $round: delete and vacuum", 1);
+
+		my $before = index_size($t);
+		$node->safe_psql('postgres',
+			"INSERT INTO $t SELECT i, sr_vec(i, $d) FROM generate_series($n + 1, $n + $deleted) i");
+		$n += $deleted;
+		check_index($t, "round $round: $deleted inserts");
+		my $after = index_size($t);
+		if ($apart)
+		{
+			# An insert whose level no reusable neighbour tuple can hold
+			# gets a new one, on the page shared by such tuples, which may
+			# be full: one page at most, where without reuse every insert
+			# takes a page.
+			cmp_ok($after - $before, '<=', 8192,
+				"$t, round $round: the inserts reuse the space, the index grows by a page at most");
+		}
+		else
+		{
+			note("$t, round $round: index grew by " . ($after - $before) . " bytes");
+		}
+	}
+	$node->safe_psql('postgres', "DROP TABLE $t");
+}
+
+$node->stop;
+done_testing();
