@@ -575,6 +575,66 @@ ReadList(Page page, ListUpdate *u, int m)
 	return true;
 }
 
+static inline bool
+TidEq(const ItemPointerData *a, const ItemPointerData *b)
+{
+	return a->ip_posid == b->ip_posid &&
+		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
+		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
+}
+
+/*
+ * The slots for u->newlist with as few changed from u->old as possible: a
+ * list keeps its good members in front, but the order within the good
+ * members and within the others does not matter, so a member that stays
+ * in its part keeps its slot, and the others fill the slots left free.  A
+ * generic WAL record holds the bytes that changed, so this keeps the WAL of
+ * a list that takes one member to a slot or two, where writing the list in
+ * distance order would shift every member behind the new one.
+ */
+static void
+ArrangeSlots(const ListUpdate *u, int cap, ItemPointerData *slots)
+{
+	bool		placed[2 * HNSW_MAX_M];
+	bool		filled[2 * HNSW_MAX_M];
+
+	memset(placed, 0, sizeof(placed));
+	memset(filled, 0, sizeof(filled));
+	for (int i = 0; i < u->nnew; i++)
+	{
+		int			lo = i < u->newngood ? 0 : u->newngood;
+		int			hi = i < u->newngood ? u->newngood : u->nnew;
+
+		for (int j = lo; j < hi; j++)
+		{
+			if (!placed[j] && TidEq(&u->newlist[j], &u->old[i]))
+			{
+				slots[i] = u->newlist[j];
+				placed[j] = filled[i] = true;
+				break;
+			}
+		}
+	}
+	for (int part = 0; part < 2; part++)
+	{
+		int			lo = part == 0 ? 0 : u->newngood;
+		int			hi = part == 0 ? u->newngood : u->nnew;
+		int			j = lo;
+
+		for (int i = lo; i < hi; i++)
+		{
+			if (filled[i])
+				continue;
+			while (placed[j])
+				j++;
+			slots[i] = u->newlist[j];
+			placed[j] = true;
+		}
+	}
+	for (int i = u->nnew; i < cap; i++)
+		ItemPointerSetInvalid(&slots[i]);
+}
+
 /*
  * Write u->newlist to page (exclusively locked and registered by the
  * caller) if the list still holds u->old.  Returns false if it changed.
@@ -591,23 +651,9 @@ ApplyList(Page page, ListUpdate *u, int m)
 	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0 ||
 		HnswNeighborGood(ntup)[u->lc] != u->oldngood)
 		return false;
-	for (int i = 0; i < cap; i++)
-	{
-		if (i < u->nnew)
-			ntup->tids[start + i] = u->newlist[i];
-		else
-			ItemPointerSetInvalid(&ntup->tids[start + i]);
-	}
+	ArrangeSlots(u, cap, &ntup->tids[start]);
 	HnswNeighborGood(ntup)[u->lc] = u->newngood;
 	return true;
-}
-
-static inline bool
-TidEq(const ItemPointerData *a, const ItemPointerData *b)
-{
-	return a->ip_posid == b->ip_posid &&
-		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
-		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
 }
 
 static inline bool
@@ -632,8 +678,9 @@ TidIn(ItemPointer tid, ItemPointerData *tids, int n)
  * good members further from the owner that are closer to it than to the
  * owner.  (A full re-run could also promote members those demoted ones had
  * pruned; this does not.)  The list is then the good members, then the
- * others by distance, up to its capacity.  Members that are no longer live
- * elements drop out.
+ * others by distance, up to its capacity (u->newlist is in that order;
+ * on the page, ApplyList moves as few members as it can).  Members that
+ * are no longer live elements drop out.
  */
 static void
 AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
