@@ -11,7 +11,9 @@ OBJS = \
 	src/hnswcost.o \
 	src/hnswgraph.o \
 	src/hnswinsert.o \
+	src/hnswlist.o \
 	src/hnswscan.o \
+	src/hnswspace.o \
 	src/hnswutils.o \
 	src/hnswvacuum.o \
 	src/hnswvalidate.o \

@@ -404,7 +404,7 @@ extern void HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids
 extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
 								   HnswCandidate *c);
 
-/* hnswinsert.c */
+/* hnswspace.c: where new tuples go */
 
 /*
  * The free space map of an hnsw index does not count free bytes.  For each
@@ -426,8 +426,42 @@ HnswReuseAmount(int level)
 
 extern int	HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m);
 extern Size HnswPageReuseOffer(Page page, BlockNumber blk, int m);
+extern void HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
+							 HnswNeighborTuple ntup, Size nsize, bool building,
+							 ItemPointer etid);
 
-/* What HnswUpdateList did */
+/* hnswlist.c: reading and changing neighbour lists on disk */
+
+/* What list changes need: the index, its distance, m, and whether in ambuild */
+typedef struct HnswListCtx
+{
+	Relation	index;
+	HnswDistance *dist;
+	int			m;
+	bool		building;		/* inside ambuild: no WAL */
+} HnswListCtx;
+
+/*
+ * A change to one neighbour list: whose list, what it held when it was
+ * read, and what it is to hold.
+ */
+typedef struct HnswListUpdate
+{
+	ItemPointerData etid;		/* the element */
+	ItemPointerData ntid;		/* its neighbour tuple */
+	int			lc;				/* the layer */
+	bool		dirty;			/* newlist differs from old */
+	uint8		oldngood;		/* good entries in old */
+	uint8		newngood;		/* good entries in newlist */
+	float		newdist;		/* distance of the element being added */
+	float	   *ownervec;		/* the element's vector, once loaded */
+	int			nevicted;		/* live members newlist leaves out */
+	ItemPointerData evicted[2];
+	int			nnew;
+	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
+	ItemPointerData newlist[2 * HNSW_MAX_M];
+} HnswListUpdate;
+
 typedef enum HnswListResult
 {
 	HNSW_LIST_WRITTEN,			/* the changed list was written */
@@ -437,16 +471,59 @@ typedef enum HnswListResult
 								 * nothing was written */
 } HnswListResult;
 
+/* How often a list is computed again when it keeps changing */
+#define HNSW_LIST_RETRIES		16
+
+/* Compute u->newlist from u->old with no lock held; set u->dirty */
+typedef void (*HnswListComputeFn) (const HnswListCtx *ctx, HnswListUpdate *u,
+								   void *arg);
+
+/* A repair of one list after VACUUM (HnswRepairList) */
+typedef struct HnswListRepair
+{
+	ItemPointerData etid;		/* the element */
+	ItemPointerData ntid;		/* its neighbour tuple */
+	int			lc;				/* the layer */
+	ItemPointerData *extra;		/* replacement candidates */
+	int			nextra;
+	HnswTidSet *drop;			/* members to drop */
+} HnswListRepair;
+
+extern bool HnswListRead(Page page, HnswListUpdate *u, int m);
+extern bool HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u);
+extern bool HnswListApply(Page page, HnswListUpdate *u, int m);
+extern void HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u,
+						ItemPointer newtid, const float *newvec, bool force);
+extern HnswListResult HnswListUpdateLoop(const HnswListCtx *ctx,
+										 HnswListUpdate *u,
+										 HnswListComputeFn compute, void *arg);
+extern HnswListResult HnswRepairList(const HnswListCtx *ctx,
+									 const HnswListRepair *req);
+
+static inline bool
+HnswTidEq(const ItemPointerData *a, const ItemPointerData *b)
+{
+	return a->ip_posid == b->ip_posid &&
+		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
+		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
+}
+
+static inline bool
+HnswTidIn(const ItemPointerData *tid, const ItemPointerData *tids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (HnswTidEq(tid, &tids[i]))
+			return true;
+	return false;
+}
+
+/* hnswinsert.c */
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
 extern bool HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out);
-extern HnswListResult HnswUpdateList(Relation index, HnswDistance *dist, int m,
-									 ItemPointer etid, ItemPointer ntid, int lc,
-									 ItemPointerData *extra, int nextra,
-									 const float *extravec, float extradist,
-									 HnswTidSet *drop, bool force, bool building);
+
 /* A forced layer-0 link for vacuum's reconnection (HnswLinkUnreached) */
 typedef struct HnswLinkRequest
 {
@@ -459,7 +536,7 @@ typedef struct HnswLinkRequest
 	const HnswTidBitmap *reached;	/* elements reached so far, or NULL */
 } HnswLinkRequest;
 
-extern bool HnswLinkUnreached(Relation index, HnswDistance *dist, int m,
+extern bool HnswLinkUnreached(const HnswListCtx *ctx,
 							  const HnswLinkRequest *req);
 extern bool HnswFindHighestLive(Relation index, ItemPointer exclude,
 								ItemPointer tid, int *level);

@@ -35,9 +35,6 @@
 
 #include "hnsw.h"
 
-/* How often a back-link is recomputed when its list keeps changing */
-#define HNSW_BACKLINK_RETRIES	16
-
 typedef struct PairDistCtx
 {
 	const HnswDistance *dist;
@@ -143,861 +140,15 @@ AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
 	return true;
 }
 
-/*
- * The block of the neighbour tuple of the last element on page blk, if it
- * is on another page: where the lone neighbour tuples of the latest inserts
- * went (see PlaceTuples).  InvalidBlockNumber if there is none.
- */
-static BlockNumber
-LoneNeighborPage(Page page, BlockNumber blk, BlockNumber nblocks)
-{
-	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-		return InvalidBlockNumber;
-	for (OffsetNumber off = PageGetMaxOffsetNumber(page); off >= FirstOffsetNumber; off--)
-	{
-		HnswElementTuple etup;
-		BlockNumber nblk;
-
-		if (!ItemIdIsNormal(PageGetItemId(page, off)))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-		if (etup->type != HNSW_ELEMENT_TUPLE)
-			continue;
-		nblk = ItemPointerGetBlockNumberNoCheck(&etup->neighbortid);
-		if (nblk == blk || nblk == HNSW_METAPAGE_BLKNO || nblk >= nblocks)
-			return InvalidBlockNumber;
-		return nblk;
-	}
-	return InvalidBlockNumber;
-}
-
-/*
- * Pin and exclusive-lock block blkno if it is a data page with need bytes
- * free (a line pointer included); otherwise release it and return
- * InvalidBuffer.
- */
-static Buffer
-LockPageWithRoom(Relation index, BlockNumber blkno, Size need,
-				 BlockNumber nblocks, BlockNumber *lonenbr)
-{
-	Buffer		buf = ReadBuffer(index, blkno);
-	Page		page;
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	page = BufferGetPage(buf);
-	if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA) &&
-		PageGetFreeSpace(page) >= need)
-		return buf;
-	if (lonenbr)
-		*lonenbr = LoneNeighborPage(page, blkno, nblocks);
-	UnlockReleaseBuffer(buf);
-	return InvalidBuffer;
-}
-
-/*
- * Put tuple(s) on a page with room, in one WAL record.  With two tuples (an
- * element and its neighbour tuple) both go on the same page and the
- * element's neighbortid is set to the neighbour tuple's TID.  Returns the
- * TID of the first tuple in *tid1 (and of the second in *tid2).
- *
- * The page is the last page of the index if it has room.  A lone neighbour
- * tuple, of an element too big to share a page with it, may else go on the
- * page of the neighbour tuple of the last element on the last page: the
- * lone neighbour tuples of consecutive inserts so fill a page together,
- * while their elements take a page each.  Else the tuples go on a new page.
- * One buffer lock is held at a time.
- */
-static void
-PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
-			bool building, ItemPointer tid1, ItemPointer tid2)
-{
-	Size		need = MAXALIGN(size1) + (tup2 ? MAXALIGN(size2) + sizeof(ItemIdData) : 0);
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	bool		lone = tup2 == NULL && *(uint8 *) tup1 == HNSW_NEIGHBOR_TUPLE;
-	BlockNumber lonenbr = InvalidBlockNumber;
-	Buffer		buf = InvalidBuffer;
-	bool		isnew = false;
-	Page		page;
-	OffsetNumber off;
-	HnswEdit	edit;
-
-	if (nblocks > 1)
-		buf = LockPageWithRoom(index, nblocks - 1, need, nblocks,
-							   lone ? &lonenbr : NULL);
-	if (!BufferIsValid(buf) && BlockNumberIsValid(lonenbr))
-		buf = LockPageWithRoom(index, lonenbr, need, nblocks, NULL);
-	if (!BufferIsValid(buf))
-	{
-		buf = HnswNewBuffer(index);
-		isnew = true;
-	}
-
-	HnswEditBegin(&edit, index, building);
-	page = HnswEditRegister(&edit, buf, isnew);
-	if (isnew)
-		HnswInitPage(page, HNSW_PAGE_DATA);
-
-	off = OffsetNumberNext(PageGetMaxOffsetNumber(page));
-	if (tup2)
-	{
-		HnswElementTuple etup = (HnswElementTuple) tup1;
-
-		Assert(etup->type == HNSW_ELEMENT_TUPLE);
-		ItemPointerSet(&etup->neighbortid, BufferGetBlockNumber(buf),
-					   OffsetNumberNext(off));
-	}
-	if (PageAddItem(page, (Item) tup1, size1, off, false, false) != off)
-		elog(ERROR, "failed to add tuple to index \"%s\"",
-			 RelationGetRelationName(index));
-	ItemPointerSet(tid1, BufferGetBlockNumber(buf), off);
-	if (tup2)
-	{
-		off = OffsetNumberNext(off);
-		if (PageAddItem(page, (Item) tup2, size2, off, false, false) != off)
-			elog(ERROR, "failed to add tuple to index \"%s\"",
-				 RelationGetRelationName(index));
-		ItemPointerSet(tid2, BufferGetBlockNumber(buf), off);
-	}
-	HnswEditFinish(&edit);
-	UnlockReleaseBuffer(buf);
-}
-
-/*
- * The highest level of a new element that can take the place of the
- * REUSABLE element at off on page blk and of its neighbour tuple, or -1 if
- * there is no REUSABLE element there.  Any element fits the element's slot
- * (all elements of an index have the same size); the level depends on the
- * length of the neighbour tuple.  When that is on the same page its length
- * is read.  When it is on another page (an element too big to share a page
- * with it), it is at least what the element's level needs (a neighbour
- * tuple never changes length, and an element only takes one long enough
- * for its level), so the element's level is the answer without reading
- * that page.  (A higher element can still take the element's slot, with a
- * new neighbour tuple: see ReuseSpace.)
- */
-int
-HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m)
-{
-	HnswElementTuple etup;
-	OffsetNumber noff;
-	Size		len;
-	int			maxlevel = HnswMaxLevel(m);
-	int			level = -1;
-
-	if (!ItemIdIsNormal(PageGetItemId(page, off)))
-		return -1;
-	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_REUSABLE)
-		return -1;
-	if (ItemPointerGetBlockNumberNoCheck(&etup->neighbortid) != blk)
-		return Min((int) etup->level, maxlevel);
-	noff = ItemPointerGetOffsetNumberNoCheck(&etup->neighbortid);
-	if (noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page) ||
-		!ItemIdIsNormal(PageGetItemId(page, noff)))
-		return -1;
-	len = ItemIdGetLength(PageGetItemId(page, noff));
-	while (level < maxlevel && HNSW_NEIGHBOR_TUPLE_SIZE(level + 1, m) <= len)
-		level++;
-	return level;
-}
-
-/*
- * What page blk offers for reuse, in the unit of its free space map entry:
- * HnswReuseAmount() of the highest level one of its REUSABLE elements can
- * take, or 0.  The page is locked by the caller.  Vacuum records this when
- * it makes elements REUSABLE, and an insert when it has taken one.
- */
-Size
-HnswPageReuseOffer(Page page, BlockNumber blk, int m)
-{
-	int			best = -1;
-
-	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-		return 0;
-	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-		best = Max(best, HnswReusableLevel(page, blk, off, m));
-	return best < 0 ? 0 : HnswReuseAmount(best);
-}
-
-/*
- * Overwrite, in one WAL record, the tuple at tid with tup (size bytes; the
- * rest of a longer item is zeroed).  The item must be a tuple of the given
- * type, long enough, and for an element in the given state.
- */
-static void
-OverwriteTuple(Relation index, ItemPointer tid, Pointer tup, Size size,
-			   uint8 type, uint8 state)
-{
-	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	Page		page;
-	ItemId		iid;
-	Pointer		item;
-	HnswEdit	edit;
-
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	page = BufferGetPage(buf);
-	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		elog(ERROR, "no tuple at (%u,%u) in index \"%s\"",
-			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
-	iid = PageGetItemId(page, off);
-	item = PageGetItem(page, iid);
-	if (*(uint8 *) item != type || ItemIdGetLength(iid) < size ||
-		(type == HNSW_ELEMENT_TUPLE && ((HnswElementTuple) item)->deleted != state))
-		elog(ERROR, "unexpected tuple at (%u,%u) in index \"%s\"",
-			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
-
-	HnswEditBegin(&edit, index, false);
-	page = HnswEditRegister(&edit, buf, false);
-	item = PageGetItem(page, PageGetItemId(page, off));
-	memcpy(item, tup, size);
-	memset(item + size, 0, ItemIdGetLength(iid) - size);
-	HnswEditFinish(&edit);
-	UnlockReleaseBuffer(buf);
-}
-
-/*
- * Try to put the new element in the place of a REUSABLE one (left by
- * VACUUM).  Returns true and the element's TID if it found a place.
- *
- * The free space map says which pages have REUSABLE elements, and for what
- * level (HnswPageReuseOffer).  We ask for a place our neighbour tuple fits
- * in (HnswReusableLevel), the tightest on the page; failing that, for any
- * REUSABLE element: we then take its element slot only, place our
- * neighbour tuple beside it if the page has room, else like that of a new
- * element (PlaceTuples), and leave the old, too short one unreferenced.  So an insert does not extend the index
- * while a REUSABLE element is left, whatever the levels.
- *
- * An element whose neighbour tuple is on the same page and long enough (or
- * added beside it) is written together with it in one WAL record.  Otherwise it takes
- * three records, one buffer lock at a time: the element is claimed,
- * REUSABLE to DELETED, so that no other insert takes it; the neighbour
- * tuple is written; the element is overwritten, LIVE.  No list points at
- * the element meanwhile; if the insert fails or crashes in between, the
- * element stays DELETED and the next vacuum makes it REUSABLE again.
- */
-static bool
-ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
-		   HnswNeighborTuple ntup, Size nsize, ItemPointer etid)
-{
-	int			m = HnswGetMetaM(index);
-	int			level = ntup->level;
-
-	for (int pass = 0; pass < 2; pass++)
-	{
-		/* pass 0: a place our neighbour tuple fits in; pass 1: any */
-		Size		want = HnswReuseAmount(pass == 0 ? level : 0);
-		BlockNumber blk;
-
-		if (pass == 1 && level == 0)
-			break;
-		blk = GetPageWithFreeSpace(index, want);
-		for (int attempt = 0; attempt < 3 && BlockNumberIsValid(blk); attempt++)
-		{
-			Buffer		buf = ReadBuffer(index, blk);
-			Page		page;
-			OffsetNumber eoff = InvalidOffsetNumber;
-			int			erank = INT_MAX;
-			int			eslot = -1;
-			ItemPointerData ntid;
-			HnswEdit	edit;
-			bool		inplace;
-			bool		samepage;
-			Size		offer;
-
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			page = BufferGetPage(buf);
-			if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-			{
-				/*
-				 * Best: the slot with the fewest levels to spare; else the
-				 * one with the shortest neighbour tuple, which is lost.
-				 */
-				for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-				{
-					int			slot = HnswReusableLevel(page, blk, off, m);
-					int			rank;
-
-					if (slot < 0)
-						continue;
-					rank = slot >= level ? slot - level : HNSW_MAX_LEVEL + 1 + slot;
-					if (rank < erank)
-					{
-						eoff = off;
-						erank = rank;
-						eslot = slot;
-					}
-				}
-			}
-			if (eoff == InvalidOffsetNumber)
-			{
-				offer = HnswPageReuseOffer(page, blk, m);
-				UnlockReleaseBuffer(buf);
-				blk = RecordAndGetPageWithFreeSpace(index, blk, offer, want);
-				continue;
-			}
-
-			ntid = ((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->neighbortid;
-			inplace = eslot >= level;
-			samepage = ItemPointerGetBlockNumber(&ntid) == blk;
-
-			/* too short, but room for a new one beside the element */
-			if (!inplace && PageGetFreeSpace(page) >= MAXALIGN(nsize))
-			{
-				ItemPointerSet(&ntid, blk, OffsetNumberNext(PageGetMaxOffsetNumber(page)));
-				inplace = samepage = true;
-			}
-			etup->neighbortid = ntid;
-
-			HnswEditBegin(&edit, index, false);
-			page = HnswEditRegister(&edit, buf, false);
-			if (inplace && samepage)
-			{
-				OffsetNumber noff = ItemPointerGetOffsetNumber(&ntid);
-				Pointer		nitem;
-				Size		nlen;
-
-				if (noff > PageGetMaxOffsetNumber(page) &&
-					PageAddItem(page, (Item) ntup, nsize, noff, false, false) != noff)
-					elog(ERROR, "failed to add tuple to index \"%s\"",
-						 RelationGetRelationName(index));
-				nitem = PageGetItem(page, PageGetItemId(page, noff));
-				nlen = ItemIdGetLength(PageGetItemId(page, noff));
-				memcpy(PageGetItem(page, PageGetItemId(page, eoff)), etup, esize);
-				memcpy(nitem, ntup, nsize);
-				memset(nitem + nsize, 0, nlen - nsize);
-			}
-			else
-				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->deleted =
-					HNSW_ELEMENT_DELETED;
-			HnswEditFinish(&edit);
-			offer = HnswPageReuseOffer(BufferGetPage(buf), blk, m);
-			UnlockReleaseBuffer(buf);
-			RecordPageWithFreeSpace(index, blk, offer);
-			ItemPointerSet(etid, blk, eoff);
-
-			if (inplace && samepage)
-				return true;
-			if (inplace)
-				OverwriteTuple(index, &ntid, (Pointer) ntup, nsize,
-							   HNSW_NEIGHBOR_TUPLE, 0);
-			else
-			{
-				PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, false, &ntid, NULL);
-				etup->neighbortid = ntid;
-			}
-			OverwriteTuple(index, etid, (Pointer) etup, esize,
-						   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * Write a new element and its neighbour tuple: in reusable space if there
- * is some, else at the end of the index (PlaceTuples).  Returns the
- * element's TID.
- */
-static void
-WriteElement(Relation index, HnswElementTuple etup, Size esize,
-			 HnswNeighborTuple ntup, Size nsize, bool building,
-			 ItemPointer etid)
-{
-	ItemPointerData ntid;
-
-	if (!building && ReuseSpace(index, etup, esize, ntup, nsize, etid))
-		return;
-
-	if (MAXALIGN(esize) + sizeof(ItemIdData) + MAXALIGN(nsize) <= HNSW_PAGE_CAPACITY)
-		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
-					building, etid, &ntid);
-	else
-	{
-		/*
-		 * Too big for one page together: the neighbour tuple first, where
-		 * lone neighbour tuples gather, then the element, which takes most
-		 * of a page.  A crash in between leaves an unreferenced neighbour
-		 * tuple, which is harmless.
-		 */
-		PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, building, &ntid, NULL);
-		etup->neighbortid = ntid;
-		PlaceTuples(index, (Pointer) etup, esize, NULL, 0, building, etid, NULL);
-	}
-}
-
-/*
- * A change to one neighbour list: whose list, what it held when it was
- * read, and what it is to hold.
- */
-typedef struct ListUpdate
-{
-	ItemPointerData etid;		/* the element */
-	ItemPointerData ntid;		/* its neighbour tuple */
-	int			lc;				/* the layer */
-	bool		dirty;			/* newlist differs from old */
-	uint8		oldngood;		/* good entries in old */
-	uint8		newngood;		/* good entries in newlist */
-	float		newdist;		/* distance of the element being added */
-	int			nevicted;		/* live members newlist leaves out */
-	ItemPointerData evicted[2];
-	int			nnew;
-	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
-	ItemPointerData newlist[2 * HNSW_MAX_M];
-} ListUpdate;
-
-/* The neighbour tuple of u on page, if it still has layer u->lc */
-static HnswNeighborTuple
-ListTuple(Page page, ListUpdate *u)
-{
-	OffsetNumber off = ItemPointerGetOffsetNumber(&u->ntid);
-	HnswNeighborTuple ntup;
-
-	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		return NULL;
-	ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < u->lc)
-		return NULL;
-	return ntup;
-}
-
-/* Copy the list of u from page (locked by the caller) into u->old */
-static bool
-ReadList(Page page, ListUpdate *u, int m)
-{
-	HnswNeighborTuple ntup = ListTuple(page, u);
-
-	if (ntup == NULL)
-		return false;
-	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, m)],
-		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, m));
-	u->oldngood = HnswNeighborGood(ntup)[u->lc];
-	return true;
-}
-
-static inline bool
-TidEq(const ItemPointerData *a, const ItemPointerData *b)
-{
-	return a->ip_posid == b->ip_posid &&
-		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
-		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
-}
-
-/*
- * The slots for u->newlist with as few changed from u->old as possible: a
- * list keeps its good members in front, but the order within the good
- * members and within the others does not matter, so a member that stays
- * in its part keeps its slot, and the others fill the slots left free.  A
- * generic WAL record holds the bytes that changed, so this keeps the WAL of
- * a list that takes one member to a slot or two, where writing the list in
- * distance order would shift every member behind the new one.
- */
-static void
-ArrangeSlots(const ListUpdate *u, int cap, ItemPointerData *slots)
-{
-	bool		placed[2 * HNSW_MAX_M];
-	bool		filled[2 * HNSW_MAX_M];
-
-	memset(placed, 0, sizeof(placed));
-	memset(filled, 0, sizeof(filled));
-	for (int i = 0; i < u->nnew; i++)
-	{
-		int			lo = i < u->newngood ? 0 : u->newngood;
-		int			hi = i < u->newngood ? u->newngood : u->nnew;
-
-		for (int j = lo; j < hi; j++)
-		{
-			if (!placed[j] && TidEq(&u->newlist[j], &u->old[i]))
-			{
-				slots[i] = u->newlist[j];
-				placed[j] = filled[i] = true;
-				break;
-			}
-		}
-	}
-	for (int part = 0; part < 2; part++)
-	{
-		int			lo = part == 0 ? 0 : u->newngood;
-		int			hi = part == 0 ? u->newngood : u->nnew;
-		int			j = lo;
-
-		for (int i = lo; i < hi; i++)
-		{
-			if (filled[i])
-				continue;
-			while (placed[j])
-				j++;
-			slots[i] = u->newlist[j];
-			placed[j] = true;
-		}
-	}
-	for (int i = u->nnew; i < cap; i++)
-		ItemPointerSetInvalid(&slots[i]);
-}
-
-/*
- * Write u->newlist to page (exclusively locked and registered by the
- * caller) if the list still holds u->old.  Returns false if it changed.
- */
-static bool
-ApplyList(Page page, ListUpdate *u, int m)
-{
-	HnswNeighborTuple ntup = ListTuple(page, u);
-	int			start = HNSW_LAYER_START(u->lc, m);
-	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
-
-	if (ntup == NULL)
-		return true;			/* nothing to do any more */
-	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0 ||
-		HnswNeighborGood(ntup)[u->lc] != u->oldngood)
-		return false;
-	ArrangeSlots(u, cap, &ntup->tids[start]);
-	HnswNeighborGood(ntup)[u->lc] = u->newngood;
-	return true;
-}
-
-static inline bool
-TidIn(ItemPointer tid, ItemPointerData *tids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (TidEq(tid, &tids[i]))
-			return true;
-	return false;
-}
-
-/*
- * Add one new element (newtid, with vector newvec at distance newdist from
- * the list's owner) to the list of u: the update of Algorithm 1, shrinking
- * a full list as Algorithm 4 with keepPrunedConnections would, done
- * incrementally from the list's good/pruned split.
- *
- * The distances of the members to the owner, and of the good ones to the
- * new element, are computed on their pages (no copies, no pairwise
- * distances).  The new element is good unless a good member closer to the
- * owner is closer to it than the owner is; if it is good, it demotes the
- * good members further from the owner that are closer to it than to the
- * owner.  (A full re-run could also promote members those demoted ones had
- * pruned; this does not.)  The list is then the good members, then the
- * others by distance, up to its capacity (u->newlist is in that order;
- * on the page, ApplyList moves as few members as it can).  Members that
- * are no longer live elements drop out.
- */
-static void
-AddToList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-		  ItemPointer newtid, const float *newvec, float newdist, bool force,
-		  float **evecp)
-{
-	int			dim = dist->dim;
-	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
-	int			count = 0;
-	float		downer[2 * HNSW_MAX_M];
-	float		dnew[2 * HNSW_MAX_M];
-	bool		good[2 * HNSW_MAX_M + 1];
-	bool		present[2 * HNSW_MAX_M];
-	bool		newgood = true;
-	int			order[2 * HNSW_MAX_M + 1];
-	float		key[2 * HNSW_MAX_M + 1];
-	int			n = 0;
-	int			ngood = 0;
-	bool		same;
-
-	u->dirty = false;
-	u->nevicted = 0;
-	while (count < cap && ItemPointerIsValid(&u->old[count]))
-	{
-		if (TidEq(&u->old[count], newtid))
-			return;				/* already linked */
-		count++;
-	}
-
-	if (*evecp == NULL)
-	{
-		*evecp = palloc(sizeof(float) * dim);
-		if (!HnswLoadVector(index, &u->etid, dim, *evecp))
-		{
-			pfree(*evecp);
-			*evecp = NULL;
-			return;				/* the owner is gone */
-		}
-	}
-	HnswDistancesTo(index, dist, u->old, count, *evecp, newvec, downer, dnew,
-					present);
-
-	for (int i = 0; i < count; i++)
-		good[i] = i < u->oldngood;
-
-	/* is the new element good? */
-	for (int i = 0; i < count && newgood; i++)
-		if (good[i] && present[i] && downer[i] <= newdist && dnew[i] < newdist)
-			newgood = false;
-	/* it demotes the good members further out that it is closer to */
-	if (newgood)
-		for (int i = 0; i < count; i++)
-			if (good[i] && present[i] && downer[i] > newdist && dnew[i] < downer[i])
-				good[i] = false;
-
-	/* good members first, then the others, each by distance to the owner */
-	for (int i = 0; i <= count; i++)
-	{
-		bool		g = i < count ? good[i] : newgood;
-		float		d = i < count ? downer[i] : newdist;
-		int			j;
-
-		if (i < count && !present[i])
-			continue;			/* not a live element any more */
-		key[n] = d;
-		j = n++;
-		while (j > 0)
-		{
-			int			prev = order[j - 1];
-			bool		pg = prev < count ? good[prev] : newgood;
-
-			if ((pg && !g) || (pg == g && key[j - 1] <= d))
-				break;
-			order[j] = order[j - 1];
-			key[j] = key[j - 1];
-			j--;
-		}
-		order[j] = i;
-		key[j] = d;
-	}
-	n = Min(n, cap);
-
-	u->nnew = 0;
-	for (int j = 0; j < n; j++)
-	{
-		int			i = order[j];
-
-		u->newlist[u->nnew++] = i < count ? u->old[i] : *newtid;
-		if (i < count ? good[i] : newgood)
-			ngood++;
-	}
-	u->newngood = ngood;
-
-	/*
-	 * force: the new element must get this link even if the heuristic would
-	 * leave it out (it has no other way in).  It takes the place of the
-	 * last member, the furthest of those the heuristic only kept to fill
-	 * the list, if there is one.
-	 */
-	if (force && !TidIn(newtid, u->newlist, u->nnew))
-	{
-		if (u->nnew < cap)
-			u->newlist[u->nnew++] = *newtid;
-		else
-		{
-			u->newlist[u->nnew - 1] = *newtid;
-			if (u->newngood == u->nnew)
-				u->newngood--;
-		}
-	}
-
-	/* the live members the new list gives up */
-	u->nevicted = 0;
-	for (int i = 0; i < count; i++)
-		if (present[i] && !TidIn(&u->old[i], u->newlist, u->nnew) &&
-			u->nevicted < lengthof(u->evicted))
-			u->evicted[u->nevicted++] = u->old[i];
-
-	/* write only if the members or the split change */
-	same = (u->nnew == count && u->newngood == u->oldngood);
-	for (int j = 0; j < u->nnew && same; j++)
-		same = TidIn(&u->newlist[j], u->old, count);
-	u->dirty = !same;
-}
-
-/*
- * Repair the list of u after VACUUM: drop its members that are in drop and
- * fill their places from the extra candidates, chosen by the heuristic
- * among themselves by distance to the owner.  The surviving members keep
- * their places and status; the new ones join as not good.  Sets u->dirty;
- * takes no lock but to load vectors.
- */
-static void
-RepairList(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-		   ItemPointerData *extra, int nextra, HnswTidSet *drop, float **evecp)
-{
-	int			dim = dist->dim;
-	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
-	int			count = 0;
-	int			slots;
-	HnswCandidate *cs;
-	float	   *vecs;
-	int		   *keep;
-	int			nc = 0;
-	int			nkeep;
-	PairDistCtx pctx;
-
-	u->dirty = false;
-	u->nnew = 0;
-	u->newngood = 0;
-	while (count < cap && ItemPointerIsValid(&u->old[count]))
-		count++;
-	for (int i = 0; i < count; i++)
-	{
-		if (HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
-			u->dirty = true;
-		else
-		{
-			u->newlist[u->nnew++] = u->old[i];
-			if (i < u->oldngood)
-				u->newngood++;
-		}
-	}
-	if (!u->dirty)
-		return;
-
-	/* candidates: the extras that are new, live and not the owner */
-	slots = cap - u->nnew;
-	if (slots == 0 || nextra == 0)
-		return;
-	if (*evecp == NULL)
-	{
-		*evecp = palloc(sizeof(float) * dim);
-		if (!HnswLoadVector(index, &u->etid, dim, *evecp))
-		{
-			pfree(*evecp);
-			*evecp = NULL;
-			return;
-		}
-	}
-	cs = palloc(sizeof(HnswCandidate) * nextra);
-	vecs = palloc(sizeof(float) * dim * nextra);
-	keep = palloc(sizeof(int) * nextra);
-	for (int i = 0; i < nextra; i++)
-	{
-		float	   *v = vecs + (Size) nc * dim;
-
-		if (TidEq(&extra[i], &u->etid) ||
-			HnswTidSetContains(drop, HnswTidToRef(&extra[i])) ||
-			TidIn(&extra[i], u->newlist, u->nnew) ||
-			!HnswLoadVector(index, &extra[i], dim, v))
-			continue;
-		cs[nc].dist = HnswDist(dist, *evecp, v);
-		cs[nc].ref = HnswTidToRef(&extra[i]);
-		cs[nc].aux = nc;
-		cs[nc].flags = 0;
-		nc++;
-	}
-	HnswSortCandidates(cs, nc);
-	{
-		/* PairDist wants the vectors in sorted order */
-		float	   *sorted = palloc(sizeof(float) * dim * Max(nc, 1));
-
-		for (int i = 0; i < nc; i++)
-			memcpy(sorted + (Size) i * dim, vecs + (Size) cs[i].aux * dim,
-				   sizeof(float) * dim);
-		pctx.dist = dist;
-		pctx.vecs = sorted;
-		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED,
-									PairDist, &pctx, keep, NULL);
-		pfree(sorted);
-	}
-	for (int i = 0; i < nkeep; i++)
-		HnswRefToTid(cs[keep[i]].ref, &u->newlist[u->nnew++]);
-	pfree(cs);
-	pfree(vecs);
-	pfree(keep);
-}
-
-/*
- * HnswUpdateList: change the layer-lc list of the element at etid, whose
- * neighbour tuple is at ntid: with drop, repair it (RepairList) from the
- * extra candidates; without, add extra[0], whose vector is extravec and
- * distance to the element extradist (AddToList); with force, even if the
- * heuristic would not take it.
- *
- * The list is read under a share lock and written under an exclusive lock
- * only if it has not changed meanwhile; otherwise it is recomputed (up to
- * HNSW_BACKLINK_RETRIES times).  At most one buffer lock is held at any
- * time.  Returns HNSW_LIST_WRITTEN if it wrote the changed list,
- * HNSW_LIST_UNCHANGED if the list needed no change, HNSW_LIST_GONE if the
- * element has no such list any more, and HNSW_LIST_GAVE_UP if the list
- * changed under every attempt, in which case nothing was written: a
- * repair that gives up leaves the list pointing where it did.
- */
-HnswListResult
-HnswUpdateList(Relation index, HnswDistance *dist, int m, ItemPointer etid,
-			   ItemPointer ntid, int lc, ItemPointerData *extra, int nextra,
-			   const float *extravec, float extradist, HnswTidSet *drop,
-			   bool force, bool building)
-{
-	ListUpdate	u;
-	float	   *evec = NULL;
-	HnswListResult result = HNSW_LIST_GAVE_UP;
-
-	u.etid = *etid;
-	u.ntid = *ntid;
-	u.lc = lc;
-	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
-	{
-		Buffer		buf;
-		HnswEdit	edit;
-		bool		applied;
-
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (!ReadList(BufferGetPage(buf), &u, m))
-		{
-			UnlockReleaseBuffer(buf);
-			result = HNSW_LIST_GONE;
-			break;
-		}
-		UnlockReleaseBuffer(buf);
-
-		if (drop != NULL)
-			RepairList(index, dist, m, &u, extra, nextra, drop, &evec);
-		else
-			AddToList(index, dist, m, &u, &extra[0], extravec, extradist, force, &evec);
-		if (!u.dirty)
-		{
-			result = HNSW_LIST_UNCHANGED;
-			break;
-		}
-
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(ntid));
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswEditBegin(&edit, index, building);
-		applied = ApplyList(HnswEditRegister(&edit, buf, false), &u, m);
-		if (applied)
-			HnswEditFinish(&edit);
-		else
-			HnswEditAbort(&edit);
-		UnlockReleaseBuffer(buf);
-		if (applied)
-		{
-			result = HNSW_LIST_WRITTEN;
-			break;
-		}
-		/* changed under us: recompute */
-	}
-	if (evec)
-		pfree(evec);
-	return result;
-}
-
 static int
-ListUpdateCmp(const void *a, const void *b)
+HnswListUpdateCmp(const void *a, const void *b)
 {
-	const ListUpdate *x = *(ListUpdate *const *) a;
-	const ListUpdate *y = *(ListUpdate *const *) b;
+	const HnswListUpdate *x = *(HnswListUpdate *const *) a;
+	const HnswListUpdate *y = *(HnswListUpdate *const *) b;
 	BlockNumber bx = ItemPointerGetBlockNumber(&x->ntid);
 	BlockNumber by = ItemPointerGetBlockNumber(&y->ntid);
 
 	return bx < by ? -1 : (bx > by ? 1 : 0);
-}
-
-/* Read the list of u again, under a share lock; false if it is gone */
-static bool
-ReadListAgain(Relation index, ListUpdate *u, int m)
-{
-	Buffer		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&u->ntid));
-	bool		found;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	found = ReadList(BufferGetPage(buf), u, m);
-	UnlockReleaseBuffer(buf);
-	return found;
 }
 
 /*
@@ -1037,7 +188,7 @@ typedef struct NewElement
 /* The back-links an insert plans, all layers */
 typedef struct BacklinkPlan
 {
-	ListUpdate *all;
+	HnswListUpdate *all;
 	int			n;
 } BacklinkPlan;
 
@@ -1062,19 +213,19 @@ typedef enum EvictionRule
  * clears u->dirty, if under EVICT_REQUIRE no member may go.
  */
 static bool
-ConstrainEviction(ListUpdate *u, const NewElement *ne, EvictionRule rule)
+ConstrainEviction(HnswListUpdate *u, const NewElement *ne, EvictionRule rule)
 {
 	int			j;
 	int			first = rule == EVICT_PREFER ? u->newngood : 0;
 
 	if (rule == EVICT_ANY || u->nevicted == 0 ||
-		(u->nevicted == 1 && TidIn(&u->evicted[0], (ItemPointer) ne->l0, ne->nl0)))
+		(u->nevicted == 1 && HnswTidIn(&u->evicted[0], ne->l0, ne->nl0)))
 		return true;
 	if (u->nevicted == 1)
 	{
 		for (j = u->nnew - 1; j >= first; j--)
-			if (!TidEq(&u->newlist[j], &ne->tid) &&
-				TidIn(&u->newlist[j], (ItemPointer) ne->l0, ne->nl0))
+			if (!HnswTidEq(&u->newlist[j], &ne->tid) &&
+				HnswTidIn(&u->newlist[j], ne->l0, ne->nl0))
 				break;
 		if (j >= first)
 		{
@@ -1101,15 +252,12 @@ ConstrainEviction(ListUpdate *u, const NewElement *ne, EvictionRule rule)
  * rule.  Sets u->dirty.
  */
 static void
-ComputeBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-				const NewElement *ne, bool force, EvictionRule rule)
+ComputeBacklink(const HnswListCtx *ctx, HnswListUpdate *u, const NewElement *ne,
+				bool force, EvictionRule rule)
 {
-	float	   *evec = NULL;
 	ItemPointerData newtid = ne->tid;
 
-	AddToList(index, dist, m, u, &newtid, ne->vec, u->newdist, force, &evec);
-	if (evec)
-		pfree(evec);
+	HnswListAdd(ctx, u, &newtid, ne->vec, force);
 	if (u->dirty && u->lc == 0)
 		ConstrainEviction(u, ne, rule);
 }
@@ -1119,25 +267,25 @@ ComputeBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
  * compute each with the new element added.
  */
 static void
-PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
-			  int *nchosen, int toplayer, const NewElement *ne, BacklinkPlan *plan)
+PlanBacklinks(const HnswListCtx *ctx, HnswCandidate **chosen, int *nchosen,
+			  int toplayer, const NewElement *ne, BacklinkPlan *plan)
 {
-	ListUpdate **ups;
+	HnswListUpdate **ups;
 	int			n = 0;
 	int			total = 0;
 
 	for (int lc = 0; lc <= toplayer; lc++)
 		total += nchosen[lc];
-	plan->all = palloc0(sizeof(ListUpdate) * Max(total, 1));
+	plan->all = palloc0(sizeof(HnswListUpdate) * Max(total, 1));
 	plan->n = total;
 	if (total == 0)
 		return;
-	ups = palloc(sizeof(ListUpdate *) * total);
+	ups = palloc(sizeof(HnswListUpdate *) * total);
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
 		for (int i = 0; i < nchosen[lc]; i++)
 		{
-			ListUpdate *u = &plan->all[n];
+			HnswListUpdate *u = &plan->all[n];
 
 			HnswRefToTid(chosen[lc][i].ref, &u->etid);
 			HnswRefToTid(chosen[lc][i].aux, &u->ntid);
@@ -1146,7 +294,7 @@ PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 			ups[n++] = u;
 		}
 	}
-	qsort(ups, n, sizeof(ListUpdate *), ListUpdateCmp);
+	qsort(ups, n, sizeof(HnswListUpdate *), HnswListUpdateCmp);
 
 	for (int g = 0; g < n;)
 	{
@@ -1157,16 +305,16 @@ PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 
 		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
 			end++;
-		buf = HnswReadBuffer(index, blk);
+		buf = HnswReadBuffer(ctx->index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		for (int i = g; i < end; i++)
-			ups[i]->dirty = ReadList(page, ups[i], m);
+			ups[i]->dirty = HnswListRead(page, ups[i], ctx->m);
 		UnlockReleaseBuffer(buf);
 
 		for (int i = g; i < end; i++)
 			if (ups[i]->dirty)
-				ComputeBacklink(index, dist, m, ups[i], ne, false, EVICT_PREFER);
+				ComputeBacklink(ctx, ups[i], ne, false, EVICT_PREFER);
 		g = end;
 	}
 	pfree(ups);
@@ -1174,9 +322,9 @@ PlanBacklinks(Relation index, HnswDistance *dist, int m, HnswCandidate **chosen,
 
 /* Does the planned list u take the new element? */
 static inline bool
-TakesNew(const ListUpdate *u, const NewElement *ne)
+TakesNew(const HnswListUpdate *u, const NewElement *ne)
 {
-	return u->dirty && TidIn((ItemPointer) &ne->tid, (ItemPointer) u->newlist, u->nnew);
+	return u->dirty && HnswTidIn(&ne->tid, u->newlist, u->nnew);
 }
 
 /*
@@ -1214,13 +362,13 @@ BuildCovers(BacklinkPlan *plan, Covers *cv)
 	cv->c = palloc(sizeof(Cover) * Max(plan->n, 1) * 2 * HNSW_MAX_M);
 	for (int i = 0; i < plan->n; i++)
 	{
-		ListUpdate *x = &plan->all[i];
+		HnswListUpdate *x = &plan->all[i];
 
 		if (x->lc != 0)
 			continue;
 		for (int j = 0; j < lengthof(x->old) && ItemPointerIsValid(&x->old[j]); j++)
 		{
-			if (x->dirty && !TidIn(&x->old[j], x->newlist, x->nnew))
+			if (x->dirty && !HnswTidIn(&x->old[j], x->newlist, x->nnew))
 				continue;
 			cv->c[cv->n].ref = HnswTidToRef(&x->old[j]);
 			cv->c[cv->n].list = i;
@@ -1262,17 +410,17 @@ static void
 PreferCoveredEviction(BacklinkPlan *plan, int i, const Covers *cv,
 					  const NewElement *ne)
 {
-	ListUpdate *u = &plan->all[i];
+	HnswListUpdate *u = &plan->all[i];
 
-	if (u->nevicted != 1 || TidIn(&u->evicted[0], (ItemPointer) ne->l0, ne->nl0) ||
+	if (u->nevicted != 1 || HnswTidIn(&u->evicted[0], ne->l0, ne->nl0) ||
 		FindCover(cv, &u->evicted[0], i) >= 0)
 		return;
 	for (int j = u->nnew - 1; j >= u->newngood; j--)
 	{
 		ItemPointerData keep = u->evicted[0];
 
-		if (TidEq(&u->newlist[j], &ne->tid) ||
-			(!TidIn(&u->newlist[j], (ItemPointer) ne->l0, ne->nl0) &&
+		if (HnswTidEq(&u->newlist[j], &ne->tid) ||
+			(!HnswTidIn(&u->newlist[j], ne->l0, ne->nl0) &&
 			 FindCover(cv, &u->newlist[j], i) < 0))
 			continue;
 		u->evicted[0] = u->newlist[j];
@@ -1296,22 +444,22 @@ PreferCoveredEviction(BacklinkPlan *plan, int i, const Covers *cv,
  * is planned again, forced to take it, first.
  */
 static void
-ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
+ComposeLayer0(const HnswListCtx *ctx, BacklinkPlan *plan,
 			  HnswCandidate *chosen0, int nchosen0, int ngood0,
 			  ItemPointer oldentry, NewElement *ne, int *ngood)
 {
-	int			cap = HNSW_LAYER_CAPACITY(0, m);
+	int			cap = HNSW_LAYER_CAPACITY(0, ctx->m);
 	ItemPointerData req[2 * HNSW_MAX_M + 1];
 	int			nreq = 0;
 	bool		linked = false;
-	ListUpdate *nearest = NULL;
+	HnswListUpdate *nearest = NULL;
 	Covers		cv;
 	int			keepgood;
 	int			n = 0;
 
 	for (int i = 0; i < plan->n; i++)
 	{
-		ListUpdate *u = &plan->all[i];
+		HnswListUpdate *u = &plan->all[i];
 
 		if (u->lc != 0)
 			continue;
@@ -1319,8 +467,8 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			nearest = u;
 		linked |= TakesNew(u, ne);
 	}
-	if (!linked && nearest != NULL && ReadListAgain(index, nearest, m))
-		ComputeBacklink(index, dist, m, nearest, ne, true, EVICT_PREFER);
+	if (!linked && nearest != NULL && HnswListReadAgain(ctx, nearest))
+		ComputeBacklink(ctx, nearest, ne, true, EVICT_PREFER);
 
 	/*
 	 * Give up members that stay reachable another way where possible; then
@@ -1340,7 +488,7 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 		req[nreq++] = *oldentry;
 	for (int i = 0; i < plan->n; i++)
 	{
-		ListUpdate *u = &plan->all[i];
+		HnswListUpdate *u = &plan->all[i];
 
 		if (u->lc != 0 || !u->dirty || u->nevicted == 0)
 			continue;
@@ -1354,9 +502,9 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			ItemPointerData keep = u->evicted[e];
 			int			x = FindCover(&cv, &u->evicted[e], i);
 
-			if (!TidIn(&keep, (ItemPointer) ne->l0, ne->nl0) && x >= 0)
+			if (!HnswTidIn(&keep, ne->l0, ne->nl0) && x >= 0)
 				keep = plan->all[x].etid;
-			if (!TidIn(&keep, req, nreq))
+			if (!HnswTidIn(&keep, req, nreq))
 				req[nreq++] = keep;
 		}
 	}
@@ -1382,7 +530,7 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			HnswRefToTid(chosen0[i].ref, &t);
 			if (i < ngood0)
 				good[ngoodc++] = t;
-			else if (!TidIn(&t, req, nreq))
+			else if (!HnswTidIn(&t, req, nreq))
 				rest[nrest++] = t;
 		}
 		/* room for the good ones that are not required */
@@ -1390,7 +538,7 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 		keepgood = 0;
 		for (int i = 0; i < ngoodc; i++)
 		{
-			if (TidIn(&good[i], req, nreq))
+			if (HnswTidIn(&good[i], req, nreq))
 				ne->l0[n++] = good[i];
 			else if (room > 0)
 			{
@@ -1402,7 +550,7 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			keepgood++;
 		}
 		for (int i = 0; i < nreq; i++)
-			if (!TidIn(&req[i], good, ngoodc))
+			if (!HnswTidIn(&req[i], good, ngoodc))
 				ne->l0[n++] = req[i];
 		for (int i = 0; i < nrest && n < cap; i++)
 			ne->l0[n++] = rest[i];
@@ -1411,41 +559,42 @@ ComposeLayer0(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 	*ngood = keepgood;
 }
 
+/* A back-link computed again once the new element is written */
+typedef struct RetryArg
+{
+	const NewElement *ne;
+	bool		force;
+} RetryArg;
+
+static void
+RetryCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
+{
+	RetryArg   *r = arg;
+
+	ComputeBacklink(ctx, u, r->ne, r->force, EVICT_REQUIRE);
+}
+
 /*
- * Write u->newlist if the list is unchanged since it was read; otherwise
- * recompute it (under the eviction rule on layer 0) and try again, up to
- * HNSW_BACKLINK_RETRIES times.  Returns true if the list holds the new
+ * Make the list of u take the new element, now that it is written: read,
+ * computed under the eviction rule on layer 0, and written if unchanged
+ * meanwhile (HnswListUpdateLoop).  Returns true if the list holds the new
  * element at the end.
  */
 static bool
-RetryBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
-			  const NewElement *ne, bool force, bool building)
+RetryBacklink(const HnswListCtx *ctx, HnswListUpdate *u, const NewElement *ne,
+			  bool force)
 {
-	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
+	RetryArg	r = {ne, force};
+
+	switch (HnswListUpdateLoop(ctx, u, RetryCompute, &r))
 	{
-		Buffer		buf;
-		HnswEdit	edit;
-		bool		applied;
-
-		if (!ReadListAgain(index, u, m))
+		case HNSW_LIST_WRITTEN:
+			return HnswTidIn(&ne->tid, u->newlist, u->nnew);
+		case HNSW_LIST_UNCHANGED:
+			return HnswTidIn(&ne->tid, u->old, HNSW_LAYER_CAPACITY(u->lc, ctx->m));
+		default:
 			return false;
-		ComputeBacklink(index, dist, m, u, ne, force, EVICT_REQUIRE);
-		if (!u->dirty)
-			return TidIn((ItemPointer) &ne->tid, u->old, HNSW_LAYER_CAPACITY(u->lc, m));
-
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&u->ntid));
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswEditBegin(&edit, index, building);
-		applied = ApplyList(HnswEditRegister(&edit, buf, false), u, m);
-		if (applied)
-			HnswEditFinish(&edit);
-		else
-			HnswEditAbort(&edit);
-		UnlockReleaseBuffer(buf);
-		if (applied)
-			return TidIn((ItemPointer) &ne->tid, u->newlist, u->nnew);
 	}
-	return false;
 }
 
 /*
@@ -1455,27 +604,26 @@ RetryBacklink(Relation index, HnswDistance *dist, int m, ListUpdate *u,
  * that can link to it do so regardless of the heuristic.
  */
 static void
-ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
-			   HnswCandidate *chosen0, int nchosen0, const NewElement *ne,
-			   bool building)
+ApplyBacklinks(const HnswListCtx *ctx, BacklinkPlan *plan,
+			   HnswCandidate *chosen0, int nchosen0, const NewElement *ne)
 {
-	ListUpdate **ups;
+	HnswListUpdate **ups;
 	int			n = 0;
 	bool		linked0 = false;
 
-	ups = palloc(sizeof(ListUpdate *) * Max(plan->n, 1));
+	ups = palloc(sizeof(HnswListUpdate *) * Max(plan->n, 1));
 	for (int i = 0; i < plan->n; i++)
 	{
-		ListUpdate *u = &plan->all[i];
+		HnswListUpdate *u = &plan->all[i];
 
 		/* the stand-in becomes the real TID */
 		for (int j = 0; j < u->nnew; j++)
-			if (TidEq(&u->newlist[j], &NewPlaceholder))
+			if (HnswTidEq(&u->newlist[j], &NewPlaceholder))
 				u->newlist[j] = ne->tid;
 		if (u->dirty)
 			ups[n++] = u;
 	}
-	qsort(ups, n, sizeof(ListUpdate *), ListUpdateCmp);
+	qsort(ups, n, sizeof(HnswListUpdate *), HnswListUpdateCmp);
 
 	for (int g = 0; g < n;)
 	{
@@ -1489,13 +637,13 @@ ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 
 		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
 			end++;
-		buf = HnswReadBuffer(index, blk);
+		buf = HnswReadBuffer(ctx->index, blk);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswEditBegin(&edit, index, building);
+		HnswEditBegin(&edit, ctx->index, ctx->building);
 		page = HnswEditRegister(&edit, buf, false);
 		for (int i = g; i < end; i++)
 		{
-			conflict[i - g] = !ApplyList(page, ups[i], m);
+			conflict[i - g] = !HnswListApply(page, ups[i], ctx->m);
 			anyapplied |= !conflict[i - g];
 		}
 		if (anyapplied)
@@ -1509,9 +657,9 @@ ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 			bool		has;
 
 			if (conflict[i - g])
-				has = RetryBacklink(index, dist, m, ups[i], ne, false, building);
+				has = RetryBacklink(ctx, ups[i], ne, false);
 			else
-				has = TidIn((ItemPointer) &ne->tid, ups[i]->newlist, ups[i]->nnew);
+				has = HnswTidIn(&ne->tid, ups[i]->newlist, ups[i]->nnew);
 			if (ups[i]->lc == 0 && has)
 				linked0 = true;
 		}
@@ -1521,18 +669,18 @@ ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
 	/* nobody links to it: the nearest neighbour that can must */
 	for (int i = 0; i < nchosen0 && !linked0; i++)
 	{
-		ListUpdate	u;
+		HnswListUpdate	u;
 
 		memset(&u, 0, sizeof(u));
 		HnswRefToTid(chosen0[i].ref, &u.etid);
 		HnswRefToTid(chosen0[i].aux, &u.ntid);
 		u.lc = 0;
 		u.newdist = chosen0[i].dist;
-		linked0 = RetryBacklink(index, dist, m, &u, ne, true, building);
+		linked0 = RetryBacklink(ctx, &u, ne, true);
 	}
 	if (!linked0 && nchosen0 > 0)
 		elog(DEBUG1, "index \"%s\": no list could link to element (%u,%u)",
-			 RelationGetRelationName(index),
+			 RelationGetRelationName(ctx->index),
 			 ItemPointerGetBlockNumber(&ne->tid),
 			 ItemPointerGetOffsetNumber(&ne->tid));
 	pfree(ups);
@@ -1546,121 +694,130 @@ ApplyBacklinks(Relation index, HnswDistance *dist, int m, BacklinkPlan *plan,
  * list, so that the path from -> to -> w replaces the edge from -> w (see
  * "Back-links" above).  Changing to's list cuts nothing off, since no
  * reached element goes through "to"; to make room there, "to" gives up a
- * member that req->reached holds, if it has one.  Each list is read under
- * a share lock and written under an exclusive one only if unchanged, one
- * buffer lock at a time.  Returns true if from's list holds "to" at the end.
+ * member that req->reached holds, if it has one.  Each list changes through
+ * HnswListUpdateLoop, one buffer lock at a time.  Returns true if from's
+ * list holds "to" at the end.
  */
-bool
-HnswLinkUnreached(Relation index, HnswDistance *dist, int m,
-				  const HnswLinkRequest *req)
+typedef struct LinkArg
 {
-	int			cap = HNSW_LAYER_CAPACITY(0, m);
+	const HnswLinkRequest *req;
 	NewElement	ne;
+	bool		failed;			/* "to" could not take a member */
+} LinkArg;
 
-	ne.tid = req->to;
-	ne.vec = req->tovec;
-	for (int attempt = 0; attempt < HNSW_BACKLINK_RETRIES; attempt++)
+/* Compute "to"'s list holding w: a reached member makes room if needed */
+static void
+HoldCompute(const HnswListCtx *ctx, HnswListUpdate *uu, void *arg)
+{
+	LinkArg    *la = arg;
+	const ItemPointerData *w = &la->ne.l0[0];
+	int			cap = HNSW_LAYER_CAPACITY(0, ctx->m);
+	int			count = 0;
+	int			victim = -1;
+
+	uu->dirty = false;
+	while (count < cap && ItemPointerIsValid(&uu->old[count]))
+		count++;
+	if (HnswTidIn(w, uu->old, count))
+		return;
+	memcpy(uu->newlist, uu->old, sizeof(ItemPointerData) * count);
+	uu->nnew = count;
+	uu->newngood = uu->oldngood;
+	if (count == cap)
 	{
-		ListUpdate	uv;
-		ListUpdate	uu;
-		float	   *evec = NULL;
-		Buffer		buf;
-		HnswEdit	edit;
-		bool		applied;
+		for (int j = count - 1; j >= 0 && victim < 0; j--)
+			if (la->req->reached &&
+				HnswTidBitmapContains(la->req->reached, &uu->old[j]))
+				victim = j;
+		if (victim < 0)
+			victim = count - 1;
+		if (victim < uu->newngood)
+			uu->newngood--;
+		memmove(&uu->newlist[victim], &uu->newlist[victim + 1],
+				sizeof(ItemPointerData) * (count - victim - 1));
+		uu->nnew--;
+	}
+	uu->newlist[uu->nnew++] = *w;
+	uu->dirty = true;
+}
 
-		memset(&uv, 0, sizeof(uv));
-		uv.etid = req->from;
-		uv.ntid = req->fromlist;
-		uv.lc = 0;
-		uv.newdist = req->dist;
-		if (!ReadListAgain(index, &uv, m))
-			return false;
-		AddToList(index, dist, m, &uv, &ne.tid, ne.vec, uv.newdist, true, &evec);
-		if (evec)
-			pfree(evec);
-		if (!uv.dirty)
-			return TidIn(&ne.tid, uv.old, cap);
+/*
+ * Compute from's list with "to" added regardless of the heuristic; what it
+ * gives up is, if possible, a member "to" holds already, else it is made
+ * to hold it now, before from's list is written.
+ */
+static void
+LinkCompute(const HnswListCtx *ctx, HnswListUpdate *uv, void *arg)
+{
+	LinkArg    *la = arg;
+	const HnswLinkRequest *req = la->req;
+	int			cap = HNSW_LAYER_CAPACITY(0, ctx->m);
+	HnswListUpdate uu;
 
-		/*
-		 * Better still, "from" gives up a member that "to" already holds,
-		 * among those the heuristic did not choose: then nothing need move.
-		 */
+	HnswListAdd(ctx, uv, &la->ne.tid, la->ne.vec, true);
+	if (!uv->dirty)
+		return;
+
+	memset(&uu, 0, sizeof(uu));
+	uu.etid = req->to;
+	uu.ntid = req->tolist;
+	uu.lc = 0;
+	if (!HnswListReadAgain(ctx, &uu))
+	{
+		uv->dirty = false;
+		la->failed = true;
+		return;
+	}
+	for (la->ne.nl0 = 0; la->ne.nl0 < cap && ItemPointerIsValid(&uu.old[la->ne.nl0]); la->ne.nl0++)
+		la->ne.l0[la->ne.nl0] = uu.old[la->ne.nl0];
+	ConstrainEviction(uv, &la->ne, EVICT_PREFER);
+
+	for (int e = 0; e < uv->nevicted; e++)
+	{
+		HnswListResult r;
+
+		if (HnswTidIn(&uv->evicted[e], la->ne.l0, la->ne.nl0))
+			continue;
+		la->ne.l0[0] = uv->evicted[e];	/* HoldCompute's argument */
 		memset(&uu, 0, sizeof(uu));
 		uu.etid = req->to;
 		uu.ntid = req->tolist;
 		uu.lc = 0;
-		if (!ReadListAgain(index, &uu, m))
-			return false;
-		for (ne.nl0 = 0; ne.nl0 < cap && ItemPointerIsValid(&uu.old[ne.nl0]); ne.nl0++)
-			ne.l0[ne.nl0] = uu.old[ne.nl0];
-		ConstrainEviction(&uv, &ne, EVICT_PREFER);
-
-		/* what from gives up goes behind "to" first */
-		for (int e = 0; e < uv.nevicted; e++)
+		r = HnswListUpdateLoop(ctx, &uu, HoldCompute, la);
+		if (r != HNSW_LIST_WRITTEN && r != HNSW_LIST_UNCHANGED)
 		{
-			bool		done = false;
-
-			for (int t = 0; t < HNSW_BACKLINK_RETRIES && !done; t++)
-			{
-				int			count = 0;
-				int			victim = -1;
-
-				memset(&uu, 0, sizeof(uu));
-				uu.etid = req->to;
-				uu.ntid = req->tolist;
-				uu.lc = 0;
-				if (!ReadListAgain(index, &uu, m))
-					return false;
-				while (count < cap && ItemPointerIsValid(&uu.old[count]))
-					count++;
-				if (TidIn(&uv.evicted[e], uu.old, count))
-					break;
-				memcpy(uu.newlist, uu.old, sizeof(ItemPointerData) * count);
-				uu.nnew = count;
-				uu.newngood = uu.oldngood;
-				if (count == cap)
-				{
-					for (int j = count - 1; j >= 0 && victim < 0; j--)
-						if (req->reached &&
-							HnswTidBitmapContains(req->reached, &uu.old[j]))
-							victim = j;
-					if (victim < 0)
-						victim = count - 1;
-					if (victim < uu.newngood)
-						uu.newngood--;
-					memmove(&uu.newlist[victim], &uu.newlist[victim + 1],
-							sizeof(ItemPointerData) * (count - victim - 1));
-					uu.nnew--;
-				}
-				uu.newlist[uu.nnew++] = uv.evicted[e];
-
-				buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&uu.ntid));
-				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-				HnswEditBegin(&edit, index, false);
-				done = ApplyList(HnswEditRegister(&edit, buf, false), &uu, m);
-				if (done)
-					HnswEditFinish(&edit);
-				else
-					HnswEditAbort(&edit);
-				UnlockReleaseBuffer(buf);
-			}
-			if (!done)
-				return false;
+			uv->dirty = false;
+			la->failed = true;
+			return;
 		}
-
-		buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&uv.ntid));
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswEditBegin(&edit, index, false);
-		applied = ApplyList(HnswEditRegister(&edit, buf, false), &uv, m);
-		if (applied)
-			HnswEditFinish(&edit);
-		else
-			HnswEditAbort(&edit);
-		UnlockReleaseBuffer(buf);
-		if (applied)
-			return TidIn(&ne.tid, uv.newlist, uv.nnew);
 	}
-	return false;
+}
+
+bool
+HnswLinkUnreached(const HnswListCtx *ctx, const HnswLinkRequest *req)
+{
+	LinkArg		la;
+	HnswListUpdate uv;
+
+	memset(&la, 0, sizeof(la));
+	la.req = req;
+	la.ne.tid = req->to;
+	la.ne.vec = req->tovec;
+	memset(&uv, 0, sizeof(uv));
+	uv.etid = req->from;
+	uv.ntid = req->fromlist;
+	uv.lc = 0;
+	uv.newdist = req->dist;
+	switch (HnswListUpdateLoop(ctx, &uv, LinkCompute, &la))
+	{
+		case HNSW_LIST_WRITTEN:
+			return HnswTidIn(&req->to, uv.newlist, uv.nnew);
+		case HNSW_LIST_UNCHANGED:
+			return !la.failed &&
+				HnswTidIn(&req->to, uv.old, HNSW_LAYER_CAPACITY(0, ctx->m));
+		default:
+			return false;
+	}
 }
 
 /*
@@ -1751,6 +908,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	NewElement	ne;
 	BacklinkPlan plan;
 	int			ngood0 = 0;
+	HnswListCtx lctx = {index, dist, m, building};
 
 	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswMaxLevel(m));
 
@@ -1911,9 +1069,9 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	ne.nl0 = 0;
 	for (int i = 0; toplayer >= 0 && i < nchosen[0]; i++)
 		HnswRefToTid(chosen[0][i].ref, &ne.l0[ne.nl0++]);
-	PlanBacklinks(index, dist, m, chosen, nchosen, toplayer, &ne, &plan);
+	PlanBacklinks(&lctx, chosen, nchosen, toplayer, &ne, &plan);
 	if (toplayer >= 0)
-		ComposeLayer0(index, dist, m, &plan, chosen[0], nchosen[0], ngoodchosen[0],
+		ComposeLayer0(&lctx, &plan, chosen[0], nchosen[0], ngoodchosen[0],
 					  level > meta.entry_level ? &entrytid : NULL, &ne, &ngood0);
 	for (int i = 0; i < ne.nl0; i++)
 		ntup->tids[i] = ne.l0[i];
@@ -1926,11 +1084,11 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 		HnswNeighborGood(ntup)[lc] = ngoodchosen[lc];
 	}
 
-	WriteElement(index, etup, esize, ntup, nsize, building, &etid);
+	HnswWriteElement(index, etup, esize, ntup, nsize, building, &etid);
 
 	/* back-links */
 	ne.tid = etid;
-	ApplyBacklinks(index, dist, m, &plan, chosen[0], nchosen[0], &ne, building);
+	ApplyBacklinks(&lctx, &plan, chosen[0], nchosen[0], &ne);
 
 	if (level > meta.entry_level || !haveEntry)
 		HnswUpdateEntryPoint(index, &etid, level, building);

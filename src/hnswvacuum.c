@@ -68,12 +68,13 @@ typedef struct HnswVacuumState
 	int			dim;
 	HnswDistance dist;
 	HTAB	   *dead;			/* DeadElement by TID */
-	HnswTidSet	deadset;		/* the same TIDs, for HnswUpdateList */
+	HnswTidSet	deadset;		/* the same TIDs, for HnswRepairList */
 	HnswTidSet	unrepaired;		/* deleted elements that a list still
 								 * points at: a repair gave up */
 	ItemPointerData entry;		/* the entry point when pass 1 began */
 	MemoryContext tmpCtx;
 	int64		nlinked;		/* unreached elements linked in pass 5 */
+	HnswListCtx lctx;			/* for list changes */
 } HnswVacuumState;
 
 /* Live (non-invalid) heap TIDs of an element */
@@ -541,8 +542,8 @@ ForgetRevived(HnswVacuumState *vs, ItemPointerData *revived, int64 n)
  *
  * A first sweep reads each page under a share lock and notes the live
  * elements with such lists; the lists are then rebuilt one at a time with
- * HnswUpdateList, which re-reads them and copes with concurrent inserts.
- * A list that keeps changing under HnswUpdateList may be left as it was
+ * HnswRepairList, which re-reads them and copes with concurrent inserts.
+ * A list that keeps changing under HnswRepairList may be left as it was
  * (HNSW_LIST_GAVE_UP): the deleted elements it held are noted in
  * vs->unrepaired, and pass 4 leaves them DELETED, for a later vacuum to
  * repair, since a list still points at them.
@@ -577,6 +578,7 @@ RepairGraph(HnswVacuumState *vs)
 		{
 			ItemPointerData members[2 * HNSW_MAX_M];
 			ItemPointerData extra[8 * 2 * HNSW_MAX_M];
+			HnswListRepair req;
 			int			nmembers = 0;
 			int			nextra;
 			int			start = HNSW_LAYER_START(lc, m);
@@ -614,9 +616,13 @@ RepairGraph(HnswVacuumState *vs)
 
 			nextra = ReplacementCandidates(vs, members, nmembers, lc,
 										   extra, 4 * cap);
-			if (HnswUpdateList(index, &vs->dist, m, &repairs[r].etid, &repairs[r].ntid,
-							   lc, extra, nextra, NULL, 0, &vs->deadset,
-							   false, false) == HNSW_LIST_GAVE_UP)
+			req.etid = repairs[r].etid;
+			req.ntid = repairs[r].ntid;
+			req.lc = lc;
+			req.extra = extra;
+			req.nextra = nextra;
+			req.drop = &vs->deadset;
+			if (HnswRepairList(&vs->lctx, &req) == HNSW_LIST_GAVE_UP)
 			{
 				/*
 				 * The list is as some insert left it.  Inserts add no
@@ -859,7 +865,7 @@ ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
 			continue;
 		HnswRefToTid(wbuf[i].aux, &req.fromlist);
 		req.dist = wbuf[i].dist;
-		linked = HnswLinkUnreached(index, &vs->dist, m, &req);
+		linked = HnswLinkUnreached(&vs->lctx, &req);
 	}
 	if (linked)
 	{
@@ -1071,6 +1077,10 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.m = HnswGetMetaM(info->index);
 	vs.dim = HnswGetDimensions(info->index);
 	HnswInitDistance(&vs.dist, info->index, vs.dim);
+	vs.lctx.index = info->index;
+	vs.lctx.dist = &vs.dist;
+	vs.lctx.m = vs.m;
+	vs.lctx.building = false;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ItemPointerData);
 	ctl.entrysize = sizeof(DeadElement);

@@ -1,0 +1,459 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswlist.c
+ *	  Reading and changing the neighbour lists of an hnsw index on disk.
+ *
+ * A list is changed by read-copy-verify (HnswListUpdateLoop): read under a
+ * share lock into an HnswListUpdate, its new contents computed with no lock
+ * held (which loads other elements' vectors), and written under an
+ * exclusive lock only if it is still what was read; otherwise computed
+ * again.  Concurrent writers thus never lose each other's changes, and no
+ * writer holds two buffer locks.  The computations are adding a member
+ * (HnswListAdd, Algorithm 1's update of a neighbour's list, from the list's
+ * good/pruned split) and repairing a list after VACUUM (HnswRepairList).
+ * On the page, HnswListApply moves as few members as it can, so that the
+ * WAL record holds the slots that changed.
+ *
+ * IDENTIFICATION
+ *	  src/hnswlist.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "storage/bufmgr.h"
+
+#include "hnsw.h"
+
+typedef struct PairDistCtx
+{
+	const HnswDistance *dist;
+	const float *vecs;			/* n * dim */
+} PairDistCtx;
+
+static float
+PairDist(void *ctx, int i, int j)
+{
+	PairDistCtx *p = ctx;
+	int			dim = p->dist->dim;
+
+	return HnswDist(p->dist, p->vecs + (Size) i * dim, p->vecs + (Size) j * dim);
+}
+
+/*
+ * Load the vector of the owner of u into u->ownervec, once, in
+ * CurrentMemoryContext.  Returns false if the owner is not a live element.
+ */
+static bool
+LoadOwner(const HnswListCtx *ctx, HnswListUpdate *u)
+{
+	if (u->ownervec != NULL)
+		return true;
+	u->ownervec = palloc(sizeof(float) * ctx->dist->dim);
+	if (HnswLoadVector(ctx->index, &u->etid, ctx->dist->dim, u->ownervec))
+		return true;
+	pfree(u->ownervec);
+	u->ownervec = NULL;
+	return false;
+}
+
+/* The neighbour tuple of u on page, if it still has layer u->lc */
+static HnswNeighborTuple
+ListTuple(Page page, HnswListUpdate *u)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumber(&u->ntid);
+	HnswNeighborTuple ntup;
+
+	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+		return NULL;
+	ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < u->lc)
+		return NULL;
+	return ntup;
+}
+
+/* Copy the list of u from page (locked by the caller) into u->old */
+bool
+HnswListRead(Page page, HnswListUpdate *u, int m)
+{
+	HnswNeighborTuple ntup = ListTuple(page, u);
+
+	if (ntup == NULL)
+		return false;
+	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, m)],
+		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, m));
+	u->oldngood = HnswNeighborGood(ntup)[u->lc];
+	return true;
+}
+
+/* Read the list of u again, under a share lock; false if it is gone */
+bool
+HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u)
+{
+	Buffer		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(&u->ntid));
+	bool		found;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	found = HnswListRead(BufferGetPage(buf), u, ctx->m);
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
+/*
+ * The slots for u->newlist with as few changed from u->old as possible: a
+ * list keeps its good members in front, but the order within the good
+ * members and within the others does not matter, so a member that stays
+ * in its part keeps its slot, and the others fill the slots left free.  A
+ * generic WAL record holds the bytes that changed, so this keeps the WAL of
+ * a list that takes one member to a slot or two, where writing the list in
+ * distance order would shift every member behind the new one.
+ */
+static void
+ArrangeSlots(const HnswListUpdate *u, int cap, ItemPointerData *slots)
+{
+	bool		placed[2 * HNSW_MAX_M];
+	bool		filled[2 * HNSW_MAX_M];
+
+	memset(placed, 0, sizeof(placed));
+	memset(filled, 0, sizeof(filled));
+	for (int i = 0; i < u->nnew; i++)
+	{
+		int			lo = i < u->newngood ? 0 : u->newngood;
+		int			hi = i < u->newngood ? u->newngood : u->nnew;
+
+		for (int j = lo; j < hi; j++)
+		{
+			if (!placed[j] && HnswTidEq(&u->newlist[j], &u->old[i]))
+			{
+				slots[i] = u->newlist[j];
+				placed[j] = filled[i] = true;
+				break;
+			}
+		}
+	}
+	for (int part = 0; part < 2; part++)
+	{
+		int			lo = part == 0 ? 0 : u->newngood;
+		int			hi = part == 0 ? u->newngood : u->nnew;
+		int			j = lo;
+
+		for (int i = lo; i < hi; i++)
+		{
+			if (filled[i])
+				continue;
+			while (placed[j])
+				j++;
+			slots[i] = u->newlist[j];
+			placed[j] = true;
+		}
+	}
+	for (int i = u->nnew; i < cap; i++)
+		ItemPointerSetInvalid(&slots[i]);
+}
+
+/*
+ * Write u->newlist to page (exclusively locked and registered by the
+ * caller) if the list still holds u->old.  Returns false if it changed.
+ */
+bool
+HnswListApply(Page page, HnswListUpdate *u, int m)
+{
+	HnswNeighborTuple ntup = ListTuple(page, u);
+	int			start = HNSW_LAYER_START(u->lc, m);
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
+
+	if (ntup == NULL)
+		return true;			/* nothing to do any more */
+	if (memcmp(u->old, &ntup->tids[start], sizeof(ItemPointerData) * cap) != 0 ||
+		HnswNeighborGood(ntup)[u->lc] != u->oldngood)
+		return false;
+	ArrangeSlots(u, cap, &ntup->tids[start]);
+	HnswNeighborGood(ntup)[u->lc] = u->newngood;
+	return true;
+}
+
+/*
+ * HnswListAdd: add one new element (newtid, with vector newvec at distance
+ * u->newdist from the list's owner) to the list of u as read: the update of Algorithm 1, shrinking
+ * a full list as Algorithm 4 with keepPrunedConnections would, done
+ * incrementally from the list's good/pruned split.
+ *
+ * The distances of the members to the owner, and of the good ones to the
+ * new element, are computed on their pages (no copies, no pairwise
+ * distances).  The new element is good unless a good member closer to the
+ * owner is closer to it than the owner is; if it is good, it demotes the
+ * good members further from the owner that are closer to it than to the
+ * owner.  (A full re-run could also promote members those demoted ones had
+ * pruned; this does not.)  The list is then the good members, then the
+ * others by distance, up to its capacity (u->newlist is in that order;
+ * on the page, HnswListApply moves as few members as it can).  Members that
+ * are no longer live elements drop out.
+ */
+void
+HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u, ItemPointer newtid,
+			const float *newvec, bool force)
+{
+	float		newdist = u->newdist;
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
+	int			count = 0;
+	float		downer[2 * HNSW_MAX_M];
+	float		dnew[2 * HNSW_MAX_M];
+	bool		good[2 * HNSW_MAX_M + 1];
+	bool		present[2 * HNSW_MAX_M];
+	bool		newgood = true;
+	int			order[2 * HNSW_MAX_M + 1];
+	float		key[2 * HNSW_MAX_M + 1];
+	int			n = 0;
+	int			ngood = 0;
+	bool		same;
+
+	u->dirty = false;
+	u->nevicted = 0;
+	while (count < cap && ItemPointerIsValid(&u->old[count]))
+	{
+		if (HnswTidEq(&u->old[count], newtid))
+			return;				/* already linked */
+		count++;
+	}
+
+	if (!LoadOwner(ctx, u))
+		return;					/* the owner is gone */
+	HnswDistancesTo(ctx->index, ctx->dist, u->old, count, u->ownervec, newvec,
+					downer, dnew, present);
+
+	for (int i = 0; i < count; i++)
+		good[i] = i < u->oldngood;
+
+	/* is the new element good? */
+	for (int i = 0; i < count && newgood; i++)
+		if (good[i] && present[i] && downer[i] <= newdist && dnew[i] < newdist)
+			newgood = false;
+	/* it demotes the good members further out that it is closer to */
+	if (newgood)
+		for (int i = 0; i < count; i++)
+			if (good[i] && present[i] && downer[i] > newdist && dnew[i] < downer[i])
+				good[i] = false;
+
+	/* good members first, then the others, each by distance to the owner */
+	for (int i = 0; i <= count; i++)
+	{
+		bool		g = i < count ? good[i] : newgood;
+		float		d = i < count ? downer[i] : newdist;
+		int			j;
+
+		if (i < count && !present[i])
+			continue;			/* not a live element any more */
+		key[n] = d;
+		j = n++;
+		while (j > 0)
+		{
+			int			prev = order[j - 1];
+			bool		pg = prev < count ? good[prev] : newgood;
+
+			if ((pg && !g) || (pg == g && key[j - 1] <= d))
+				break;
+			order[j] = order[j - 1];
+			key[j] = key[j - 1];
+			j--;
+		}
+		order[j] = i;
+		key[j] = d;
+	}
+	n = Min(n, cap);
+
+	u->nnew = 0;
+	for (int j = 0; j < n; j++)
+	{
+		int			i = order[j];
+
+		u->newlist[u->nnew++] = i < count ? u->old[i] : *newtid;
+		if (i < count ? good[i] : newgood)
+			ngood++;
+	}
+	u->newngood = ngood;
+
+	/*
+	 * force: the new element must get this link even if the heuristic would
+	 * leave it out (it has no other way in).  It takes the place of the
+	 * last member, the furthest of those the heuristic only kept to fill
+	 * the list, if there is one.
+	 */
+	if (force && !HnswTidIn(newtid, u->newlist, u->nnew))
+	{
+		if (u->nnew < cap)
+			u->newlist[u->nnew++] = *newtid;
+		else
+		{
+			u->newlist[u->nnew - 1] = *newtid;
+			if (u->newngood == u->nnew)
+				u->newngood--;
+		}
+	}
+
+	/* the live members the new list gives up */
+	u->nevicted = 0;
+	for (int i = 0; i < count; i++)
+		if (present[i] && !HnswTidIn(&u->old[i], u->newlist, u->nnew) &&
+			u->nevicted < lengthof(u->evicted))
+			u->evicted[u->nevicted++] = u->old[i];
+
+	/* write only if the members or the split change */
+	same = (u->nnew == count && u->newngood == u->oldngood);
+	for (int j = 0; j < u->nnew && same; j++)
+		same = HnswTidIn(&u->newlist[j], u->old, count);
+	u->dirty = !same;
+}
+
+/*
+ * Repair the list of u after VACUUM: drop its members that are in req->drop and
+ * fill their places from the extra candidates, chosen by the heuristic
+ * among themselves by distance to the owner.  The surviving members keep
+ * their places and status; the new ones join as not good.  Sets u->dirty;
+ * takes no lock but to load vectors.
+ */
+static void
+RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
+{
+	const HnswListRepair *req = arg;
+	ItemPointerData *extra = req->extra;
+	int			nextra = req->nextra;
+	HnswTidSet *drop = req->drop;
+	HnswDistance *dist = ctx->dist;
+	int			dim = dist->dim;
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
+	int			count = 0;
+	int			slots;
+	HnswCandidate *cs;
+	float	   *vecs;
+	int		   *keep;
+	int			nc = 0;
+	int			nkeep;
+	PairDistCtx pctx;
+
+	u->dirty = false;
+	u->nnew = 0;
+	u->newngood = 0;
+	while (count < cap && ItemPointerIsValid(&u->old[count]))
+		count++;
+	for (int i = 0; i < count; i++)
+	{
+		if (HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
+			u->dirty = true;
+		else
+		{
+			u->newlist[u->nnew++] = u->old[i];
+			if (i < u->oldngood)
+				u->newngood++;
+		}
+	}
+	if (!u->dirty)
+		return;
+
+	/* candidates: the extras that are new, live and not the owner */
+	slots = cap - u->nnew;
+	if (slots == 0 || nextra == 0)
+		return;
+	if (!LoadOwner(ctx, u))
+		return;
+	cs = palloc(sizeof(HnswCandidate) * nextra);
+	vecs = palloc(sizeof(float) * dim * nextra);
+	keep = palloc(sizeof(int) * nextra);
+	for (int i = 0; i < nextra; i++)
+	{
+		float	   *v = vecs + (Size) nc * dim;
+
+		if (HnswTidEq(&extra[i], &u->etid) ||
+			HnswTidSetContains(drop, HnswTidToRef(&extra[i])) ||
+			HnswTidIn(&extra[i], u->newlist, u->nnew) ||
+			!HnswLoadVector(ctx->index, &extra[i], dim, v))
+			continue;
+		cs[nc].dist = HnswDist(dist, u->ownervec, v);
+		cs[nc].ref = HnswTidToRef(&extra[i]);
+		cs[nc].aux = nc;
+		cs[nc].flags = 0;
+		nc++;
+	}
+	HnswSortCandidates(cs, nc);
+	{
+		/* PairDist wants the vectors in sorted order */
+		float	   *sorted = palloc(sizeof(float) * dim * Max(nc, 1));
+
+		for (int i = 0; i < nc; i++)
+			memcpy(sorted + (Size) i * dim, vecs + (Size) cs[i].aux * dim,
+				   sizeof(float) * dim);
+		pctx.dist = dist;
+		pctx.vecs = sorted;
+		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED,
+									PairDist, &pctx, keep, NULL);
+		pfree(sorted);
+	}
+	for (int i = 0; i < nkeep; i++)
+		HnswRefToTid(cs[keep[i]].ref, &u->newlist[u->nnew++]);
+	pfree(cs);
+	pfree(vecs);
+	pfree(keep);
+}
+
+/*
+ * HnswListUpdateLoop: change the list of u (u->etid, u->ntid, u->lc set by
+ * the caller) by compute, which computes u->newlist from u->old with no
+ * lock held and sets u->dirty.  This is the one way lists change after the
+ * build, read-copy-verify: the list is read under a share lock, computed,
+ * and written under an exclusive lock only if it has not changed
+ * meanwhile; otherwise it is read and computed again, up to
+ * HNSW_LIST_RETRIES times.  At most one buffer lock is held at any time
+ * (compute may change other lists, one at a time, before this one is
+ * written).
+ *
+ * Returns HNSW_LIST_WRITTEN if it wrote the changed list,
+ * HNSW_LIST_UNCHANGED if the list needed no change, HNSW_LIST_GONE if the
+ * element has no such list any more, and HNSW_LIST_GAVE_UP if the list
+ * changed under every attempt, in which case nothing was written.
+ */
+HnswListResult
+HnswListUpdateLoop(const HnswListCtx *ctx, HnswListUpdate *u,
+				   HnswListComputeFn compute, void *arg)
+{
+	for (int attempt = 0; attempt < HNSW_LIST_RETRIES; attempt++)
+	{
+		Buffer		buf;
+		HnswEdit	edit;
+		bool		applied;
+
+		if (!HnswListReadAgain(ctx, u))
+			return HNSW_LIST_GONE;
+		compute(ctx, u, arg);
+		if (!u->dirty)
+			return HNSW_LIST_UNCHANGED;
+
+		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(&u->ntid));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswEditBegin(&edit, ctx->index, ctx->building);
+		applied = HnswListApply(HnswEditRegister(&edit, buf, false), u, ctx->m);
+		if (applied)
+			HnswEditFinish(&edit);
+		else
+			HnswEditAbort(&edit);
+		UnlockReleaseBuffer(buf);
+		if (applied)
+			return HNSW_LIST_WRITTEN;
+		/* changed under us: compute again */
+	}
+	return HNSW_LIST_GAVE_UP;
+}
+
+/*
+ * HnswRepairList: repair a list after VACUUM (see RepairCompute).  A
+ * repair that gives up leaves the list pointing where it did.
+ */
+HnswListResult
+HnswRepairList(const HnswListCtx *ctx, const HnswListRepair *req)
+{
+	HnswListUpdate u;
+
+	memset(&u, 0, sizeof(u));
+	u.etid = req->etid;
+	u.ntid = req->ntid;
+	u.lc = req->lc;
+	return HnswListUpdateLoop(ctx, &u, RepairCompute, (void *) req);
+}

@@ -1,0 +1,407 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswspace.c
+ *	  Where the tuples of a new element go: the space of a REUSABLE element
+ *	  that the free space map knows of, else the last page or a new one.
+ *
+ * The free space map of an hnsw index records, for each page, the highest
+ * level of a new element that one of its REUSABLE elements can take
+ * (HnswPageReuseOffer); vacuum records it when it makes elements REUSABLE,
+ * and an insert when it has taken one.  See src/README.md, "Inserts".
+ *
+ * IDENTIFICATION
+ *	  src/hnswspace.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "storage/bufmgr.h"
+#include "storage/freespace.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/*
+ * The block of the neighbour tuple of the last element on page blk, if it
+ * is on another page: where the lone neighbour tuples of the latest inserts
+ * went (see PlaceTuples).  InvalidBlockNumber if there is none.
+ */
+static BlockNumber
+LoneNeighborPage(Page page, BlockNumber blk, BlockNumber nblocks)
+{
+	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		return InvalidBlockNumber;
+	for (OffsetNumber off = PageGetMaxOffsetNumber(page); off >= FirstOffsetNumber; off--)
+	{
+		HnswElementTuple etup;
+		BlockNumber nblk;
+
+		if (!ItemIdIsNormal(PageGetItemId(page, off)))
+			continue;
+		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+		if (etup->type != HNSW_ELEMENT_TUPLE)
+			continue;
+		nblk = ItemPointerGetBlockNumberNoCheck(&etup->neighbortid);
+		if (nblk == blk || nblk == HNSW_METAPAGE_BLKNO || nblk >= nblocks)
+			return InvalidBlockNumber;
+		return nblk;
+	}
+	return InvalidBlockNumber;
+}
+
+/*
+ * Pin and exclusive-lock block blkno if it is a data page with need bytes
+ * free (a line pointer included); otherwise release it and return
+ * InvalidBuffer.
+ */
+static Buffer
+LockPageWithRoom(Relation index, BlockNumber blkno, Size need,
+				 BlockNumber nblocks, BlockNumber *lonenbr)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA) &&
+		PageGetFreeSpace(page) >= need)
+		return buf;
+	if (lonenbr)
+		*lonenbr = LoneNeighborPage(page, blkno, nblocks);
+	UnlockReleaseBuffer(buf);
+	return InvalidBuffer;
+}
+
+/*
+ * Put tuple(s) on a page with room, in one WAL record.  With two tuples (an
+ * element and its neighbour tuple) both go on the same page and the
+ * element's neighbortid is set to the neighbour tuple's TID.  Returns the
+ * TID of the first tuple in *tid1 (and of the second in *tid2).
+ *
+ * The page is the last page of the index if it has room.  A lone neighbour
+ * tuple, of an element too big to share a page with it, may else go on the
+ * page of the neighbour tuple of the last element on the last page: the
+ * lone neighbour tuples of consecutive inserts so fill a page together,
+ * while their elements take a page each.  Else the tuples go on a new page.
+ * One buffer lock is held at a time.
+ */
+static void
+PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
+			bool building, ItemPointer tid1, ItemPointer tid2)
+{
+	Size		need = MAXALIGN(size1) + (tup2 ? MAXALIGN(size2) + sizeof(ItemIdData) : 0);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	bool		lone = tup2 == NULL && *(uint8 *) tup1 == HNSW_NEIGHBOR_TUPLE;
+	BlockNumber lonenbr = InvalidBlockNumber;
+	Buffer		buf = InvalidBuffer;
+	bool		isnew = false;
+	Page		page;
+	OffsetNumber off;
+	HnswEdit	edit;
+
+	if (nblocks > 1)
+		buf = LockPageWithRoom(index, nblocks - 1, need, nblocks,
+							   lone ? &lonenbr : NULL);
+	if (!BufferIsValid(buf) && BlockNumberIsValid(lonenbr))
+		buf = LockPageWithRoom(index, lonenbr, need, nblocks, NULL);
+	if (!BufferIsValid(buf))
+	{
+		buf = HnswNewBuffer(index);
+		isnew = true;
+	}
+
+	HnswEditBegin(&edit, index, building);
+	page = HnswEditRegister(&edit, buf, isnew);
+	if (isnew)
+		HnswInitPage(page, HNSW_PAGE_DATA);
+
+	off = OffsetNumberNext(PageGetMaxOffsetNumber(page));
+	if (tup2)
+	{
+		HnswElementTuple etup = (HnswElementTuple) tup1;
+
+		Assert(etup->type == HNSW_ELEMENT_TUPLE);
+		ItemPointerSet(&etup->neighbortid, BufferGetBlockNumber(buf),
+					   OffsetNumberNext(off));
+	}
+	if (PageAddItem(page, (Item) tup1, size1, off, false, false) != off)
+		elog(ERROR, "failed to add tuple to index \"%s\"",
+			 RelationGetRelationName(index));
+	ItemPointerSet(tid1, BufferGetBlockNumber(buf), off);
+	if (tup2)
+	{
+		off = OffsetNumberNext(off);
+		if (PageAddItem(page, (Item) tup2, size2, off, false, false) != off)
+			elog(ERROR, "failed to add tuple to index \"%s\"",
+				 RelationGetRelationName(index));
+		ItemPointerSet(tid2, BufferGetBlockNumber(buf), off);
+	}
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * The highest level of a new element that can take the place of the
+ * REUSABLE element at off on page blk and of its neighbour tuple, or -1 if
+ * there is no REUSABLE element there.  Any element fits the element's slot
+ * (all elements of an index have the same size); the level depends on the
+ * length of the neighbour tuple.  When that is on the same page its length
+ * is read.  When it is on another page (an element too big to share a page
+ * with it), it is at least what the element's level needs (a neighbour
+ * tuple never changes length, and an element only takes one long enough
+ * for its level), so the element's level is the answer without reading
+ * that page.  (A higher element can still take the element's slot, with a
+ * new neighbour tuple: see ReuseSpace.)
+ */
+int
+HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m)
+{
+	HnswElementTuple etup;
+	OffsetNumber noff;
+	Size		len;
+	int			maxlevel = HnswMaxLevel(m);
+	int			level = -1;
+
+	if (!ItemIdIsNormal(PageGetItemId(page, off)))
+		return -1;
+	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_REUSABLE)
+		return -1;
+	if (ItemPointerGetBlockNumberNoCheck(&etup->neighbortid) != blk)
+		return Min((int) etup->level, maxlevel);
+	noff = ItemPointerGetOffsetNumberNoCheck(&etup->neighbortid);
+	if (noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page) ||
+		!ItemIdIsNormal(PageGetItemId(page, noff)))
+		return -1;
+	len = ItemIdGetLength(PageGetItemId(page, noff));
+	while (level < maxlevel && HNSW_NEIGHBOR_TUPLE_SIZE(level + 1, m) <= len)
+		level++;
+	return level;
+}
+
+/*
+ * What page blk offers for reuse, in the unit of its free space map entry:
+ * HnswReuseAmount() of the highest level one of its REUSABLE elements can
+ * take, or 0.  The page is locked by the caller.  Vacuum records this when
+ * it makes elements REUSABLE, and an insert when it has taken one.
+ */
+Size
+HnswPageReuseOffer(Page page, BlockNumber blk, int m)
+{
+	int			best = -1;
+
+	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		return 0;
+	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+		best = Max(best, HnswReusableLevel(page, blk, off, m));
+	return best < 0 ? 0 : HnswReuseAmount(best);
+}
+
+/*
+ * Overwrite, in one WAL record, the tuple at tid with tup (size bytes; the
+ * rest of a longer item is zeroed).  The item must be a tuple of the given
+ * type, long enough, and for an element in the given state.
+ */
+static void
+OverwriteTuple(Relation index, ItemPointer tid, Pointer tup, Size size,
+			   uint8 type, uint8 state)
+{
+	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	ItemId		iid;
+	Pointer		item;
+	HnswEdit	edit;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+		elog(ERROR, "no tuple at (%u,%u) in index \"%s\"",
+			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
+	iid = PageGetItemId(page, off);
+	item = PageGetItem(page, iid);
+	if (*(uint8 *) item != type || ItemIdGetLength(iid) < size ||
+		(type == HNSW_ELEMENT_TUPLE && ((HnswElementTuple) item)->deleted != state))
+		elog(ERROR, "unexpected tuple at (%u,%u) in index \"%s\"",
+			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
+
+	HnswEditBegin(&edit, index, false);
+	page = HnswEditRegister(&edit, buf, false);
+	item = PageGetItem(page, PageGetItemId(page, off));
+	memcpy(item, tup, size);
+	memset(item + size, 0, ItemIdGetLength(iid) - size);
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Try to put the new element in the place of a REUSABLE one (left by
+ * VACUUM).  Returns true and the element's TID if it found a place.
+ *
+ * The free space map says which pages have REUSABLE elements, and for what
+ * level (HnswPageReuseOffer).  We ask for a place our neighbour tuple fits
+ * in (HnswReusableLevel), the tightest on the page; failing that, for any
+ * REUSABLE element: we then take its element slot only, place our
+ * neighbour tuple beside it if the page has room, else like that of a new
+ * element (PlaceTuples), and leave the old, too short one unreferenced.  So an insert does not extend the index
+ * while a REUSABLE element is left, whatever the levels.
+ *
+ * An element whose neighbour tuple is on the same page and long enough (or
+ * added beside it) is written together with it in one WAL record.  Otherwise it takes
+ * three records, one buffer lock at a time: the element is claimed,
+ * REUSABLE to DELETED, so that no other insert takes it; the neighbour
+ * tuple is written; the element is overwritten, LIVE.  No list points at
+ * the element meanwhile; if the insert fails or crashes in between, the
+ * element stays DELETED and the next vacuum makes it REUSABLE again.
+ */
+static bool
+ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
+		   HnswNeighborTuple ntup, Size nsize, ItemPointer etid)
+{
+	int			m = HnswGetMetaM(index);
+	int			level = ntup->level;
+
+	for (int pass = 0; pass < 2; pass++)
+	{
+		/* pass 0: a place our neighbour tuple fits in; pass 1: any */
+		Size		want = HnswReuseAmount(pass == 0 ? level : 0);
+		BlockNumber blk;
+
+		if (pass == 1 && level == 0)
+			break;
+		blk = GetPageWithFreeSpace(index, want);
+		for (int attempt = 0; attempt < 3 && BlockNumberIsValid(blk); attempt++)
+		{
+			Buffer		buf = ReadBuffer(index, blk);
+			Page		page;
+			OffsetNumber eoff = InvalidOffsetNumber;
+			int			erank = INT_MAX;
+			int			eslot = -1;
+			ItemPointerData ntid;
+			HnswEdit	edit;
+			bool		inplace;
+			bool		samepage;
+			Size		offer;
+
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			page = BufferGetPage(buf);
+			if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			{
+				/*
+				 * Best: the slot with the fewest levels to spare; else the
+				 * one with the shortest neighbour tuple, which is lost.
+				 */
+				for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+				{
+					int			slot = HnswReusableLevel(page, blk, off, m);
+					int			rank;
+
+					if (slot < 0)
+						continue;
+					rank = slot >= level ? slot - level : HNSW_MAX_LEVEL + 1 + slot;
+					if (rank < erank)
+					{
+						eoff = off;
+						erank = rank;
+						eslot = slot;
+					}
+				}
+			}
+			if (eoff == InvalidOffsetNumber)
+			{
+				offer = HnswPageReuseOffer(page, blk, m);
+				UnlockReleaseBuffer(buf);
+				blk = RecordAndGetPageWithFreeSpace(index, blk, offer, want);
+				continue;
+			}
+
+			ntid = ((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->neighbortid;
+			inplace = eslot >= level;
+			samepage = ItemPointerGetBlockNumber(&ntid) == blk;
+
+			/* too short, but room for a new one beside the element */
+			if (!inplace && PageGetFreeSpace(page) >= MAXALIGN(nsize))
+			{
+				ItemPointerSet(&ntid, blk, OffsetNumberNext(PageGetMaxOffsetNumber(page)));
+				inplace = samepage = true;
+			}
+			etup->neighbortid = ntid;
+
+			HnswEditBegin(&edit, index, false);
+			page = HnswEditRegister(&edit, buf, false);
+			if (inplace && samepage)
+			{
+				OffsetNumber noff = ItemPointerGetOffsetNumber(&ntid);
+				Pointer		nitem;
+				Size		nlen;
+
+				if (noff > PageGetMaxOffsetNumber(page) &&
+					PageAddItem(page, (Item) ntup, nsize, noff, false, false) != noff)
+					elog(ERROR, "failed to add tuple to index \"%s\"",
+						 RelationGetRelationName(index));
+				nitem = PageGetItem(page, PageGetItemId(page, noff));
+				nlen = ItemIdGetLength(PageGetItemId(page, noff));
+				memcpy(PageGetItem(page, PageGetItemId(page, eoff)), etup, esize);
+				memcpy(nitem, ntup, nsize);
+				memset(nitem + nsize, 0, nlen - nsize);
+			}
+			else
+				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->deleted =
+					HNSW_ELEMENT_DELETED;
+			HnswEditFinish(&edit);
+			offer = HnswPageReuseOffer(BufferGetPage(buf), blk, m);
+			UnlockReleaseBuffer(buf);
+			RecordPageWithFreeSpace(index, blk, offer);
+			ItemPointerSet(etid, blk, eoff);
+
+			if (inplace && samepage)
+				return true;
+			if (inplace)
+				OverwriteTuple(index, &ntid, (Pointer) ntup, nsize,
+							   HNSW_NEIGHBOR_TUPLE, 0);
+			else
+			{
+				PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, false, &ntid, NULL);
+				etup->neighbortid = ntid;
+			}
+			OverwriteTuple(index, etid, (Pointer) etup, esize,
+						   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * HnswWriteElement: write a new element and its neighbour tuple: in reusable space if there
+ * is some, else at the end of the index (PlaceTuples).  Returns the
+ * element's TID.
+ */
+void
+HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
+			 HnswNeighborTuple ntup, Size nsize, bool building,
+			 ItemPointer etid)
+{
+	ItemPointerData ntid;
+
+	if (!building && ReuseSpace(index, etup, esize, ntup, nsize, etid))
+		return;
+
+	if (MAXALIGN(esize) + sizeof(ItemIdData) + MAXALIGN(nsize) <= HNSW_PAGE_CAPACITY)
+		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
+					building, etid, &ntid);
+	else
+	{
+		/*
+		 * Too big for one page together: the neighbour tuple first, where
+		 * lone neighbour tuples gather, then the element, which takes most
+		 * of a page.  A crash in between leaves an unreferenced neighbour
+		 * tuple, which is harmless.
+		 */
+		PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, building, &ntid, NULL);
+		etup->neighbortid = ntid;
+		PlaceTuples(index, (Pointer) etup, esize, NULL, 0, building, etid, NULL);
+	}
+}
+
