@@ -22,6 +22,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "hnsw.h"
@@ -368,29 +369,29 @@ HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
  * entry, e.g. after REINDEX or TRUNCATE.
  * ---------------------------------------------------------------------
  */
+/*
+ * The relcache entry's part, rd_amcache, is one chunk in rd_indexcxt:
+ * PostgreSQL frees it with a single pfree when the entry is invalidated
+ * (RelationReloadIndexInfo), and keeps rd_indexcxt, so anything allocated
+ * apart from it would leak.  It grows by being copied to a larger chunk;
+ * nobody keeps a pointer into it between calls.
+ */
 typedef struct HnswRelCache
 {
 	int			m;				/* m from the metapage, 0 if not read yet */
-	BlockNumber nblocks;		/* entries in bufs */
-	Buffer	   *bufs;			/* InvalidBuffer if unknown */
-
-	/* a visited bitmap for scans to borrow, all zeros while not lent */
-	uint64	   *visitbits;
-	uint32	   *visitwords;
-	uint32		visitnwords;
-	bool		visitlent;
-	LocalTransactionId visitlxid;	/* transaction of the borrower */
+	BlockNumber nbufs;			/* entries in bufs */
+	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
 } HnswRelCache;
 
 /* Blocks beyond this are not remembered (4 MB of cache per index) */
 #define HNSW_BUFFER_CACHE_MAX	(1024 * 1024)
 
-static HnswRelCache *
+static inline HnswRelCache *
 GetRelCache(Relation index)
 {
-	if (index->rd_amcache == NULL)
+	if (unlikely(index->rd_amcache == NULL))
 		index->rd_amcache = MemoryContextAllocZero(index->rd_indexcxt,
-												   sizeof(HnswRelCache));
+												   offsetof(HnswRelCache, bufs));
 	return (HnswRelCache *) index->rd_amcache;
 }
 
@@ -424,7 +425,7 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 	HnswRelCache *cache = GetRelCache(index);
 	Buffer		buf;
 
-	if (blkno < cache->nblocks)
+	if (blkno < cache->nbufs)
 	{
 		buf = cache->bufs[blkno];
 		if (BufferIsValid(buf) &&
@@ -436,20 +437,22 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 
 	if (blkno < HNSW_BUFFER_CACHE_MAX)
 	{
-		if (blkno >= cache->nblocks)
+		cache = GetRelCache(index);
+		if (blkno >= cache->nbufs)
 		{
-			BlockNumber n = Min(Max(Max(blkno + 1, cache->nblocks * 2), 1024),
+			BlockNumber n = Min(Max(Max(blkno + 1, cache->nbufs * 2), 1024),
 								HNSW_BUFFER_CACHE_MAX);
-			Buffer	   *bufs;
+			HnswRelCache *grown;
 
-			bufs = MemoryContextAllocZero(index->rd_indexcxt, sizeof(Buffer) * n);
-			if (cache->bufs != NULL)
-			{
-				memcpy(bufs, cache->bufs, sizeof(Buffer) * cache->nblocks);
-				pfree(cache->bufs);
-			}
-			cache->bufs = bufs;
-			cache->nblocks = n;
+			grown = MemoryContextAllocZero(index->rd_indexcxt,
+										   offsetof(HnswRelCache, bufs) +
+										   sizeof(Buffer) * n);
+			memcpy(grown, cache,
+				   offsetof(HnswRelCache, bufs) + sizeof(Buffer) * cache->nbufs);
+			grown->nbufs = n;
+			pfree(cache);
+			index->rd_amcache = grown;
+			cache = grown;
 		}
 		cache->bufs[blkno] = buf;
 	}
@@ -484,19 +487,30 @@ HnswTidSetInit(HnswTidSet *s, uint32 expected)
 }
 
 /*
+ * The visited bitmap scans borrow: one per backend, in TopMemoryContext,
+ * all zeros while not lent.  It is not kept in the relcache entry: the
+ * entry's rd_amcache is freed whenever the entry is invalidated, which can
+ * happen while a scan that borrowed the bitmap is still open.
+ */
+static uint64 *spare_visitbits = NULL;
+static uint32 *spare_visitwords = NULL;
+static uint32 spare_visitnwords = 0;
+static bool spare_visitlent = false;
+static LocalTransactionId spare_visitlxid;	/* transaction of the borrower */
+
+/*
  * Add a bitmap to a scan's visited set, for blocks below nblocks with at
  * most maxoffsets line pointers, unless it would take more than 4 MB.  The
- * bitmap is borrowed from the index's relcache entry, where it stays
- * between scans (allocating and zeroing it for every scan would cost more
- * than the search); HnswTidSetReturnBitmap gives it back, cleared.  A scan
- * that finds it lent (another scan of the same index is open in this
- * backend) gets a bitmap of its own.
+ * bitmap is borrowed from the backend's spare one, which stays between
+ * scans (allocating and zeroing it for every scan would cost more than the
+ * search); HnswTidSetReturnBitmap gives it back, cleared.  A scan that
+ * finds it lent (another hnsw scan is open in this backend) gets a bitmap
+ * of its own.
  */
 void
 HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 					int maxoffsets)
 {
-	HnswRelCache *cache = GetRelCache(index);
 	int			shift = 0;
 	uint64		nbits;
 	uint32		nwords;
@@ -513,33 +527,36 @@ HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 	 * outlive their transaction, so one lent in an earlier transaction is
 	 * free again, once cleared.
 	 */
-	if (cache->visitlent && cache->visitlxid != MyProc->lxid)
+	if (spare_visitlent && spare_visitlxid != MyProc->lxid)
 	{
-		memset(cache->visitbits, 0, sizeof(uint64) * cache->visitnwords);
-		cache->visitlent = false;
+		memset(spare_visitbits, 0, sizeof(uint64) * spare_visitnwords);
+		spare_visitlent = false;
 	}
 
-	if (!cache->visitlent)
+	if (!spare_visitlent)
 	{
-		if (cache->visitnwords < nwords)
+		if (spare_visitnwords < nwords)
 		{
-			uint32		n = Max(nwords, cache->visitnwords * 2);
+			uint32		n = Max(nwords, spare_visitnwords * 2);
 
-			if (cache->visitbits)
+			if (spare_visitbits)
 			{
-				pfree(cache->visitbits);
-				pfree(cache->visitwords);
+				pfree(spare_visitbits);
+				pfree(spare_visitwords);
+				spare_visitbits = NULL;
+				spare_visitwords = NULL;
+				spare_visitnwords = 0;
 			}
-			cache->visitbits = MemoryContextAllocZero(index->rd_indexcxt,
-													  sizeof(uint64) * n);
-			cache->visitwords = MemoryContextAlloc(index->rd_indexcxt,
-												   sizeof(uint32) * n);
-			cache->visitnwords = n;
+			spare_visitbits = MemoryContextAllocZero(TopMemoryContext,
+													 sizeof(uint64) * n);
+			spare_visitwords = MemoryContextAlloc(TopMemoryContext,
+												  sizeof(uint32) * n);
+			spare_visitnwords = n;
 		}
-		cache->visitlent = true;
-		cache->visitlxid = MyProc->lxid;
-		s->bits = cache->visitbits;
-		s->usedwords = cache->visitwords;
+		spare_visitlent = true;
+		spare_visitlxid = MyProc->lxid;
+		s->bits = spare_visitbits;
+		s->usedwords = spare_visitwords;
 		s->lent = true;
 	}
 	else
@@ -554,17 +571,15 @@ HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 	s->shift = shift;
 }
 
-/* Clear the set and give a borrowed bitmap back to the relcache entry */
+/* Clear the set and give a borrowed bitmap back */
 void
 HnswTidSetReturnBitmap(HnswTidSet *s, Relation index)
 {
-	HnswRelCache *cache = (HnswRelCache *) index->rd_amcache;
-
 	if (s->bits == NULL)
 		return;
 	HnswTidSetClear(s);
-	if (s->lent && cache != NULL && cache->visitbits == s->bits)
-		cache->visitlent = false;
+	if (s->lent && spare_visitbits == s->bits)
+		spare_visitlent = false;
 	s->bits = NULL;
 	s->usedwords = NULL;
 }
