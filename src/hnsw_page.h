@@ -257,7 +257,8 @@ HnswPageGetItemIdChecked(const HnswPageLimits *lim, Page page,
  * The element tuple at offno: long enough for the index's vectors, of the
  * element kind, with a level and a state that can be.  Any state is
  * returned; the caller decides what DELETED and REUSABLE mean to it.  Its
- * neighbortid is not checked here (HnswCheckTid, where it is followed).
+ * neighbortid is not checked here: the caller checks it with HnswCheckTid
+ * before it hands it on or follows it.
  */
 static inline HnswElementTuple
 HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,

@@ -1298,6 +1298,13 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 			etup = HnswPageGetElement(&lim, page,
 									  (BlockNumber) (cands[i].ref >> 16),
 									  (OffsetNumber) (cands[i].ref & 0xFFFF));
+			/* becomes c->aux, which inserts follow to add back-links */
+			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid,
+									   (BlockNumber) (cands[i].ref >> 16),
+									   (OffsetNumber) (cands[i].ref & 0xFFFF))))
+				HnswCheckTidSlow(&lim, &etup->neighbortid,
+								 (BlockNumber) (cands[i].ref >> 16),
+								 (OffsetNumber) (cands[i].ref & 0xFFFF));
 			tups[i - done] = etup;
 			for (Size o = 0; o < tupbytes; o += 64)
 				__builtin_prefetch((char *) etup + o);

@@ -21,7 +21,8 @@
 # metapage.  Cases:
 #	 - random bytes (seeded) over the entry point's element tuple;
 #	 - its neighbour tuple's count set to 60000, its level set to 200;
-#	 - its element's level set to 200;
+#	 - its element's level set to 200, its neighbour tuple's TID to block
+#	   99999;
 #	 - the first TID of its top-layer list set to block 99999, to offset 0
 #	   of a data page, to offset 60000;
 #	 - its line pointer's offset, and then its length, beyond the page;
@@ -279,6 +280,7 @@ my @cases = (
 	[ 'neighbour tuple count 60000' => sub { write_bytes($npos + 2, pack('v', 60000)) } ],
 	[ 'neighbour tuple level 200' => sub { write_bytes($npos + 1, chr(200)) } ],
 	[ 'element level 200' => sub { write_bytes($epos + 1, chr(200)) } ],
+	[ 'element neighbour TID at block 99999' => sub { write_bytes($epos + 4, pack_tid(99999, 2)) } ],
 	[ 'list TID at block 99999' => sub { write_bytes($topslot, pack_tid(99999, 1)) } ],
 	[ 'list TID at offset 0' => sub { write_bytes($topslot, pack_tid($eblk, 0)) } ],
 	[ 'list TID at offset 60000' => sub { write_bytes($topslot, pack_tid($eblk, 60000)) } ],
@@ -319,6 +321,7 @@ for my $case (
 	'neighbour tuple count 60000',
 	'neighbour tuple level 200',
 	'element level 200',
+	'element neighbour TID at block 99999',
 	'list TID at block 99999',
 	'list TID at offset 0',
 	'list TID at offset 60000',
