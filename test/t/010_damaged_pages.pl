@@ -303,6 +303,40 @@ my @cases = (
 	[ 'metapage entry point at block 99999' => sub { meta_write('entry_blkno', 99999) } ],
 );
 
+# What the scan reports for each case: the message and its detail
+my $at = qr/at block \d+, offset \d+/;
+my %message = (
+	'random bytes over an element tuple' =>
+	  qr/index "t_v" contains a corrupted element tuple $at\nDETAIL:  The tuple's type is \d+, not 1 \(an element\)\./,
+	'neighbour tuple count 60000' =>
+	  qr/index "t_v" contains a corrupted neighbour tuple $at\nDETAIL:  It has 60000 slots; level \d+ needs \d+\./,
+	'neighbour tuple level 200' =>
+	  qr/index "t_v" contains a corrupted neighbour tuple $at\nDETAIL:  Its level is 200; the index allows at most \d+\./,
+	'element level 200' =>
+	  qr/index "t_v" contains a corrupted element tuple $at\nDETAIL:  Its level is 200; the index allows at most \d+\./,
+	'element neighbour TID at block 99999' =>
+	  qr/index "t_v" refers to an element at \(99999,2\), outside the index\nDETAIL:  The reference is in the tuple $at; the index has \d+ blocks of at most \d+ tuples\./,
+	'list TID at block 99999' =>
+	  qr/index "t_v" refers to an element at \(99999,1\), outside the index\nDETAIL:  The reference is in the tuple $at;/,
+	'list TID at offset 0' =>
+	  qr/index "t_v" refers to an element at \($eblk,0\), outside the index\nDETAIL:  The reference is in the tuple $at;/,
+	'list TID at offset 60000' =>
+	  qr/index "t_v" refers to an element at \($eblk,60000\), outside the index\nDETAIL:  The reference is in the tuple $at;/,
+	'line pointer offset beyond the page' =>
+	  qr/index "t_v" contains a corrupted line pointer at block $eblk, offset $eoff\nDETAIL:  The item at offset 8184 of length $e_len is not a MAXALIGNed item between \d+ and 8176\./,
+	'line pointer length beyond the page' =>
+	  qr/index "t_v" contains a corrupted line pointer at block $eblk, offset $eoff\nDETAIL:  The item at offset $e_lpoff of length 8000 is not a MAXALIGNed item between \d+ and 8176\./,
+	'metapage m 0' =>
+	  qr/index "t_v" contains a corrupted metapage at block 0\nDETAIL:  Its m is 0; m must be between 2 and 100\./,
+	'metapage m 60000' =>
+	  qr/index "t_v" contains a corrupted metapage at block 0\nDETAIL:  Its m is 60000; m must be between 2 and 100\./,
+	'metapage dimensions 0' =>
+	  qr/index "t_v" contains a corrupted metapage at block 0\nDETAIL:  It has 0 dimensions; the indexed column has 8\./,
+	'metapage wrong magic' => qr/index "t_v" is not an hnsw index/,
+	'metapage entry point at block 99999' =>
+	  qr/index "t_v" refers to an element at \(99999,$eoff\), outside the index\nDETAIL:  The reference is in the metapage at block 0; the index has \d+ blocks of at most \d+ tuples\./,
+);
+
 my @ops = (
 	[ scan => q{SET enable_seqscan = off; SELECT id FROM t ORDER BY v <-> vec(4242) LIMIT 5;} ],
 	[ insert => q{INSERT INTO t VALUES (100001, vec(100001));} ],
@@ -352,6 +386,8 @@ for my $case (@cases)
 		ok($ret != 0 && $stderr =~ /ERROR:  XX002: /,
 			"$name: $opname raises index_corrupted")
 		  or diag("psql returned $ret: $stderr");
+		like($stderr, $message{$name}, "$name: the scan says what is wrong")
+		  if $opname eq 'scan';
 		# should the backend have crashed, wait for the server to recover
 		if ($ret == 2)
 		{
