@@ -259,12 +259,15 @@ HnswPageGetItemIdChecked(const HnswPageLimits *lim, Page page,
  * returned; the caller decides what DELETED and REUSABLE mean to it.  Its
  * neighbortid is not checked here: the caller checks it with HnswCheckTid
  * before it hands it on or follows it.
+ *
+ * HnswCheckElement does the checks on the tuple for a line pointer already
+ * checked with HnswPageGetItemIdChecked, for a caller that prefetches a
+ * batch of tuples before it reads any (DiskDistances).
  */
 static inline HnswElementTuple
-HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
-				   OffsetNumber offno)
+HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
+				 BlockNumber blkno, OffsetNumber offno)
 {
-	ItemId		iid = HnswPageGetItemIdChecked(lim, page, blkno, offno);
 	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
 
 	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim) ||
@@ -273,6 +276,15 @@ HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 				 etup->deleted > HNSW_ELEMENT_REUSABLE))
 		HnswReportBadElement(lim, page, blkno, offno);
 	return etup;
+}
+
+static inline HnswElementTuple
+HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+				   OffsetNumber offno)
+{
+	return HnswCheckElement(lim, page,
+							HnswPageGetItemIdChecked(lim, page, blkno, offno),
+							blkno, offno);
 }
 
 /*

@@ -1262,7 +1262,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 	{
 		Buffer		bufs[HNSW_BATCH_PAGES];
 		Page		pages[HNSW_BATCH_PAGES];
-		HnswElementTuple tups[2 * HNSW_MAX_M];
+		ItemId		iids[2 * HNSW_MAX_M];
 		int			bufidx[2 * HNSW_MAX_M];
 		int			nbufs = 0;
 		int			end;
@@ -1287,31 +1287,39 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 				__builtin_prefetch(PageGetItemId(pages[nbufs - 1], off));
 		}
 
-		/* lock in block order; find tuples and prefetch them */
+		/*
+		 * Lock in block order; check the line pointers and prefetch the
+		 * tuples.  Nothing in a tuple is read before all are prefetched.
+		 */
 		for (int b = 0; b < nbufs; b++)
 			LockBuffer(bufs[b], BUFFER_LOCK_SHARE);
 		for (int i = done; i < end; i++)
 		{
-			Page		page = pages[bufidx[i - done]];
-			HnswElementTuple etup;
+			ItemId		iid;
+			Pointer		tup;
 
-			etup = HnswPageGetElement(&lim, page,
-									  (BlockNumber) (cands[i].ref >> 16),
-									  (OffsetNumber) (cands[i].ref & 0xFFFF));
-			/* becomes c->aux, which inserts follow to add back-links */
-			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid,
-									   (BlockNumber) (cands[i].ref >> 16),
-									   (OffsetNumber) (cands[i].ref & 0xFFFF))))
-				HnswCheckTidSlow(&lim, &etup->neighbortid,
-								 (BlockNumber) (cands[i].ref >> 16),
-								 (OffsetNumber) (cands[i].ref & 0xFFFF));
-			tups[i - done] = etup;
+			iid = HnswPageGetItemIdChecked(&lim, pages[bufidx[i - done]],
+										   (BlockNumber) (cands[i].ref >> 16),
+										   (OffsetNumber) (cands[i].ref & 0xFFFF));
+			iids[i - done] = iid;
+			tup = PageGetItem(pages[bufidx[i - done]], iid);
 			for (Size o = 0; o < tupbytes; o += 64)
-				__builtin_prefetch((char *) etup + o);
+				__builtin_prefetch(tup + o);
 		}
 
 		for (int i = done; i < end; i++)
-			DiskElementDistance(g, tups[i - done], &cands[i]);
+		{
+			BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
+			OffsetNumber off = (OffsetNumber) (cands[i].ref & 0xFFFF);
+			HnswElementTuple etup;
+
+			etup = HnswCheckElement(&lim, pages[bufidx[i - done]],
+									iids[i - done], blk, off);
+			/* becomes c->aux, which inserts follow to add back-links */
+			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid, blk, off)))
+				HnswCheckTidSlow(&lim, &etup->neighbortid, blk, off);
+			DiskElementDistance(g, etup, &cands[i]);
+		}
 
 		for (int b = 0; b < nbufs; b++)
 			UnlockReleaseBuffer(bufs[b]);
