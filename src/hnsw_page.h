@@ -178,7 +178,6 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
 	 MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
 
-
 /*
  * Reading pages without trusting them
  *
