@@ -21,6 +21,7 @@
 #include "storage/block.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
+#include "utils/relcache.h"
 
 #define HNSW_MAGIC_NUMBER		0x484E5357	/* "HNSW" */
 #define HNSW_FORMAT_VERSION		1
@@ -176,5 +177,179 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 #define HNSW_PAGE_CAPACITY \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
 	 MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
+
+/*
+ * Reading pages without trusting them
+ *
+ * Nothing read from a page is used before it has been checked against the
+ * limits below: a damaged index must raise ERRCODE_INDEX_CORRUPTED, never
+ * read or write outside a page or an array.  The accessors here do the
+ * checks in one place, inline, with a few compares on data the caller reads
+ * anyway; the reporting functions (hnswutils.c) are out of line.
+ *
+ * What counts as corrupt rather than absent: line pointers are never
+ * removed and a TID, once given out, always names a tuple of the same kind
+ * (see src/README.md).  So a TID taken from a list or an element that names
+ * no tuple, an unused line pointer, or a tuple of the other kind, is
+ * corruption.  A DELETED or REUSABLE element, and an element whose level is
+ * now below the layer a scan reached it on (its space was reused), are
+ * normal and are left to the caller.
+ */
+typedef struct HnswPageLimits
+{
+	Relation	index;			/* for error messages */
+	BlockNumber nblocks;		/* blocks known to exist: a TID at or past
+								 * this makes HnswCheckTidSlow look again */
+	int			m;				/* m from the metapage */
+	int			dim;			/* dimensions from the metapage */
+	int			maxlevel;		/* highest level an element may have */
+	int			maxoffsets;		/* most line pointers a data page can have */
+} HnswPageLimits;
+
+/* Out of line, in hnswutils.c */
+extern void HnswGetPageLimits(Relation index, HnswPageLimits *lim);
+extern void HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid,
+							 BlockNumber blkno, OffsetNumber offno);
+extern void HnswReportBadItem(const HnswPageLimits *lim, Page page,
+							  BlockNumber blkno, OffsetNumber offno)
+			pg_attribute_noreturn();
+extern void HnswReportBadElement(const HnswPageLimits *lim, Page page,
+								 BlockNumber blkno, OffsetNumber offno)
+			pg_attribute_noreturn();
+extern void HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
+								   BlockNumber blkno, OffsetNumber offno)
+			pg_attribute_noreturn();
+
+/* Where the tuples of a data page may lie */
+#define HNSW_SPECIAL_OFFSET	(BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/*
+ * The line pointer at offno of a data page (block blkno), checked as
+ * amcheck's PageGetItemIdCareful does: offno is one of the page's line
+ * pointers, the line pointer is in use, and its item lies MAXALIGNed
+ * between pd_upper and the special space.  PostgreSQL has checked the page
+ * header when it read the page (pd_lower <= pd_upper <= pd_special).
+ * Raises ERRCODE_INDEX_CORRUPTED otherwise.  Caller holds a pin and a lock.
+ */
+static inline ItemId
+HnswPageGetItemIdChecked(const HnswPageLimits *lim, Page page,
+						 BlockNumber blkno, OffsetNumber offno)
+{
+	PageHeader	hdr = (PageHeader) page;
+	ItemId		iid;
+
+	/* offno >= 1 and its line pointer lies below pd_lower */
+	if (unlikely(offno < FirstOffsetNumber ||
+				 SizeOfPageHeaderData + offno * sizeof(ItemIdData) > hdr->pd_lower ||
+				 hdr->pd_special != HNSW_SPECIAL_OFFSET))
+		HnswReportBadItem(lim, page, blkno, offno);
+	iid = PageGetItemId(page, offno);
+	if (unlikely(!ItemIdIsNormal(iid) ||
+				 ItemIdGetOffset(iid) < hdr->pd_upper ||
+				 ItemIdGetOffset(iid) + ItemIdGetLength(iid) > HNSW_SPECIAL_OFFSET ||
+				 ItemIdGetOffset(iid) != MAXALIGN(ItemIdGetOffset(iid))))
+		HnswReportBadItem(lim, page, blkno, offno);
+	return iid;
+}
+
+/*
+ * The element tuple at offno: long enough for the index's vectors, of the
+ * element kind, with a level and a state that can be.  Any state is
+ * returned; the caller decides what DELETED and REUSABLE mean to it.  Its
+ * neighbortid is not checked here: the caller checks it with HnswCheckTid
+ * before it hands it on or follows it.
+ *
+ * HnswCheckElement does the checks on the tuple for a line pointer already
+ * checked with HnswPageGetItemIdChecked, for a caller that prefetches a
+ * batch of tuples before it reads any (DiskDistances).
+ */
+static inline HnswElementTuple
+HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
+				 BlockNumber blkno, OffsetNumber offno)
+{
+	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
+
+	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim) ||
+				 etup->type != HNSW_ELEMENT_TUPLE ||
+				 etup->level > lim->maxlevel ||
+				 etup->deleted > HNSW_ELEMENT_REUSABLE))
+		HnswReportBadElement(lim, page, blkno, offno);
+	return etup;
+}
+
+static inline HnswElementTuple
+HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+				   OffsetNumber offno)
+{
+	return HnswCheckElement(lim, page,
+							HnswPageGetItemIdChecked(lim, page, blkno, offno),
+							blkno, offno);
+}
+
+/*
+ * The neighbour tuple at offno: of the neighbour kind, a level that can be,
+ * count equal to the slots that level needs, and long enough for them and
+ * the ngood bytes (a reused tuple may be longer).  Every slot
+ * ntup->tids[0 .. count) and HnswNeighborGood(ntup)[0 .. level] is then
+ * inside the tuple; the TIDs in the slots are checked as they are read
+ * (HnswCheckTid).
+ */
+static inline HnswNeighborTuple
+HnswPageGetNeighbors(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+					 OffsetNumber offno)
+{
+	ItemId		iid = HnswPageGetItemIdChecked(lim, page, blkno, offno);
+	HnswNeighborTuple ntup = (HnswNeighborTuple) PageGetItem(page, iid);
+
+	if (unlikely(ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids) ||
+				 ntup->type != HNSW_NEIGHBOR_TUPLE ||
+				 ntup->level > lim->maxlevel ||
+				 ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m) ||
+				 ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m)))
+		HnswReportBadNeighbors(lim, page, blkno, offno);
+	return ntup;
+}
+
+/*
+ * Layer lc's list in a checked neighbour tuple: its first slot, and its
+ * capacity in *cap.  The caller makes sure lc <= ntup->level.
+ */
+static inline ItemPointer
+HnswNeighborList(const HnswPageLimits *lim, HnswNeighborTuple ntup, int lc,
+				 int *cap)
+{
+	*cap = HNSW_LAYER_CAPACITY(lc, lim->m);
+	return &ntup->tids[HNSW_LAYER_START(lc, lim->m)];
+}
+
+/*
+ * Check a TID read from a page (a list slot, an element's neighbortid, the
+ * entry point), found in the tuple at (blkno, offno), before it is
+ * followed: a block of the index other than the metapage, and an offset a
+ * data page can have.  Returns false if the TID is the end of a list: an
+ * invalid TID, (InvalidBlockNumber, 0), or (0, 0); any other TID with
+ * offset 0 is corrupt.  The block number is checked against lim->nblocks,
+ * which only grows; past it, HnswCheckTidSlow asks the storage manager
+ * again (the index may have grown) and raises ERRCODE_INDEX_CORRUPTED if
+ * the block is still not there.
+ */
+static inline bool
+HnswCheckTid(HnswPageLimits *lim, ItemPointer tid, BlockNumber blkno,
+			 OffsetNumber offno)
+{
+	BlockNumber b = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber o = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	/* 0 < b < nblocks and 0 < o <= maxoffsets, as two unsigned compares */
+	StaticAssertStmt(HNSW_METAPAGE_BLKNO == 0, "the metapage is block 0");
+	if (likely((BlockNumber) (b - 1) < lim->nblocks - 1 &&
+			   (uint32) o - 1 < (uint32) lim->maxoffsets))
+		return true;
+	if (o == InvalidOffsetNumber &&
+		(b == InvalidBlockNumber || b == HNSW_METAPAGE_BLKNO))
+		return false;
+	HnswCheckTidSlow(lim, tid, blkno, offno);
+	return true;
+}
 
 #endif							/* HNSW_PAGE_H */

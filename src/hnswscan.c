@@ -67,69 +67,94 @@ typedef struct HnswScanOpaqueData
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
 
-/* Copy the live heap TIDs of the element at ref into so->heaptids */
+/*
+ * Copy the live heap TIDs of the element at ref into so->heaptids.  ref is
+ * a result of the search, whose TID was checked when it was read; the
+ * element is checked again here (hnsw_page.h), as the page may have changed
+ * since.
+ */
 static void
 LoadHeapTids(IndexScanDesc scan, uint64 ref)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	HnswPageLimits lim;
+	HnswElementTuple etup;
 	ItemPointerData tid;
 	Buffer		buf;
 	Page		page;
+	BlockNumber blk;
 	OffsetNumber off;
 
 	HnswRefToTid(ref, &tid);
-	off = ItemPointerGetOffsetNumber(&tid);
+	blk = ItemPointerGetBlockNumberNoCheck(&tid);
+	off = ItemPointerGetOffsetNumberNoCheck(&tid);
 	so->nheaptids = 0;
 	so->heappos = 0;
 
-	buf = HnswReadBuffer(scan->indexRelation, ItemPointerGetBlockNumber(&tid));
+	HnswGetPageLimits(scan->indexRelation, &lim);
+	buf = HnswReadBuffer(scan->indexRelation, blk);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
+	etup = HnswPageGetElement(&lim, page, blk, off);
+	if (etup->deleted == HNSW_ELEMENT_LIVE)
 	{
-		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-
-		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
-		{
-			for (int i = 0; i < HNSW_HEAPTIDS; i++)
-				if (ItemPointerIsValid(&etup->heaptids[i]))
-					so->heaptids[so->nheaptids++] = etup->heaptids[i];
-		}
+		for (int i = 0; i < HNSW_HEAPTIDS; i++)
+			if (ItemPointerIsValid(&etup->heaptids[i]))
+				so->heaptids[so->nheaptids++] = etup->heaptids[i];
 	}
 	UnlockReleaseBuffer(buf);
 }
 
 /*
  * Load the heap TIDs of every live element of the next page, for the NULL
- * query.  Returns false when there are no more pages.
+ * query.  Returns false when there are no more pages.  Every tuple of the
+ * page is checked (hnsw_page.h); a page that is not one of ours, or with
+ * more line pointers than a data page can hold, is corrupt.
  */
 static bool
 LoadNextPage(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	HnswPageLimits lim;
 
+	HnswGetPageLimits(index, &lim);
 	while (so->seqblk < so->nblocks)
 	{
 		Buffer		buf;
 		Page		page;
+		BlockNumber blk = so->seqblk++;
 		OffsetNumber maxoff;
 
-		buf = ReadBuffer(scan->indexRelation, so->seqblk++);
+		buf = ReadBuffer(index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		so->nheaptids = 0;
 		so->heappos = 0;
+		if (!PageIsNew(page))
+			HnswCheckPage(index, page, blk);
 		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
 		{
 			maxoff = PageGetMaxOffsetNumber(page);
+			if (maxoff > lim.maxoffsets)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" contains a corrupted page at block %u",
+								RelationGetRelationName(index), blk),
+						 errdetail_internal("The page has %u line pointers; a data page holds at most %d.",
+											maxoff, lim.maxoffsets)));
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			{
+				ItemId		iid = HnswPageGetItemIdChecked(&lim, page, blk, off);
 				HnswElementTuple etup;
 
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
+				if (*(uint8 *) PageGetItem(page, iid) == HNSW_NEIGHBOR_TUPLE)
+				{
+					(void) HnswPageGetNeighbors(&lim, page, blk, off);
 					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+				}
+				etup = HnswPageGetElement(&lim, page, blk, off);
+				if (etup->deleted != HNSW_ELEMENT_LIVE)
 					continue;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]))

@@ -22,6 +22,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "hnsw.h"
@@ -293,21 +294,39 @@ HnswCheckPage(Relation index, Page page, BlockNumber blkno)
 						RelationGetRelationName(index), blkno)));
 }
 
+static void ReportBadMeta(Relation index, const char *detail) pg_attribute_noreturn();
+
+/* Raise ERRCODE_INDEX_CORRUPTED for the metapage; detail is a sentence */
+static void
+ReportBadMeta(Relation index, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted metapage at block %u",
+					RelationGetRelationName(index), HNSW_METAPAGE_BLKNO),
+			 errdetail_internal("%s", detail)));
+}
+
 /*
- * Copy the metapage contents into *meta, checking magic and version.
- * Takes and releases a share lock on the metapage.
+ * Copy the metapage contents into *meta and check every field but the
+ * entry point's block number, which needs the size of the index (see
+ * HnswReadMeta).  Takes and releases a share lock on the metapage.
  */
-void
-HnswReadMeta(Relation index, HnswMetaPageData *meta)
+static void
+ReadMetaFields(Relation index, HnswMetaPageData *meta)
 {
 	Buffer		buf;
 	Page		page;
 	HnswMetaPage m;
+	int			dim = HnswGetDimensions(index);
+	int			maxlevel;
 
 	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	HnswCheckPage(index, page, HNSW_METAPAGE_BLKNO);
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META))
+		ReportBadMeta(index, "Block 0 is not marked as a metapage.");
 	m = HnswPageGetMeta(page);
 	if (m->magic != HNSW_MAGIC_NUMBER)
 		ereport(ERROR,
@@ -323,6 +342,54 @@ HnswReadMeta(Relation index, HnswMetaPageData *meta)
 				 errhint("REINDEX the index.")));
 	*meta = *m;
 	UnlockReleaseBuffer(buf);
+
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
+		ReportBadMeta(index, psprintf("Its m is %u; m must be between %d and %d.",
+									  meta->m, HNSW_MIN_M, HNSW_MAX_M));
+	if (meta->dimensions < 1 || meta->dimensions > HNSW_MAX_DIM ||
+		meta->dimensions != dim)
+		ReportBadMeta(index, psprintf("It has %u dimensions; the indexed column has %d.",
+									  meta->dimensions, dim));
+	maxlevel = HnswMaxLevel(meta->m);
+	if (meta->entry_level < -1 || meta->entry_level > maxlevel)
+		ReportBadMeta(index, psprintf("Its entry level is %d; it must be between -1 and %d.",
+									  meta->entry_level, maxlevel));
+	if (meta->entry_blkno == InvalidBlockNumber)
+	{
+		if (meta->entry_offno != InvalidOffsetNumber || meta->entry_level != -1)
+			ReportBadMeta(index, psprintf("It has no entry point, but entry offset %u and entry level %d.",
+										  meta->entry_offno, meta->entry_level));
+	}
+	else if (meta->entry_blkno == HNSW_METAPAGE_BLKNO ||
+			 meta->entry_offno < FirstOffsetNumber ||
+			 meta->entry_offno > HnswMaxOffsets(meta->dimensions, meta->m) ||
+			 meta->entry_level < 0)
+		ReportBadMeta(index, psprintf("Its entry point (%u,%u) at level %d cannot be an element.",
+									  meta->entry_blkno, meta->entry_offno,
+									  meta->entry_level));
+}
+
+/*
+ * Copy the metapage contents into *meta, checking every field: magic and
+ * version, m, dimensions (those of the column), the entry level, and that
+ * the entry point is a TID of a data page of the index (or none, at level
+ * -1, when the index is empty).  Raises ERRCODE_INDEX_CORRUPTED otherwise.
+ * Takes and releases a share lock on the metapage.
+ */
+void
+HnswReadMeta(Relation index, HnswMetaPageData *meta)
+{
+	ReadMetaFields(index, meta);
+	if (meta->entry_blkno != InvalidBlockNumber)
+	{
+		HnswPageLimits lim;
+		ItemPointerData entry;
+
+		HnswGetPageLimits(index, &lim);
+		ItemPointerSet(&entry, meta->entry_blkno, meta->entry_offno);
+		if (meta->entry_blkno >= lim.nblocks)
+			HnswCheckTidSlow(&lim, &entry, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber);
+	}
 }
 
 /*
@@ -368,30 +435,75 @@ HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
  * entry, e.g. after REINDEX or TRUNCATE.
  * ---------------------------------------------------------------------
  */
+/*
+ * The relcache entry's part, rd_amcache, is one chunk in rd_indexcxt:
+ * PostgreSQL frees it with a single pfree when the entry is invalidated
+ * (RelationReloadIndexInfo), and keeps rd_indexcxt, so anything allocated
+ * apart from it would leak.  It grows by being copied to a larger chunk;
+ * nobody keeps a pointer into it between calls.
+ */
 typedef struct HnswRelCache
 {
-	int			m;				/* m from the metapage, 0 if not read yet */
-	BlockNumber nblocks;		/* entries in bufs */
-	Buffer	   *bufs;			/* InvalidBuffer if unknown */
-
-	/* a visited bitmap for scans to borrow, all zeros while not lent */
-	uint64	   *visitbits;
-	uint32	   *visitwords;
-	uint32		visitnwords;
-	bool		visitlent;
-	LocalTransactionId visitlxid;	/* transaction of the borrower */
+	HnswPageLimits lim;			/* lim.m is 0 until the metapage is read */
+	BlockNumber nbufs;			/* entries in bufs */
+	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
 } HnswRelCache;
 
 /* Blocks beyond this are not remembered (4 MB of cache per index) */
 #define HNSW_BUFFER_CACHE_MAX	(1024 * 1024)
 
-static HnswRelCache *
+static inline HnswRelCache *
 GetRelCache(Relation index)
 {
-	if (index->rd_amcache == NULL)
+	if (unlikely(index->rd_amcache == NULL))
 		index->rd_amcache = MemoryContextAllocZero(index->rd_indexcxt,
-												   sizeof(HnswRelCache));
+												   offsetof(HnswRelCache, bufs));
 	return (HnswRelCache *) index->rd_amcache;
+}
+
+/* Read the limits of HnswPageLimits from the metapage */
+static void
+InitPageLimits(Relation index, HnswPageLimits *lim)
+{
+	HnswMetaPageData meta;
+
+	ReadMetaFields(index, &meta);
+	lim->index = index;
+	lim->m = meta.m;
+	lim->dim = meta.dimensions;
+	lim->maxlevel = HnswMaxLevel(meta.m);
+	lim->maxoffsets = HnswMaxOffsets(meta.dimensions, meta.m);
+	lim->nblocks = RelationGetNumberOfBlocks(index);
+}
+
+/* Copy the index's limits into *lim: from the relcache entry, inline */
+static inline void
+GetPageLimits(Relation index, HnswPageLimits *lim)
+{
+	HnswRelCache *cache = GetRelCache(index);
+
+	if (unlikely(cache->lim.m == 0))
+	{
+		HnswPageLimits fresh;
+
+		InitPageLimits(index, &fresh);
+		/* reading the metapage may have reset the relcache entry */
+		cache = GetRelCache(index);
+		cache->lim = fresh;
+	}
+	*lim = cache->lim;
+}
+
+/*
+ * The limits that what is read from the index's pages is checked against
+ * (hnsw_page.h), from the metapage (checked, see HnswReadMeta) and the
+ * size of the index.  Cached in the relcache entry; *lim is a copy, whose
+ * nblocks HnswCheckTidSlow may raise.
+ */
+void
+HnswGetPageLimits(Relation index, HnswPageLimits *lim)
+{
+	GetPageLimits(index, lim);
 }
 
 /*
@@ -402,16 +514,159 @@ GetRelCache(Relation index)
 int
 HnswGetMetaM(Relation index)
 {
-	HnswRelCache *cache = GetRelCache(index);
+	HnswPageLimits lim;
 
-	if (cache->m == 0)
+	GetPageLimits(index, &lim);
+	return lim.m;
+}
+
+/*
+ * The slow half of HnswCheckTid (hnsw_page.h), for a TID that is not
+ * plainly inside the index.  If only its block is at or past lim->nblocks,
+ * ask for the size of the index again (it may have grown since), and
+ * return if the block is there now.  Otherwise raise
+ * ERRCODE_INDEX_CORRUPTED, naming the TID and the tuple at (blkno, offno)
+ * it was read from: offno InvalidOffsetNumber for the metapage, blkno
+ * InvalidBlockNumber for a list the caller copied from a page.
+ */
+void
+HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid, BlockNumber blkno,
+				 OffsetNumber offno)
+{
+	BlockNumber b = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber o = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	if (b != HNSW_METAPAGE_BLKNO && b != InvalidBlockNumber &&
+		o != InvalidOffsetNumber && o <= lim->maxoffsets)
 	{
-		HnswMetaPageData meta;
+		if (b >= lim->nblocks)
+		{
+			HnswRelCache *cache = (HnswRelCache *) lim->index->rd_amcache;
 
-		HnswReadMeta(index, &meta);
-		cache->m = meta.m;
+			lim->nblocks = RelationGetNumberOfBlocks(lim->index);
+			if (cache != NULL && cache->lim.m != 0 &&
+				cache->lim.nblocks < lim->nblocks)
+				cache->lim.nblocks = lim->nblocks;
+		}
+		if (b < lim->nblocks)
+			return;
 	}
-	return cache->m;
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" refers to an element at (%u,%u), outside the index",
+					RelationGetRelationName(lim->index), b, o),
+			 blkno == InvalidBlockNumber ?
+			 errdetail("The reference is in a neighbour list; the index has %u blocks of at most %d tuples.",
+					   lim->nblocks, lim->maxoffsets) :
+			 offno == InvalidOffsetNumber ?
+			 errdetail("The reference is in the metapage at block %u; the index has %u blocks of at most %d tuples.",
+					   blkno, lim->nblocks, lim->maxoffsets) :
+			 errdetail("The reference is in the tuple at block %u, offset %u; the index has %u blocks of at most %d tuples.",
+					   blkno, offno, lim->nblocks, lim->maxoffsets)));
+}
+
+/*
+ * Report a line pointer that HnswPageGetItemIdChecked refused: raise
+ * ERRCODE_INDEX_CORRUPTED.
+ */
+void
+HnswReportBadItem(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+				  OffsetNumber offno)
+{
+	PageHeader	hdr = (PageHeader) page;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	char	   *detail;
+
+	if (hdr->pd_special != HNSW_SPECIAL_OFFSET)
+		detail = psprintf("The page's special space starts at %u, not at %u.",
+						  hdr->pd_special, (unsigned) HNSW_SPECIAL_OFFSET);
+	else if (offno < FirstOffsetNumber || offno > maxoff)
+		detail = psprintf("The page has %u line pointers.", maxoff);
+	else
+	{
+		ItemId		iid = PageGetItemId(page, offno);
+
+		if (!ItemIdIsNormal(iid))
+			detail = psprintf("The line pointer is not in use (flags %u).",
+							  ItemIdGetFlags(iid));
+		else
+			detail = psprintf("The item at offset %u of length %u is not a MAXALIGNed item between %u and %u.",
+							  ItemIdGetOffset(iid), ItemIdGetLength(iid),
+							  hdr->pd_upper, (unsigned) HNSW_SPECIAL_OFFSET);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted line pointer at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Report an element tuple that HnswPageGetElement refused: raise
+ * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
+ */
+void
+HnswReportBadElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+					 OffsetNumber offno)
+{
+	ItemId		iid = PageGetItemId(page, offno);
+	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
+	char	   *detail;
+
+	if (ItemIdGetLength(iid) >= 1 && etup->type != HNSW_ELEMENT_TUPLE)
+		detail = psprintf("The tuple's type is %u, not %u (an element).",
+						  etup->type, HNSW_ELEMENT_TUPLE);
+	else if (ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim))
+		detail = psprintf("The tuple is %u bytes long; an element of %d dimensions needs %zu.",
+						  ItemIdGetLength(iid), lim->dim,
+						  HNSW_ELEMENT_TUPLE_SIZE(lim->dim));
+	else if (etup->level > lim->maxlevel)
+		detail = psprintf("Its level is %u; the index allows at most %d.",
+						  etup->level, lim->maxlevel);
+	else
+		detail = psprintf("Its state is %u, not an element state.",
+						  etup->deleted);
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted element tuple at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Report a neighbour tuple that HnswPageGetNeighbors refused: raise
+ * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
+ */
+void
+HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
+					   BlockNumber blkno, OffsetNumber offno)
+{
+	ItemId		iid = PageGetItemId(page, offno);
+	HnswNeighborTuple ntup = (HnswNeighborTuple) PageGetItem(page, iid);
+	char	   *detail;
+
+	if (ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids))
+		detail = psprintf("The tuple is only %u bytes long.",
+						  ItemIdGetLength(iid));
+	else if (ntup->type != HNSW_NEIGHBOR_TUPLE)
+		detail = psprintf("The tuple's type is %u, not %u (a neighbour tuple).",
+						  ntup->type, HNSW_NEIGHBOR_TUPLE);
+	else if (ntup->level > lim->maxlevel)
+		detail = psprintf("Its level is %u; the index allows at most %d.",
+						  ntup->level, lim->maxlevel);
+	else if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m))
+		detail = psprintf("It has %u slots; level %u needs %d.",
+						  ntup->count, ntup->level,
+						  HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m));
+	else
+		detail = psprintf("The tuple is %u bytes long; level %u needs %zu.",
+						  ItemIdGetLength(iid), ntup->level,
+						  HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m));
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted neighbour tuple at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
 }
 
 /*
@@ -424,7 +679,7 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 	HnswRelCache *cache = GetRelCache(index);
 	Buffer		buf;
 
-	if (blkno < cache->nblocks)
+	if (blkno < cache->nbufs)
 	{
 		buf = cache->bufs[blkno];
 		if (BufferIsValid(buf) &&
@@ -436,20 +691,22 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 
 	if (blkno < HNSW_BUFFER_CACHE_MAX)
 	{
-		if (blkno >= cache->nblocks)
+		cache = GetRelCache(index);
+		if (blkno >= cache->nbufs)
 		{
-			BlockNumber n = Min(Max(Max(blkno + 1, cache->nblocks * 2), 1024),
+			BlockNumber n = Min(Max(Max(blkno + 1, cache->nbufs * 2), 1024),
 								HNSW_BUFFER_CACHE_MAX);
-			Buffer	   *bufs;
+			HnswRelCache *grown;
 
-			bufs = MemoryContextAllocZero(index->rd_indexcxt, sizeof(Buffer) * n);
-			if (cache->bufs != NULL)
-			{
-				memcpy(bufs, cache->bufs, sizeof(Buffer) * cache->nblocks);
-				pfree(cache->bufs);
-			}
-			cache->bufs = bufs;
-			cache->nblocks = n;
+			grown = MemoryContextAllocZero(index->rd_indexcxt,
+										   offsetof(HnswRelCache, bufs) +
+										   sizeof(Buffer) * n);
+			memcpy(grown, cache,
+				   offsetof(HnswRelCache, bufs) + sizeof(Buffer) * cache->nbufs);
+			grown->nbufs = n;
+			pfree(cache);
+			index->rd_amcache = grown;
+			cache = grown;
 		}
 		cache->bufs[blkno] = buf;
 	}
@@ -484,19 +741,30 @@ HnswTidSetInit(HnswTidSet *s, uint32 expected)
 }
 
 /*
+ * The visited bitmap scans borrow: one per backend, in TopMemoryContext,
+ * all zeros while not lent.  It is not kept in the relcache entry: the
+ * entry's rd_amcache is freed whenever the entry is invalidated, which can
+ * happen while a scan that borrowed the bitmap is still open.
+ */
+static uint64 *spare_visitbits = NULL;
+static uint32 *spare_visitwords = NULL;
+static uint32 spare_visitnwords = 0;
+static bool spare_visitlent = false;
+static LocalTransactionId spare_visitlxid;	/* transaction of the borrower */
+
+/*
  * Add a bitmap to a scan's visited set, for blocks below nblocks with at
  * most maxoffsets line pointers, unless it would take more than 4 MB.  The
- * bitmap is borrowed from the index's relcache entry, where it stays
- * between scans (allocating and zeroing it for every scan would cost more
- * than the search); HnswTidSetReturnBitmap gives it back, cleared.  A scan
- * that finds it lent (another scan of the same index is open in this
- * backend) gets a bitmap of its own.
+ * bitmap is borrowed from the backend's spare one, which stays between
+ * scans (allocating and zeroing it for every scan would cost more than the
+ * search); HnswTidSetReturnBitmap gives it back, cleared.  A scan that
+ * finds it lent (another hnsw scan is open in this backend) gets a bitmap
+ * of its own.
  */
 void
 HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 					int maxoffsets)
 {
-	HnswRelCache *cache = GetRelCache(index);
 	int			shift = 0;
 	uint64		nbits;
 	uint32		nwords;
@@ -513,33 +781,36 @@ HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 	 * outlive their transaction, so one lent in an earlier transaction is
 	 * free again, once cleared.
 	 */
-	if (cache->visitlent && cache->visitlxid != MyProc->lxid)
+	if (spare_visitlent && spare_visitlxid != MyProc->lxid)
 	{
-		memset(cache->visitbits, 0, sizeof(uint64) * cache->visitnwords);
-		cache->visitlent = false;
+		memset(spare_visitbits, 0, sizeof(uint64) * spare_visitnwords);
+		spare_visitlent = false;
 	}
 
-	if (!cache->visitlent)
+	if (!spare_visitlent)
 	{
-		if (cache->visitnwords < nwords)
+		if (spare_visitnwords < nwords)
 		{
-			uint32		n = Max(nwords, cache->visitnwords * 2);
+			uint32		n = Max(nwords, spare_visitnwords * 2);
 
-			if (cache->visitbits)
+			if (spare_visitbits)
 			{
-				pfree(cache->visitbits);
-				pfree(cache->visitwords);
+				pfree(spare_visitbits);
+				pfree(spare_visitwords);
+				spare_visitbits = NULL;
+				spare_visitwords = NULL;
+				spare_visitnwords = 0;
 			}
-			cache->visitbits = MemoryContextAllocZero(index->rd_indexcxt,
-													  sizeof(uint64) * n);
-			cache->visitwords = MemoryContextAlloc(index->rd_indexcxt,
-												   sizeof(uint32) * n);
-			cache->visitnwords = n;
+			spare_visitbits = MemoryContextAllocZero(TopMemoryContext,
+													 sizeof(uint64) * n);
+			spare_visitwords = MemoryContextAlloc(TopMemoryContext,
+												  sizeof(uint32) * n);
+			spare_visitnwords = n;
 		}
-		cache->visitlent = true;
-		cache->visitlxid = MyProc->lxid;
-		s->bits = cache->visitbits;
-		s->usedwords = cache->visitwords;
+		spare_visitlent = true;
+		spare_visitlxid = MyProc->lxid;
+		s->bits = spare_visitbits;
+		s->usedwords = spare_visitwords;
 		s->lent = true;
 	}
 	else
@@ -554,17 +825,15 @@ HnswTidSetUseBitmap(HnswTidSet *s, Relation index, BlockNumber nblocks,
 	s->shift = shift;
 }
 
-/* Clear the set and give a borrowed bitmap back to the relcache entry */
+/* Clear the set and give a borrowed bitmap back */
 void
 HnswTidSetReturnBitmap(HnswTidSet *s, Relation index)
 {
-	HnswRelCache *cache = (HnswRelCache *) index->rd_amcache;
-
 	if (s->bits == NULL)
 		return;
 	HnswTidSetClear(s);
-	if (s->lent && cache != NULL && cache->visitbits == s->bits)
-		cache->visitlent = false;
+	if (s->lent && spare_visitbits == s->bits)
+		spare_visitlent = false;
 	s->bits = NULL;
 	s->usedwords = NULL;
 }
@@ -854,51 +1123,56 @@ DiskResetVisited(void *ctx)
 	HnswTidSetClear(&g->visited);
 }
 
-/* Locate tuple at offno on page, or NULL if there is no normal item there */
-static inline Pointer
-PageTupleOrNull(Page page, OffsetNumber offno)
-{
-	ItemId		iid;
-
-	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
-		return NULL;
-	iid = PageGetItemId(page, offno);
-	if (!ItemIdIsNormal(iid))
-		return NULL;
-	return (Pointer) PageGetItem(page, iid);
-}
-
+/*
+ * The neighbours of c on layer lc.  c->aux is the neighbour tuple's TID,
+ * read from c's element tuple (c->ref): it and every list entry are
+ * checked before they are followed (hnsw_page.h); an element whose level
+ * is now below lc (its space was reused) has none.
+ */
 static int
 DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 					   HnswCandidate *out)
 {
 	HnswDiskGraph *g = ctx;
+	HnswPageLimits lim;
 	ItemPointerData ntid;
 	ItemPointerData tids[2 * HNSW_MAX_M];
 	Buffer		buf;
 	Page		page;
 	HnswNeighborTuple ntup;
+	BlockNumber nblk;
+	OffsetNumber noff;
 	int			n = 0;
 	int			nout = 0;
 
+	if (c->aux == 0)
+		return 0;				/* no element read (not an element) */
+	GetPageLimits(g->index, &lim);
 	HnswRefToTid(c->aux, &ntid);
-	if (!ItemPointerIsValid(&ntid))
-		return 0;
+	if (unlikely(!HnswCheckTid(&lim, &ntid, (BlockNumber) (c->ref >> 16),
+							   (OffsetNumber) (c->ref & 0xFFFF))))
+		HnswCheckTidSlow(&lim, &ntid, (BlockNumber) (c->ref >> 16),
+						 (OffsetNumber) (c->ref & 0xFFFF));
+	nblk = ItemPointerGetBlockNumberNoCheck(&ntid);
+	noff = ItemPointerGetOffsetNumberNoCheck(&ntid);
+	if (unlikely(lim.m != g->m))
+		elog(ERROR, "m of index \"%s\" changed during a search",
+			 RelationGetRelationName(g->index));
 
-	buf = HnswReadBuffer(g->index, ItemPointerGetBlockNumber(&ntid));
+	buf = HnswReadBuffer(g->index, nblk);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	ntup = (HnswNeighborTuple) PageTupleOrNull(page, ItemPointerGetOffsetNumber(&ntid));
-	if (ntup != NULL && ntup->type == HNSW_NEIGHBOR_TUPLE && lc <= ntup->level)
+	ntup = HnswPageGetNeighbors(&lim, page, nblk, noff);
+	if (lc <= ntup->level)
 	{
-		int			start = HNSW_LAYER_START(lc, g->m);
-		int			cap = HNSW_LAYER_CAPACITY(lc, g->m);
+		int			cap;
+		ItemPointer list = HnswNeighborList(&lim, ntup, lc, &cap);
 
 		for (; n < cap; n++)
 		{
-			if (!ItemPointerIsValid(&ntup->tids[start + n]))
+			if (!HnswCheckTid(&lim, &list[n], nblk, noff))
 				break;
-			tids[n] = ntup->tids[start + n];
+			tids[n] = list[n];
 		}
 	}
 	UnlockReleaseBuffer(buf);
@@ -918,14 +1192,13 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 	return nout;
 }
 
-/* Fill in dist, aux and flags of c from an element tuple (or NULL) */
+/* Fill in dist, aux and flags of c from a checked element tuple */
 static inline void
 DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 {
 	bool		live = false;
 
-	if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
-		(etup->deleted != HNSW_ELEMENT_LIVE && !g->skipdead))
+	if (etup->deleted != HNSW_ELEMENT_LIVE && !g->skipdead)
 	{
 		c->dist = INFINITY;
 		c->flags = HNSW_CAND_ABSENT;
@@ -980,7 +1253,10 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 {
 	HnswDiskGraph *g = ctx;
 	Size		tupbytes = HNSW_ELEMENT_TUPLE_SIZE(g->dist->dim);
+	HnswPageLimits lim;
 	int			done = 0;
+
+	GetPageLimits(g->index, &lim);
 
 	/* order by TID (insertion sort, n <= 2m) */
 	for (int i = 1; i < n; i++)
@@ -1000,7 +1276,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 	{
 		Buffer		bufs[HNSW_BATCH_PAGES];
 		Page		pages[HNSW_BATCH_PAGES];
-		HnswElementTuple tups[2 * HNSW_MAX_M];
+		ItemId		iids[2 * HNSW_MAX_M];
 		int			bufidx[2 * HNSW_MAX_M];
 		int			nbufs = 0;
 		int			end;
@@ -1025,25 +1301,39 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 				__builtin_prefetch(PageGetItemId(pages[nbufs - 1], off));
 		}
 
-		/* lock in block order; find tuples and prefetch them */
+		/*
+		 * Lock in block order; check the line pointers and prefetch the
+		 * tuples.  Nothing in a tuple is read before all are prefetched.
+		 */
 		for (int b = 0; b < nbufs; b++)
 			LockBuffer(bufs[b], BUFFER_LOCK_SHARE);
 		for (int i = done; i < end; i++)
 		{
-			Page		page = pages[bufidx[i - done]];
-			HnswElementTuple etup;
+			ItemId		iid;
+			Pointer		tup;
 
-			etup = (HnswElementTuple) PageTupleOrNull(page, (OffsetNumber) (cands[i].ref & 0xFFFF));
-			tups[i - done] = etup;
-			if (etup != NULL)
-			{
-				for (Size o = 0; o < tupbytes; o += 64)
-					__builtin_prefetch((char *) etup + o);
-			}
+			iid = HnswPageGetItemIdChecked(&lim, pages[bufidx[i - done]],
+										   (BlockNumber) (cands[i].ref >> 16),
+										   (OffsetNumber) (cands[i].ref & 0xFFFF));
+			iids[i - done] = iid;
+			tup = PageGetItem(pages[bufidx[i - done]], iid);
+			for (Size o = 0; o < tupbytes; o += 64)
+				__builtin_prefetch(tup + o);
 		}
 
 		for (int i = done; i < end; i++)
-			DiskElementDistance(g, tups[i - done], &cands[i]);
+		{
+			BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
+			OffsetNumber off = (OffsetNumber) (cands[i].ref & 0xFFFF);
+			HnswElementTuple etup;
+
+			etup = HnswCheckElement(&lim, pages[bufidx[i - done]],
+									iids[i - done], blk, off);
+			/* becomes c->aux, which inserts follow to add back-links */
+			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid, blk, off)))
+				HnswCheckTidSlow(&lim, &etup->neighbortid, blk, off);
+			DiskElementDistance(g, etup, &cands[i]);
+		}
 
 		for (int b = 0; b < nbufs; b++)
 			UnlockReleaseBuffer(bufs[b]);
@@ -1055,7 +1345,9 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
  * Distances from vectors a and (if not NULL) b to the elements at tids[],
  * computed on their pages, each page share-locked once.  present[i] says
  * whether tids[i] is a live element; the distances of one that is not are
- * undefined.
+ * undefined.  The TIDs come from a list the caller read: each is checked
+ * (hnsw_page.h), and one that does not name an element of the index raises
+ * ERRCODE_INDEX_CORRUPTED.
  */
 void
 HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
@@ -1065,8 +1357,19 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 	int			order[2 * HNSW_MAX_M];
 	Buffer		buf = InvalidBuffer;
 	BlockNumber curblk = InvalidBlockNumber;
+	HnswPageLimits lim;
 
-	Assert(n <= 2 * HNSW_MAX_M);
+	if (n > 2 * HNSW_MAX_M)
+		elog(ERROR, "too many elements (%d) for one list of index \"%s\"",
+			 n, RelationGetRelationName(index));
+	GetPageLimits(index, &lim);
+	for (int i = 0; i < n; i++)
+	{
+		if (unlikely(!HnswCheckTid(&lim, &tids[i], InvalidBlockNumber,
+								   InvalidOffsetNumber)))
+			HnswCheckTidSlow(&lim, &tids[i], InvalidBlockNumber,
+							 InvalidOffsetNumber);
+	}
 	/* visit pages in block order */
 	for (int i = 0; i < n; i++)
 	{
@@ -1094,10 +1397,9 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			curblk = blk;
 		}
-		etup = (HnswElementTuple) PageTupleOrNull(BufferGetPage(buf),
-												  ItemPointerGetOffsetNumber(&tids[i]));
-		if (etup == NULL || etup->type != HNSW_ELEMENT_TUPLE ||
-			etup->deleted != HNSW_ELEMENT_LIVE)
+		etup = HnswPageGetElement(&lim, BufferGetPage(buf), blk,
+								  ItemPointerGetOffsetNumber(&tids[i]));
+		if (etup->deleted != HNSW_ELEMENT_LIVE)
 		{
 			present[i] = false;
 			da[i] = INFINITY;
@@ -1136,11 +1438,18 @@ HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
 
 /*
  * Candidate for the element at tid (normally the entry point), with its
- * distance to g->query.  Returns false if there is no usable element there.
+ * distance to g->query.  Returns false if the element there is not one
+ * the search may use (see DiskElementDistance).  A tid that names no
+ * element of the index raises ERRCODE_INDEX_CORRUPTED.
  */
 bool
 HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid, HnswCandidate *c)
 {
+	HnswPageLimits lim;
+
+	GetPageLimits(g->index, &lim);
+	if (unlikely(!HnswCheckTid(&lim, tid, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber)))
+		HnswCheckTidSlow(&lim, tid, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber);
 	c->ref = HnswTidToRef(tid);
 	c->aux = 0;
 	c->flags = 0;
