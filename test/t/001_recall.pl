@@ -151,7 +151,7 @@ foreach my $oc (@opclasses)
 
 	# delete every tenth row, vacuum
 	$node->safe_psql('postgres', "DELETE FROM $t WHERE id % 10 = 0");
-	$node->safe_psql('postgres', "VACUUM $t");
+	$node->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $t");
 	check_index($t, 'vacuum', ($NROWS + $NMORE) * 9 / 10);
 	$r = recall($t, $op);
 	note("$t vacuum: recall\@$K = $r");

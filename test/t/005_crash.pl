@@ -132,8 +132,10 @@ sub check_recovered
 	  or diag("round $round: hnsw_index_stats: "
 		  . $node->safe_psql('postgres', "SELECT * FROM hnsw_index_stats('items_v')"));
 
-	# 3. after VACUUM, one heap TID and one element per row
-	$node->safe_psql('postgres', 'VACUUM items');
+	# 3. after VACUUM, one heap TID and one element per row.  INDEX_CLEANUP
+	# ON: with few dead rows left, VACUUM would otherwise skip the indexes
+	# (PostgreSQL's bypass of index vacuuming) and leave their entries.
+	$node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) items');
 	($ret, $check, $err) =
 	  $node->psql('postgres', "SELECT * FROM hnsw_index_check('items_v')");
 	is($ret, 0, "round $round: hnsw_index_check passes after VACUUM") or diag($err);

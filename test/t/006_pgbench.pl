@@ -130,8 +130,10 @@ my ($ret, $check, $cerr) =
 is($ret, 0, 'hnsw_index_check passes after the run') or diag($cerr);
 note("after the run: elements|heap_tids|reachable = $check");
 
-# After a final VACUUM: one heap TID per row
-$node->safe_psql('postgres', 'VACUUM items');
+# After a final VACUUM: one heap TID per row.  INDEX_CLEANUP ON: with the
+# few dead rows the last VACUUMs leave, VACUUM would otherwise skip the
+# indexes (PostgreSQL's bypass of index vacuuming) and leave their entries.
+$node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) items');
 my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM items');
 ($ret, $check, $cerr) =
   $node->psql('postgres', "SELECT * FROM hnsw_index_check('items_v')");
