@@ -424,8 +424,10 @@ HnswReuseAmount(int level)
 	return (Size) (level + 1) * HNSW_FSM_STEP;
 }
 
-extern int	HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m);
-extern Size HnswPageReuseOffer(Page page, BlockNumber blk, int m);
+extern int	HnswReusableLevel(const HnswPageLimits *lim, Page page,
+							  BlockNumber blk, OffsetNumber off);
+extern Size HnswPageReuseOffer(const HnswPageLimits *lim, Page page,
+							   BlockNumber blk);
 extern void HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
 							 HnswNeighborTuple ntup, Size nsize, bool building,
 							 ItemPointer etid);
@@ -489,9 +491,9 @@ typedef struct HnswListRepair
 	HnswTidSet *drop;			/* members to drop */
 } HnswListRepair;
 
-extern bool HnswListRead(Page page, HnswListUpdate *u, int m);
+extern bool HnswListRead(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern bool HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u);
-extern bool HnswListApply(Page page, HnswListUpdate *u, int m);
+extern bool HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern void HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u,
 						ItemPointer newtid, const float *newvec, bool force);
 extern HnswListResult HnswListUpdateLoop(const HnswListCtx *ctx,

@@ -210,6 +210,8 @@ typedef struct HnswPageLimits
 extern void HnswGetPageLimits(Relation index, HnswPageLimits *lim);
 extern void HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid,
 							 BlockNumber blkno, OffsetNumber offno);
+extern void HnswReportBadPage(const HnswPageLimits *lim, BlockNumber blkno)
+			pg_attribute_noreturn();
 extern void HnswReportBadItem(const HnswPageLimits *lim, Page page,
 							  BlockNumber blkno, OffsetNumber offno)
 			pg_attribute_noreturn();
@@ -284,6 +286,41 @@ HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 	return HnswCheckElement(lim, page,
 							HnswPageGetItemIdChecked(lim, page, blkno, offno),
 							blkno, offno);
+}
+
+/*
+ * For a pass over every tuple of a data page: the element at offno, checked
+ * as HnswPageGetElement does, or NULL if a neighbour tuple is there (which
+ * is not checked: the caller does not read it).  A tuple of any other kind
+ * raises ERRCODE_INDEX_CORRUPTED.
+ */
+static inline HnswElementTuple
+HnswPageGetElementOrNull(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+						 OffsetNumber offno)
+{
+	ItemId		iid = HnswPageGetItemIdChecked(lim, page, blkno, offno);
+
+	if (ItemIdGetLength(iid) >= 1 &&
+		*(uint8 *) PageGetItem(page, iid) == HNSW_NEIGHBOR_TUPLE)
+		return NULL;
+	return HnswCheckElement(lim, page, iid, blkno, offno);
+}
+
+/*
+ * Is this page one a pass over the index reads tuples from: a data page?
+ * A new (all-zero) page, left by an extension that a crash cut short, is
+ * not; neither is the metapage.  Anything else is corrupt.
+ */
+static inline bool
+HnswPageIsData(const HnswPageLimits *lim, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page))
+		return false;
+	if (unlikely(((PageHeader) page)->pd_special != HNSW_SPECIAL_OFFSET ||
+				 HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+				 HnswPageGetOpaque(page)->flags != HNSW_PAGE_DATA))
+		HnswReportBadPage(lim, blkno);
+	return true;
 }
 
 /*

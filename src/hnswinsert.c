@@ -58,23 +58,21 @@ bool
 HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 {
 	Buffer		buf;
-	Page		page;
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	HnswElementTuple etup;
+	HnswPageLimits lim;
 	bool		found = false;
 
+	HnswGetPageLimits(index, &lim);
+	if (!HnswCheckTid(&lim, tid, InvalidBlockNumber, InvalidOffsetNumber))
+		return false;
 	buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(tid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-		ItemIdIsNormal(PageGetItemId(page, off)))
+	etup = HnswPageGetElement(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(tid),
+							  ItemPointerGetOffsetNumber(tid));
+	if (etup->deleted == HNSW_ELEMENT_LIVE)
 	{
-		HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-
-		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
-		{
-			memcpy(out, etup->vec, sizeof(float) * dim);
-			found = true;
-		}
+		memcpy(out, etup->vec, sizeof(float) * dim);
+		found = true;
 	}
 	UnlockReleaseBuffer(buf);
 	return found;
@@ -95,18 +93,16 @@ AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
 	int			slot = -1;
 	int			live = 0;
 	HnswEdit	edit;
+	HnswPageLimits lim;
 
+	HnswGetPageLimits(index, &lim);
+	if (!HnswCheckTid(&lim, tid, InvalidBlockNumber, InvalidOffsetNumber))
+		return false;
 	buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
-	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page) ||
-		!ItemIdIsNormal(PageGetItemId(page, off)))
-	{
-		UnlockReleaseBuffer(buf);
-		return false;
-	}
-	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE ||
+	etup = HnswPageGetElement(&lim, page, ItemPointerGetBlockNumber(tid), off);
+	if (etup->deleted != HNSW_ELEMENT_LIVE ||
 		memcmp(etup->vec, vec, sizeof(float) * dim) != 0)
 	{
 		UnlockReleaseBuffer(buf);
@@ -309,7 +305,7 @@ PlanBacklinks(const HnswListCtx *ctx, HnswCandidate **chosen, int *nchosen,
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		for (int i = g; i < end; i++)
-			ups[i]->dirty = HnswListRead(page, ups[i], ctx->m);
+			ups[i]->dirty = HnswListRead(ctx, page, ups[i]);
 		UnlockReleaseBuffer(buf);
 
 		for (int i = g; i < end; i++)
@@ -643,7 +639,7 @@ ApplyBacklinks(const HnswListCtx *ctx, BacklinkPlan *plan,
 		page = HnswEditRegister(&edit, buf, false);
 		for (int i = g; i < end; i++)
 		{
-			conflict[i - g] = !HnswListApply(page, ups[i], ctx->m);
+			conflict[i - g] = !HnswListApply(ctx, page, ups[i]);
 			anyapplied |= !conflict[i - g];
 		}
 		if (anyapplied)
@@ -833,7 +829,9 @@ HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	bool		found = false;
+	HnswPageLimits lim;
 
+	HnswGetPageLimits(index, &lim);
 	*level = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < nblocks; blk++)
 	{
@@ -842,18 +840,15 @@ HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		if (HnswPageIsData(&lim, page, blk))
 		{
 			OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			{
-				HnswElementTuple etup;
+				HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
-					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type == HNSW_ELEMENT_TUPLE &&
+				if (etup != NULL &&
 					etup->deleted == HNSW_ELEMENT_LIVE && etup->level > *level &&
 					!(exclude && ItemPointerGetBlockNumber(exclude) == blk &&
 					  ItemPointerGetOffsetNumber(exclude) == off))

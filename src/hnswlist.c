@@ -57,32 +57,39 @@ LoadOwner(const HnswListCtx *ctx, HnswListUpdate *u)
 	return false;
 }
 
-/* The neighbour tuple of u on page, if it still has layer u->lc */
+/*
+ * The neighbour tuple of u on page (block u->ntid's), checked, if it still
+ * has layer u->lc (its element's space may have been reused by an element
+ * of a lower level): else NULL.
+ */
 static HnswNeighborTuple
-ListTuple(Page page, HnswListUpdate *u)
+ListTuple(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
 {
-	OffsetNumber off = ItemPointerGetOffsetNumber(&u->ntid);
+	HnswPageLimits lim;
 	HnswNeighborTuple ntup;
 
-	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		return NULL;
-	ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (ntup->type != HNSW_NEIGHBOR_TUPLE || ntup->level < u->lc)
+	HnswGetPageLimits(ctx->index, &lim);
+	ntup = HnswPageGetNeighbors(&lim, page, ItemPointerGetBlockNumber(&u->ntid),
+								ItemPointerGetOffsetNumber(&u->ntid));
+	if (ntup->level < u->lc)
 		return NULL;
 	return ntup;
 }
 
-/* Copy the list of u from page (locked by the caller) into u->old */
+/*
+ * Copy the list of u from page (locked by the caller) into u->old.  Returns
+ * false if the element has no such list any more.
+ */
 bool
-HnswListRead(Page page, HnswListUpdate *u, int m)
+HnswListRead(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
 {
-	HnswNeighborTuple ntup = ListTuple(page, u);
+	HnswNeighborTuple ntup = ListTuple(ctx, page, u);
 
 	if (ntup == NULL)
 		return false;
-	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, m)],
-		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, m));
-	u->oldngood = HnswNeighborGood(ntup)[u->lc];
+	memcpy(u->old, &ntup->tids[HNSW_LAYER_START(u->lc, ctx->m)],
+		   sizeof(ItemPointerData) * HNSW_LAYER_CAPACITY(u->lc, ctx->m));
+	u->oldngood = Min(HnswNeighborGood(ntup)[u->lc], HNSW_LAYER_CAPACITY(u->lc, ctx->m));
 	return true;
 }
 
@@ -94,7 +101,7 @@ HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u)
 	bool		found;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	found = HnswListRead(BufferGetPage(buf), u, ctx->m);
+	found = HnswListRead(ctx, BufferGetPage(buf), u);
 	UnlockReleaseBuffer(buf);
 	return found;
 }
@@ -156,11 +163,11 @@ ArrangeSlots(const HnswListUpdate *u, int cap, ItemPointerData *slots)
  * caller) if the list still holds u->old.  Returns false if it changed.
  */
 bool
-HnswListApply(Page page, HnswListUpdate *u, int m)
+HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
 {
-	HnswNeighborTuple ntup = ListTuple(page, u);
-	int			start = HNSW_LAYER_START(u->lc, m);
-	int			cap = HNSW_LAYER_CAPACITY(u->lc, m);
+	HnswNeighborTuple ntup = ListTuple(ctx, page, u);
+	int			start = HNSW_LAYER_START(u->lc, ctx->m);
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
 
 	if (ntup == NULL)
 		return true;			/* nothing to do any more */
@@ -429,7 +436,7 @@ HnswListUpdateLoop(const HnswListCtx *ctx, HnswListUpdate *u,
 		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(&u->ntid));
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		HnswEditBegin(&edit, ctx->index, ctx->building);
-		applied = HnswListApply(HnswEditRegister(&edit, buf, false), u, ctx->m);
+		applied = HnswListApply(ctx, HnswEditRegister(&edit, buf, false), u);
 		if (applied)
 			HnswEditFinish(&edit);
 		else

@@ -28,19 +28,17 @@
  * went (see PlaceTuples).  InvalidBlockNumber if there is none.
  */
 static BlockNumber
-LoneNeighborPage(Page page, BlockNumber blk, BlockNumber nblocks)
+LoneNeighborPage(const HnswPageLimits *lim, Page page, BlockNumber blk,
+				 BlockNumber nblocks)
 {
-	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+	if (!HnswPageIsData(lim, page, blk))
 		return InvalidBlockNumber;
 	for (OffsetNumber off = PageGetMaxOffsetNumber(page); off >= FirstOffsetNumber; off--)
 	{
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageGetElementOrNull(lim, page, blk, off);
 		BlockNumber nblk;
 
-		if (!ItemIdIsNormal(PageGetItemId(page, off)))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-		if (etup->type != HNSW_ELEMENT_TUPLE)
+		if (etup == NULL)
 			continue;
 		nblk = ItemPointerGetBlockNumberNoCheck(&etup->neighbortid);
 		if (nblk == blk || nblk == HNSW_METAPAGE_BLKNO || nblk >= nblocks)
@@ -61,14 +59,15 @@ LockPageWithRoom(Relation index, BlockNumber blkno, Size need,
 {
 	Buffer		buf = ReadBuffer(index, blkno);
 	Page		page;
+	HnswPageLimits lim;
 
+	HnswGetPageLimits(index, &lim);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
-	if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA) &&
-		PageGetFreeSpace(page) >= need)
+	if (HnswPageIsData(&lim, page, blkno) && PageGetFreeSpace(page) >= need)
 		return buf;
 	if (lonenbr)
-		*lonenbr = LoneNeighborPage(page, blkno, nblocks);
+		*lonenbr = LoneNeighborPage(&lim, page, blkno, nblocks);
 	UnlockReleaseBuffer(buf);
 	return InvalidBuffer;
 }
@@ -155,26 +154,22 @@ PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
  * new neighbour tuple: see ReuseSpace.)
  */
 int
-HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m)
+HnswReusableLevel(const HnswPageLimits *lim, Page page, BlockNumber blk,
+				  OffsetNumber off)
 {
-	HnswElementTuple etup;
+	HnswElementTuple etup = HnswPageGetElementOrNull(lim, page, blk, off);
 	OffsetNumber noff;
 	Size		len;
-	int			maxlevel = HnswMaxLevel(m);
+	int			m = lim->m;
+	int			maxlevel = lim->maxlevel;
 	int			level = -1;
 
-	if (!ItemIdIsNormal(PageGetItemId(page, off)))
-		return -1;
-	etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_REUSABLE)
+	if (etup == NULL || etup->deleted != HNSW_ELEMENT_REUSABLE)
 		return -1;
 	if (ItemPointerGetBlockNumberNoCheck(&etup->neighbortid) != blk)
 		return Min((int) etup->level, maxlevel);
 	noff = ItemPointerGetOffsetNumberNoCheck(&etup->neighbortid);
-	if (noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page) ||
-		!ItemIdIsNormal(PageGetItemId(page, noff)))
-		return -1;
-	len = ItemIdGetLength(PageGetItemId(page, noff));
+	len = ItemIdGetLength(HnswPageGetItemIdChecked(lim, page, blk, noff));
 	while (level < maxlevel && HNSW_NEIGHBOR_TUPLE_SIZE(level + 1, m) <= len)
 		level++;
 	return level;
@@ -187,14 +182,14 @@ HnswReusableLevel(Page page, BlockNumber blk, OffsetNumber off, int m)
  * it makes elements REUSABLE, and an insert when it has taken one.
  */
 Size
-HnswPageReuseOffer(Page page, BlockNumber blk, int m)
+HnswPageReuseOffer(const HnswPageLimits *lim, Page page, BlockNumber blk)
 {
 	int			best = -1;
 
-	if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+	if (!HnswPageIsData(lim, page, blk))
 		return 0;
 	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-		best = Max(best, HnswReusableLevel(page, blk, off, m));
+		best = Max(best, HnswReusableLevel(lim, page, blk, off));
 	return best < 0 ? 0 : HnswReuseAmount(best);
 }
 
@@ -213,13 +208,12 @@ OverwriteTuple(Relation index, ItemPointer tid, Pointer tup, Size size,
 	ItemId		iid;
 	Pointer		item;
 	HnswEdit	edit;
+	HnswPageLimits lim;
 
+	HnswGetPageLimits(index, &lim);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
-	if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		elog(ERROR, "no tuple at (%u,%u) in index \"%s\"",
-			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
-	iid = PageGetItemId(page, off);
+	iid = HnswPageGetItemIdChecked(&lim, page, ItemPointerGetBlockNumber(tid), off);
 	item = PageGetItem(page, iid);
 	if (*(uint8 *) item != type || ItemIdGetLength(iid) < size ||
 		(type == HNSW_ELEMENT_TUPLE && ((HnswElementTuple) item)->deleted != state))
@@ -259,8 +253,8 @@ static bool
 ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 		   HnswNeighborTuple ntup, Size nsize, ItemPointer etid)
 {
-	int			m = HnswGetMetaM(index);
 	int			level = ntup->level;
+	HnswPageLimits lim;
 
 	for (int pass = 0; pass < 2; pass++)
 	{
@@ -270,6 +264,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 
 		if (pass == 1 && level == 0)
 			break;
+		HnswGetPageLimits(index, &lim);
 		blk = GetPageWithFreeSpace(index, want);
 		for (int attempt = 0; attempt < 3 && BlockNumberIsValid(blk); attempt++)
 		{
@@ -286,7 +281,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 			page = BufferGetPage(buf);
-			if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			if (HnswPageIsData(&lim, page, blk))
 			{
 				/*
 				 * Best: the slot with the fewest levels to spare; else the
@@ -294,7 +289,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				 */
 				for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 				{
-					int			slot = HnswReusableLevel(page, blk, off, m);
+					int			slot = HnswReusableLevel(&lim, page, blk, off);
 					int			rank;
 
 					if (slot < 0)
@@ -310,13 +305,17 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 			}
 			if (eoff == InvalidOffsetNumber)
 			{
-				offer = HnswPageReuseOffer(page, blk, m);
+				offer = HnswPageReuseOffer(&lim, page, blk);
 				UnlockReleaseBuffer(buf);
 				blk = RecordAndGetPageWithFreeSpace(index, blk, offer, want);
 				continue;
 			}
 
-			ntid = ((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->neighbortid;
+			ntid = HnswPageGetElement(&lim, page, blk, eoff)->neighbortid;
+			if (ItemPointerGetBlockNumber(&ntid) != blk &&
+				!HnswCheckTid(&lim, &ntid, blk, eoff))
+				elog(ERROR, "reusable element (%u,%u) of index \"%s\" has no neighbour tuple",
+					 blk, eoff, RelationGetRelationName(index));
 			inplace = eslot >= level;
 			samepage = ItemPointerGetBlockNumber(&ntid) == blk;
 
@@ -350,7 +349,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->deleted =
 					HNSW_ELEMENT_DELETED;
 			HnswEditFinish(&edit);
-			offer = HnswPageReuseOffer(BufferGetPage(buf), blk, m);
+			offer = HnswPageReuseOffer(&lim, BufferGetPage(buf), blk);
 			UnlockReleaseBuffer(buf);
 			RecordPageWithFreeSpace(index, blk, offer);
 			ItemPointerSet(etid, blk, eoff);

@@ -570,6 +570,15 @@ HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid, BlockNumber blkno,
  * ERRCODE_INDEX_CORRUPTED.
  */
 void
+HnswReportBadPage(const HnswPageLimits *lim, BlockNumber blkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains unexpected page at block %u",
+					RelationGetRelationName(lim->index), blkno)));
+}
+
+void
 HnswReportBadItem(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 				  OffsetNumber offno)
 {

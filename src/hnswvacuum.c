@@ -75,6 +75,7 @@ typedef struct HnswVacuumState
 	MemoryContext tmpCtx;
 	int64		nlinked;		/* unreached elements linked in pass 5 */
 	HnswListCtx lctx;			/* for list changes */
+	HnswPageLimits lim;			/* to check what pages say */
 } HnswVacuumState;
 
 /* Live (non-invalid) heap TIDs of an element */
@@ -98,8 +99,10 @@ RemoveHeapTids(HnswVacuumState *vs)
 {
 	Relation	index = vs->index;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-
+	HnswPageLimits lim;
 	HnswMetaPageData meta;
+
+	HnswGetPageLimits(index, &lim);
 
 	/*
 	 * The entry point is never marked DELETED here, or inserts and scans
@@ -131,19 +134,16 @@ RemoveHeapTids(HnswVacuumState *vs)
 		{
 			LockBuffer(buf, mode);
 			page = BufferGetPage(buf);
-			if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			if (!HnswPageIsData(&lim, page, blk))
 				break;
 			maxoff = PageGetMaxOffsetNumber(page);
 
 			/* does anything on the page change? */
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && !dirty; off++)
 			{
-				HnswElementTuple etup;
+				HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
-					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+				if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
 					continue;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]) &&
@@ -161,7 +161,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			dirty = false;
 		}
-		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		if (PageIsNew(page))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
@@ -175,13 +175,10 @@ RemoveHeapTids(HnswVacuumState *vs)
 
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 			ItemPointerData tid;
 
-			if (!ItemIdIsNormal(PageGetItemId(page, off)))
-				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted == HNSW_ELEMENT_REUSABLE)
+			if (etup == NULL || etup->deleted == HNSW_ELEMENT_REUSABLE)
 				continue;
 			ItemPointerSet(&tid, blk, off);
 
@@ -251,8 +248,8 @@ FixEntryPoint(HnswVacuumState *vs)
 		buf = ReadBuffer(index, meta.entry_blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, meta.entry_offno));
-		dead = etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE;
+		etup = HnswPageGetElement(&vs->lim, page, meta.entry_blkno, meta.entry_offno);
+		dead = etup->deleted != HNSW_ELEMENT_LIVE;
 		empty = !dead && CountHeapTids(etup) == 0;
 		UnlockReleaseBuffer(buf);
 
@@ -282,7 +279,7 @@ FixEntryPoint(HnswVacuumState *vs)
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 			HnswEditBegin(&edit, index, false);
 			page = HnswEditRegister(&edit, buf, false);
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, meta.entry_offno));
+			etup = HnswPageGetElement(&vs->lim, page, meta.entry_blkno, meta.entry_offno);
 			etup->deleted = HNSW_ELEMENT_DELETED;
 			d = hash_search(vs->dead, &entry, HASH_ENTER, &found);
 			d->neighbortid = etup->neighbortid;
@@ -343,14 +340,17 @@ ReplacementCandidates(HnswVacuumState *vs, ItemPointer members, int nmembers,
 			continue;
 		if (d1 > 1 && nout >= cap)
 			break;				/* enough near by: no need to go further */
+		if (!HnswCheckTid(&vs->lim, &d->neighbortid, ItemPointerGetBlockNumber(&d->tid),
+						  ItemPointerGetOffsetNumber(&d->tid)))
+			continue;
 		off = ItemPointerGetOffsetNumber(&d->neighbortid);
 		buf = HnswReadBuffer(vs->index, ItemPointerGetBlockNumber(&d->neighbortid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
 		{
-			ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (ntup->type == HNSW_NEIGHBOR_TUPLE && ntup->level >= lc)
+			ntup = HnswPageGetNeighbors(&vs->lim, page,
+										ItemPointerGetBlockNumber(&d->neighbortid), off);
+			if (ntup->level >= lc)
 			{
 				for (int i = 0; i < cap; i++)
 				{
@@ -409,7 +409,7 @@ SweepLiveElements(HnswVacuumState *vs, SweepFn fn, void *arg)
 								 vs->info->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (PageIsNew(page) || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		if (!HnswPageIsData(&vs->lim, page, blk))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;
@@ -417,12 +417,9 @@ SweepLiveElements(HnswVacuumState *vs, SweepFn fn, void *arg)
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageGetElementOrNull(&vs->lim, page, blk, off);
 
-			if (!ItemIdIsNormal(PageGetItemId(page, off)))
-				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+			if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
 				continue;
 			fn(vs, page, blk, off, etup, arg);
 		}
@@ -474,6 +471,8 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 		rl->revived[rl->nrevived++] = tid;
 	}
 
+	if (!HnswCheckTid(&vs->lim, &etup->neighbortid, blk, off))
+		return;					/* no lists (cannot be: checked as corrupt) */
 	if (ItemPointerGetBlockNumber(&etup->neighbortid) != blk)
 	{
 		/* neighbour tuple elsewhere: check it in the repair step */
@@ -482,7 +481,7 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 	else
 	{
 		OffsetNumber noff = ItemPointerGetOffsetNumber(&etup->neighbortid);
-		HnswNeighborTuple ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
+		HnswNeighborTuple ntup = HnswPageGetNeighbors(&vs->lim, page, blk, noff);
 
 		for (int lc = 0; lc <= ntup->level; lc++)
 		{
@@ -493,7 +492,7 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 			{
 				ItemPointer t = &ntup->tids[start + i];
 
-				if (!ItemPointerIsValid(t))
+				if (!HnswCheckTid(&vs->lim, t, blk, noff))
 					break;
 				if (HnswTidSetContains(&vs->deadset, HnswTidToRef(t)))
 				{
@@ -596,10 +595,10 @@ RepairGraph(HnswVacuumState *vs)
 			buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&repairs[r].ntid));
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			if (noff <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, noff)))
 			{
-				ntup = (HnswNeighborTuple) PageGetItem(page, PageGetItemId(page, noff));
-				if (ntup->type == HNSW_NEIGHBOR_TUPLE && ntup->level >= lc)
+				ntup = HnswPageGetNeighbors(&vs->lim, page,
+											ItemPointerGetBlockNumber(&repairs[r].ntid), noff);
+				if (ntup->level >= lc)
 				{
 					ok = true;
 					for (; nmembers < cap; nmembers++)
@@ -650,56 +649,52 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *ve
 		   ItemPointer ntidout)
 {
 	Relation	index = vs->index;
+	BlockNumber blk = ItemPointerGetBlockNumber(tid);
 	Buffer		buf;
-	Page		page;
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		nbuf;
+	Page		npage;
 	HnswElementTuple etup;
-	int			n = -1;
+	HnswNeighborTuple ntup;
+	ItemPointerData ntid;
+	int			n = 0;
 
-	buf = HnswReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	if (!HnswCheckTid(&vs->lim, tid, InvalidBlockNumber, InvalidOffsetNumber))
+		return -1;
+	buf = HnswReadBuffer(index, blk);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
+	etup = HnswPageGetElement(&vs->lim, BufferGetPage(buf), blk,
+							  ItemPointerGetOffsetNumber(tid));
+	ntid = etup->neighbortid;
+	if (etup->deleted != HNSW_ELEMENT_LIVE ||
+		!HnswCheckTid(&vs->lim, &ntid, blk, ItemPointerGetOffsetNumber(tid)))
 	{
-		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-		if (etup->type == HNSW_ELEMENT_TUPLE && etup->deleted == HNSW_ELEMENT_LIVE)
-		{
-			ItemPointerData ntid = etup->neighbortid;
-			Buffer		nbuf = buf;
-			Page		npage = page;
-			HnswNeighborTuple ntup;
-
-			if (vec)
-				memcpy(vec, etup->vec, sizeof(float) * vs->dim);
-			if (ntidout)
-				*ntidout = ntid;
-			if (ItemPointerGetBlockNumber(&ntid) != ItemPointerGetBlockNumber(tid))
-			{
-				/* neighbour tuple on another page: one lock at a time */
-				UnlockReleaseBuffer(buf);
-				buf = InvalidBuffer;
-				nbuf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
-				LockBuffer(nbuf, BUFFER_LOCK_SHARE);
-				npage = BufferGetPage(nbuf);
-			}
-			ntup = (HnswNeighborTuple) PageGetItem(npage,
-												   PageGetItemId(npage, ItemPointerGetOffsetNumber(&ntid)));
-			n = 0;
-			if (ntup->type == HNSW_NEIGHBOR_TUPLE)
-			{
-				for (; n < HNSW_LAYER_CAPACITY(0, vs->m); n++)
-				{
-					if (!ItemPointerIsValid(&ntup->tids[n]))
-						break;
-					out[n] = ntup->tids[n];
-				}
-			}
-			if (nbuf != buf)
-				UnlockReleaseBuffer(nbuf);
-		}
-	}
-	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
+		return -1;
+	}
+	if (vec)
+		memcpy(vec, etup->vec, sizeof(float) * vs->dim);
+	if (ntidout)
+		*ntidout = ntid;
+
+	nbuf = buf;
+	if (ItemPointerGetBlockNumber(&ntid) != blk)
+	{
+		/* neighbour tuple on another page: one lock at a time */
+		UnlockReleaseBuffer(buf);
+		nbuf = HnswReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+		LockBuffer(nbuf, BUFFER_LOCK_SHARE);
+	}
+	npage = BufferGetPage(nbuf);
+	ntup = HnswPageGetNeighbors(&vs->lim, npage, ItemPointerGetBlockNumber(&ntid),
+								ItemPointerGetOffsetNumber(&ntid));
+	for (; n < HNSW_LAYER_CAPACITY(0, vs->m); n++)
+	{
+		if (!HnswCheckTid(&vs->lim, &ntup->tids[n], ItemPointerGetBlockNumber(&ntid),
+						  ItemPointerGetOffsetNumber(&ntid)))
+			break;
+		out[n] = ntup->tids[n];
+	}
+	UnlockReleaseBuffer(nbuf);
 	return n;
 }
 
@@ -943,19 +938,16 @@ ReconnectUnreached(HnswVacuumState *vs)
 								 vs->info->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (!PageIsNew(page) && (HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		if (HnswPageIsData(&vs->lim, page, blk))
 		{
 			OffsetNumber maxoffset = PageGetMaxOffsetNumber(page);
 
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoffset && nu < maxoff; off++)
 			{
-				HnswElementTuple etup;
+				HnswElementTuple etup = HnswPageGetElementOrNull(&vs->lim, page, blk, off);
 				ItemPointerData tid;
 
-				if (!ItemIdIsNormal(PageGetItemId(page, off)))
-					continue;
-				etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-				if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted != HNSW_ELEMENT_LIVE)
+				if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
 					continue;
 				ItemPointerSet(&tid, blk, off);
 				if (!HnswTidBitmapContains(&w.reached, &tid))
@@ -1024,18 +1016,20 @@ MarkReusable(HnswVacuumState *vs)
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL,
 								 vs->info->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (!HnswPageIsData(&vs->lim, BufferGetPage(buf), blk))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
 		HnswEditBegin(&edit, index, false);
 		page = HnswEditRegister(&edit, buf, false);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswElementTuple etup;
+			HnswElementTuple etup = HnswPageGetElementOrNull(&vs->lim, page, blk, off);
 			ItemPointerData tid;
 
-			if (!ItemIdIsNormal(PageGetItemId(page, off)))
-				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			if (etup->type != HNSW_ELEMENT_TUPLE)
+			if (etup == NULL)
 				continue;
 			ItemPointerSet(&tid, blk, off);
 			if (etup->deleted == HNSW_ELEMENT_DELETED &&
@@ -1044,7 +1038,7 @@ MarkReusable(HnswVacuumState *vs)
 				etup->deleted = HNSW_ELEMENT_REUSABLE;
 		}
 		HnswEditFinish(&edit);
-		offer = HnswPageReuseOffer(BufferGetPage(buf), blk, vs->m);
+		offer = HnswPageReuseOffer(&vs->lim, BufferGetPage(buf), blk);
 		UnlockReleaseBuffer(buf);
 		RecordPageWithFreeSpace(index, blk, offer);
 	}
@@ -1081,6 +1075,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.lctx.dist = &vs.dist;
 	vs.lctx.m = vs.m;
 	vs.lctx.building = false;
+	HnswGetPageLimits(info->index, &vs.lim);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ItemPointerData);
 	ctl.entrysize = sizeof(DeadElement);

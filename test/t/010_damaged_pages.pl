@@ -29,10 +29,6 @@
 #	 - the metapage: m = 0, m = 60000, dimensions = 0, a wrong magic
 #	   number, the entry point at block 99999.
 #
-# Operations whose reading code has not been converted to the checked
-# page accessors yet (hnswinsert.c, hnswvacuum.c, hnswcheck.c) are marked
-# TODO where they do not raise the error yet.
-#
 # The test also checks that the index's relcache entry does not leak
 # memory when it is invalidated while the index is open: a session keeps a
 # cursor on an index scan open while another session changes the index's
@@ -344,29 +340,6 @@ my @ops = (
 	[ check => q{SELECT * FROM hnsw_index_check('t_v');} ],
 );
 
-# Sub-assertions that cannot pass until code outside the checked accessors
-# is converted: "case/operation" => why.  VACUUM reads elements and lists
-# itself in hnswvacuum.c (RemoveHeapTids, NoteRepair, ReadLayer0) and
-# through HnswUpdateList in hnswinsert.c (ListTuple, ReadList, ApplyList,
-# which index ngood by the unchecked count).
-my %todo;
-for my $case (
-	'random bytes over an element tuple',
-	'neighbour tuple count 60000',
-	'neighbour tuple level 200',
-	'element level 200',
-	'element neighbour TID at block 99999',
-	'list TID at block 99999',
-	'list TID at offset 0',
-	'list TID at offset 60000',
-	'line pointer offset beyond the page',
-	'line pointer length beyond the page')
-{
-	$todo{"$case/vacuum"} = 'hnswvacuum.c does not check what it reads';
-}
-$todo{'neighbour tuple count 60000/server'} =
-  'HnswUpdateList (hnswinsert.c) trusts count, and VACUUM crashes in it';
-
 for my $case (@cases)
 {
 	my ($name, $damage) = @$case;
@@ -382,7 +355,6 @@ for my $case (@cases)
 		my ($opname, $sql) = @$op;
 		my ($ret, $stdout, $stderr) =
 		  $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
-		local $TODO = $todo{"$name/$opname"};
 		ok($ret != 0 && $stderr =~ /ERROR:  XX002: /,
 			"$name: $opname raises index_corrupted")
 		  or diag("psql returned $ret: $stderr");
@@ -405,7 +377,6 @@ for my $case (@cases)
 	# postmaster and its start time: the log tells)
 	is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
 		$started, "$name: the postmaster did not restart");
-	local $TODO = $todo{"$name/server"};
 	my $log = slurp_file($node->logfile);
 	unlike(substr($log, $logstart), qr/terminated by signal|PANIC/,
 		"$name: no process was terminated by a signal");
