@@ -1,5 +1,6 @@
 --
--- Who may call the inspection functions, and as whom they run; who may set
+-- Safety of the inspection functions: who may call them, as whom they run,
+-- which snapshot they refuse, how much memory they may use; who may set
 -- hnsw.distance_kernel; the extension's objects and ACLs after an update
 --
 
@@ -98,6 +99,27 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT * FROM hnsw_index_check('hpx_idx');
 COMMIT;
 DROP TABLE hpx;
+
+-- The checker's sets must fit maintenance_work_mem.  With m = 2, about half
+-- of the 150000 elements are above layer 0, and their list outgrows 1MB.
+CREATE TABLE hmem (id int, v vector(2));
+INSERT INTO hmem SELECT i, ARRAY[i % 1000, i / 1000]::vector FROM generate_series(1, 150000) i;
+CREATE INDEX hmem_idx ON hmem USING hnsw (v vector_l2_ops) WITH (m = 2, ef_construction = 8);
+SET maintenance_work_mem = '1MB';
+DO $$
+DECLARE
+	hint text;
+BEGIN
+	PERFORM hnsw_index_check('hmem_idx');
+EXCEPTION WHEN program_limit_exceeded THEN
+	GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+	RAISE NOTICE '%: % HINT: %', SQLSTATE, SQLERRM, hint;
+END
+$$;
+SET maintenance_work_mem = '8MB';
+SELECT * FROM hnsw_index_check('hmem_idx');
+RESET maintenance_work_mem;
+DROP TABLE hmem;
 
 -- hnsw.distance_kernel changes the last bits of distances: superusers only
 SELECT current_setting('hnsw.distance_kernel') ~ '^(auto|scalar|avx2|avx512|neon)' AS shown;

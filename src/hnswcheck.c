@@ -172,7 +172,7 @@ CheckReserve(CheckState *cs, Size bytes, const char *what)
 				 errmsg("checking index \"%s\" needs more than maintenance_work_mem (%d kB)",
 						RelationGetRelationName(cs->index), maintenance_work_mem),
 				 errdetail("The %s need %zu kB, on top of %zu kB already in use.",
-						   what, bytes / 1024 + 1, cs->used / 1024),
+						   what, (bytes + 1023) / 1024, (cs->used + 1023) / 1024),
 				 errhint("Raise maintenance_work_mem for this session and call the function again.")));
 	cs->used += bytes;
 }
