@@ -41,8 +41,8 @@
  * frontiers of the reachability walk are bitmaps sized by blocks
  * (HnswTidBitmap), and the only list, the TIDs and levels of elements
  * above layer 0, is 8 bytes per such element (about one in m).  Pages are
- * read again in each pass rather than copied.  The total is checked
- * against maintenance_work_mem before each allocation.
+ * read again in each pass, one at a time, rather than kept.  The total is
+ * checked against maintenance_work_mem before each allocation.
  *
  * The passes:
  *	1. every page in block order: pages, tuples, element sets, counts;
