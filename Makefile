@@ -1,7 +1,7 @@
 # Makefile for the hnsw extension (PGXS)
 
 EXTENSION = hnsw
-EXTVERSION = 0.1.0
+EXTVERSION = 0.1.1
 
 MODULE_big = hnsw
 OBJS = \

@@ -49,8 +49,18 @@ SELECT vector_avg('{2,4,6}'), vector_avg('{0}') IS NULL AS empty;
 SELECT q, pg_temp.sqlerr(q) FROM (VALUES
 	($$SELECT vector_accum('{1,2}', '[1,2]')$$),
 	($$SELECT vector_combine('{1,2}', '{1,2,3}')$$),
-	($$SELECT vector_combine('{1,1e308}', '{1,1e308}')$$)
+	($$SELECT vector_combine('{1,1e308}', '{1,1e308}')$$),
+	-- states of more than 16000 dimensions
+	($$SELECT vector_combine('{0}', array_fill(1::float8, ARRAY[16002]))$$),
+	($$SELECT vector_combine(array_fill(1::float8, ARRAY[16002]), '{0}')$$),
+	($$SELECT vector_combine(array_fill(1::float8, ARRAY[16002]), array_fill(1::float8, ARRAY[16002]))$$),
+	($$SELECT vector_accum(array_fill(1::float8, ARRAY[16002]), '[1]')$$),
+	($$SELECT vector_avg(array_fill(1::float8, ARRAY[16002]))$$)
 ) v(q);
+-- 16000 dimensions are fine
+SELECT array_length(vector_combine('{0}', array_fill(1::float8, ARRAY[16001])), 1),
+       vector_dims(vector_avg(vector_combine(array_fill(1::float8, ARRAY[16001]),
+                                             array_fill(1::float8, ARRAY[16001]))));
 
 -- parallel: partial aggregates in the workers, combined in the leader
 CREATE TABLE va (id int, v vector(3));

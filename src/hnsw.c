@@ -121,12 +121,19 @@ _PG_init(void)
 							 &hnsw_scan_mem_multiplier, 1, 1, 1000,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
+	/*
+	 * Superuser only: kernels sum in different orders, so the last bits of a
+	 * distance depend on the kernel, and the distance functions are
+	 * IMMUTABLE.  An expression index over one of them built under one
+	 * kernel and searched under another would see two answers for one
+	 * input.
+	 */
 	DefineCustomEnumVariable("hnsw.distance_kernel",
 							 "Selects the SIMD kernel used for distances",
 							 "auto picks the best one this CPU supports.",
 							 &hnsw_distance_kernel,
 							 HNSW_KERNEL_AUTO, hnsw_kernel_options,
-							 PGC_USERSET, 0,
+							 PGC_SUSET, 0,
 							 check_distance_kernel, assign_distance_kernel,
 							 show_distance_kernel);
 

@@ -7,9 +7,11 @@
  * of amcheck, and raises ERRCODE_INDEX_CORRUPTED with a precise message at
  * the first broken invariant:
  *
- *	- the metapage has the right magic number and format version;
- *	- every page is an hnsw page and every tuple an element or neighbour
- *	  tuple;
+ *	- the metapage has the right magic number and format version, and m,
+ *	  dimensions and entry level in range;
+ *	- every page is an hnsw page with a sane header, and every line pointer
+ *	  an element or neighbour tuple inside the page, of the right size and
+ *	  with a level the index's m allows;
  *	- every element points at a neighbour tuple of its own level and size;
  *	- every neighbour list entry lands on an element that is on that layer
  *	  and has not been detached by vacuum; no list holds an entry twice or
@@ -24,6 +26,32 @@
  *
  * hnsw_index_stats(regclass) reports the shape of the graph.
  *
+ * Privileges.  Neither function is executable by PUBLIC (the install
+ * script revokes it): superusers may call them, and roles a superuser
+ * grants EXECUTE to, which may then inspect any hnsw index of the
+ * database, like amcheck's functions.  Before any lock is requested, the
+ * OID is looked up in the catalogue and must be an hnsw index, so that
+ * naming another relation fails at once instead of queueing for its lock.
+ * The heap pass evaluates the index's expressions and predicate as the
+ * table's owner, in a security-restricted operation with its own GUC nest
+ * level, as CREATE INDEX does.
+ *
+ * Memory.  Nothing is kept per element but bits: the sets of elements
+ * (all, not LIVE, REUSABLE), of heap TIDs, and the visited set and
+ * frontiers of the reachability walk are bitmaps sized by blocks
+ * (HnswTidBitmap), and the only list, the TIDs and levels of elements
+ * above layer 0, is 8 bytes per such element (about one in m).  Pages are
+ * read again in each pass, one at a time, rather than kept.  The total is
+ * checked against maintenance_work_mem before each allocation.
+ *
+ * The passes:
+ *	1. every page in block order: pages, tuples, element sets, counts;
+ *	2. every page in block order: each LIVE element's neighbour tuple (read
+ *	   from its page) and lists; heap TIDs into their bitmap;
+ *	3. the entry point, then a breadth-first walk of layer 0 from it, one
+ *	   level of the walk at a time, each level's frontier in TID order;
+ *	4. the table, for heapallindexed.
+ *
  * Both take a ShareLock on the index, which waits for inserts and vacuum
  * in progress and keeps new ones out while they run.
  *
@@ -34,63 +62,87 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/index.h"
-#include "utils/snapmgr.h"
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/index.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "hnsw.h"
 
-typedef struct CheckElement
+/* A set of heap TIDs: one bit per line pointer, for every heap block */
+typedef struct CheckHeapTids
 {
-	ItemPointerData tid;		/* hash key */
-	ItemPointerData neighbortid;
-	int			level;
-	int			state;			/* HNSW_ELEMENT_LIVE etc. */
-	bool		deleted;		/* not LIVE */
-	int			nheaptids;
-	int64		index;			/* position in the elements array */
-} CheckElement;
+	uint64	   *words;
+	BlockNumber nblocks;		/* blocks covered */
+	int			shift;			/* log2 of the bits per block */
+} CheckHeapTids;
 
-typedef struct CheckNeighbors
+/* A tuple of a data page, as CheckReadTuple found it */
+typedef struct CheckTuple
 {
-	ItemPointerData tid;		/* hash key */
-	int			level;
-	int			count;
-	ItemPointerData *tids;		/* copy of the slots */
-	uint8	   *ngood;			/* copy of the good counts */
-} CheckNeighbors;
+	uint8		type;			/* HNSW_ELEMENT_TUPLE or HNSW_NEIGHBOR_TUPLE */
+	HnswElementTuple etup;		/* if an element */
+	HnswNeighborTuple ntup;		/* if a neighbour tuple */
+} CheckTuple;
 
 typedef struct CheckState
 {
 	Relation	index;
+	Relation	heap;
 	HnswMetaPageData meta;
 	BlockNumber nblocks;
-	HTAB	   *elements;
-	HTAB	   *neighbors;
+	int			maxoffsets;		/* line pointers a data page can hold */
+	int			maxlevel_m;		/* highest level m allows */
+	Size		budget;			/* maintenance_work_mem, in bytes */
+	Size		used;			/* bytes of sets allocated */
+
+	/* element sets (pass 1) */
+	HnswTidBitmap elements;		/* every element tuple */
+	HnswTidBitmap notlive;		/* DELETED or REUSABLE */
+	HnswTidBitmap reusable;		/* REUSABLE */
+	uint64	   *upper;			/* level << 48 | TID ref, in TID order */
+	int64		nupper;
+	int64		maxupper;
+
+	/* counts */
 	int64		nelements;
 	int64		nlive;			/* elements not detached */
 	int64		nheaptids;
 	int			maxlevel;
 	int64		nodes_per_level[HNSW_MAX_LEVEL + 1];
 	int64		links_per_level[HNSW_MAX_LEVEL + 1];
-	CheckElement **byindex;
+
+	/* heap TIDs of LIVE elements */
+	bool		checkheaptids;	/* check them against the table's size */
 	bool		heapallindexed; /* also check the heap against the index */
-	HnswTidSet	heaptids;		/* heap TIDs of LIVE elements */
+	BlockNumber heapnblocks;	/* the table's size, as last measured */
+	OffsetNumber maxheapoff;	/* highest heap TID offset seen */
+	CheckHeapTids heaptids;
 	HnswDistance dist;
 	float	   *vecbuf;
+
+	/* two page copies: the page being walked and the one it points at */
+	BufferAccessStrategy strategy;
+	char	   *pages[2];
+	BlockNumber pageblk[2];
+	bool		pagenew[2];
 } CheckState;
 
 #define CORRUPT(cs, ...) \
@@ -99,11 +151,642 @@ typedef struct CheckState
 			 errmsg("index \"%s\": %s", RelationGetRelationName((cs)->index), \
 					psprintf(__VA_ARGS__))))
 
+#define REF_MASK		((UINT64CONST(1) << 48) - 1)
+
 static LOCKMODE
 CheckLockMode(void)
 {
 	return RecoveryInProgress() ? AccessShareLock : ShareLock;
 }
+
+/*
+ * Account for an allocation of bytes (what names it in the error), which
+ * must keep the total within maintenance_work_mem.
+ */
+static void
+CheckReserve(CheckState *cs, Size bytes, const char *what)
+{
+	if (cs->used + bytes > cs->budget)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("checking index \"%s\" needs more than maintenance_work_mem (%d kB)",
+						RelationGetRelationName(cs->index), maintenance_work_mem),
+				 errdetail("The %s need %zu kB, on top of %zu kB already in use.",
+						   what, (bytes + 1023) / 1024, (cs->used + 1023) / 1024),
+				 errhint("Raise maintenance_work_mem for this session and call the function again.")));
+	cs->used += bytes;
+}
+
+/* ----------------------------------------------------------------
+ *		Reading pages
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Copy block blkno into page slot "slot", unless it is there already, and
+ * check its header and special space.  No buffer lock is held on return,
+ * and none is ever held while another is taken.  Sets cs->pagenew[slot]
+ * for a page that was never initialised.
+ */
+static Page
+CheckReadPage(CheckState *cs, int slot, BlockNumber blkno)
+{
+	Buffer		buf;
+	Page		page = cs->pages[slot];
+	PageHeader	ph = (PageHeader) page;
+
+	if (cs->pageblk[slot] == blkno)
+		return page;
+
+	buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, blkno, RBM_NORMAL,
+							 cs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(page, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+	cs->pageblk[slot] = blkno;
+
+	cs->pagenew[slot] = PageIsNew(page);
+	if (cs->pagenew[slot])
+		return page;
+	if (ph->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(cs->index), blkno)));
+	if (ph->pd_lower < SizeOfPageHeaderData || ph->pd_lower > ph->pd_upper ||
+		ph->pd_upper > ph->pd_special)
+		CORRUPT(cs, "block %u has an invalid page header (lower %u, upper %u, special %u)",
+				blkno, ph->pd_lower, ph->pd_upper, ph->pd_special);
+	return page;
+}
+
+/*
+ * The tuple at tid on a data page (a copy in a page slot), checked: its
+ * line pointer, type, length, level and slot count.  Returns false if the
+ * page has no tuple at that offset (a new page, past the last line
+ * pointer, or a line pointer that is not in use); raises corruption for a
+ * tuple that is there but damaged.
+ */
+static bool
+CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
+			   CheckTuple *t)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	PageHeader	ph = (PageHeader) page;
+	ItemId		iid;
+	Size		len;
+	Pointer		tup;
+	int			m = cs->meta.m;
+
+	if (pagenew || off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		return false;
+	iid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(iid))
+		return false;
+	len = ItemIdGetLength(iid);
+	if (ItemIdGetOffset(iid) < ph->pd_upper ||
+		ItemIdGetOffset(iid) + len > ph->pd_special || len < 1)
+		CORRUPT(cs, "line pointer (%u,%u) points outside the tuple space (offset %u, length %zu)",
+				blk, off, ItemIdGetOffset(iid), len);
+	tup = PageGetItem(page, iid);
+	t->type = *(uint8 *) tup;
+	t->etup = NULL;
+	t->ntup = NULL;
+	if (t->type == HNSW_ELEMENT_TUPLE)
+	{
+		HnswElementTuple etup = (HnswElementTuple) tup;
+
+		if (len != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions))
+			CORRUPT(cs, "element (%u,%u) has length %zu, expected %zu",
+					blk, off, len, HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions));
+		if (etup->deleted > HNSW_ELEMENT_REUSABLE)
+			CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, etup->deleted);
+		if (etup->level > cs->maxlevel_m)
+			CORRUPT(cs, "element (%u,%u) has level %d, above the highest level %d that m = %d allows",
+					blk, off, etup->level, cs->maxlevel_m, m);
+		t->etup = etup;
+	}
+	else if (t->type == HNSW_NEIGHBOR_TUPLE)
+	{
+		HnswNeighborTuple ntup = (HnswNeighborTuple) tup;
+
+		if (len < offsetof(HnswNeighborTupleData, tids))
+			CORRUPT(cs, "neighbour tuple (%u,%u) has length %zu, too short for its header",
+					blk, off, len);
+		if (ntup->level > cs->maxlevel_m)
+			CORRUPT(cs, "neighbour tuple (%u,%u) has level %d, above the highest level %d that m = %d allows",
+					blk, off, ntup->level, cs->maxlevel_m, m);
+		if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, m))
+			CORRUPT(cs, "neighbour tuple (%u,%u) has %d slots for level %d, expected %d",
+					blk, off, ntup->count, ntup->level,
+					HNSW_NEIGHBOR_SLOTS(ntup->level, m));
+		if (len < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
+			CORRUPT(cs, "neighbour tuple (%u,%u) has length %zu, level %d needs %zu",
+					blk, off, len, ntup->level,
+					HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m));
+		t->ntup = ntup;
+	}
+	else
+		CORRUPT(cs, "tuple (%u,%u) has unknown type %d", blk, off, t->type);
+	return true;
+}
+
+/*
+ * Read the metapage into cs->meta and check it: magic and version, m and
+ * dimensions in range and matching the index, the entry point's level.
+ */
+static void
+CheckReadMeta(CheckState *cs)
+{
+	Page		page = CheckReadPage(cs, 0, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage meta;
+
+	if (cs->pagenew[0] || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
+		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(cs->index), HNSW_METAPAGE_BLKNO)));
+	meta = HnswPageGetMeta(page);
+	if (meta->magic != HNSW_MAGIC_NUMBER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not an hnsw index",
+						RelationGetRelationName(cs->index))));
+	if (meta->version != HNSW_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has format version %u, expected %u",
+						RelationGetRelationName(cs->index), meta->version,
+						HNSW_FORMAT_VERSION),
+				 errhint("REINDEX the index.")));
+	cs->meta = *meta;
+	if (cs->meta.m < HNSW_MIN_M || cs->meta.m > HNSW_MAX_M)
+		CORRUPT(cs, "metapage has m = %u, outside [%d, %d]",
+				cs->meta.m, HNSW_MIN_M, HNSW_MAX_M);
+	if (cs->meta.dimensions < 1 || cs->meta.dimensions > HNSW_MAX_DIM)
+		CORRUPT(cs, "metapage has %u dimensions, outside [1, %d]",
+				cs->meta.dimensions, HNSW_MAX_DIM);
+	if (cs->meta.dimensions != HnswGetDimensions(cs->index))
+		CORRUPT(cs, "metapage has %u dimensions, column has %d",
+				cs->meta.dimensions, HnswGetDimensions(cs->index));
+	cs->maxlevel_m = HnswMaxLevel(cs->meta.m);
+	if (BlockNumberIsValid(cs->meta.entry_blkno) &&
+		(cs->meta.entry_level < 0 || cs->meta.entry_level > cs->maxlevel_m))
+		CORRUPT(cs, "metapage has entry level %d, outside [0, %d]",
+				cs->meta.entry_level, cs->maxlevel_m);
+	cs->maxoffsets = HnswMaxOffsets(cs->meta.dimensions, cs->meta.m);
+}
+
+/* ----------------------------------------------------------------
+ *		Element sets
+ * ----------------------------------------------------------------
+ */
+
+/* Is tid inside the range of line pointers an element can have? */
+static bool
+CheckTidInRange(CheckState *cs, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	return blk != HNSW_METAPAGE_BLKNO && blk < cs->nblocks &&
+		off >= FirstOffsetNumber && off <= cs->maxoffsets;
+}
+
+static bool
+CheckIsElement(CheckState *cs, ItemPointer tid)
+{
+	return CheckTidInRange(cs, tid) &&
+		HnswTidBitmapContains(&cs->elements, tid);
+}
+
+/* Level of an element known to exist: looked up among the upper ones */
+static int
+CheckElementLevel(CheckState *cs, ItemPointer tid)
+{
+	uint64		ref = HnswTidToRef(tid);
+	int64		lo = 0,
+				hi = cs->nupper;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+		uint64		r = cs->upper[mid] & REF_MASK;
+
+		if (r == ref)
+			return (int) (cs->upper[mid] >> 48);
+		if (r < ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void
+CheckAddUpper(CheckState *cs, ItemPointer tid, int level)
+{
+	if (cs->nupper == cs->maxupper)
+	{
+		int64		newmax = Max(1024, cs->maxupper * 2);
+
+		CheckReserve(cs, (newmax - cs->maxupper) * sizeof(uint64),
+					 "levels of the elements above layer 0");
+		if (cs->upper == NULL)
+			cs->upper = MemoryContextAllocHuge(CurrentMemoryContext,
+											   newmax * sizeof(uint64));
+		else
+			cs->upper = repalloc_huge(cs->upper, newmax * sizeof(uint64));
+		cs->maxupper = newmax;
+	}
+	cs->upper[cs->nupper++] = ((uint64) level << 48) | HnswTidToRef(tid);
+}
+
+/*
+ * A heap TID of a LIVE element: check that it can be a heap row of the
+ * table.  The table is measured again before a TID past its end is
+ * reported: on a hot standby, replay may extend it while we run.
+ */
+static void
+CheckHeapTid(CheckState *cs, ItemPointer etid, ItemPointer htid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(htid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(htid);
+
+	if (off > MaxHeapTuplesPerPage)
+		CORRUPT(cs, "element (%u,%u) has heap TID (%u,%u), whose offset no heap page can have",
+				ItemPointerGetBlockNumber(etid), ItemPointerGetOffsetNumber(etid),
+				blk, off);
+	if (blk >= cs->heapnblocks)
+		cs->heapnblocks = RelationGetNumberOfBlocks(cs->heap);
+	if (blk >= cs->heapnblocks)
+		CORRUPT(cs, "element (%u,%u) has heap TID (%u,%u), past the end of table \"%s\" (%u blocks)",
+				ItemPointerGetBlockNumber(etid), ItemPointerGetOffsetNumber(etid),
+				blk, off, RelationGetRelationName(cs->heap), cs->heapnblocks);
+	cs->maxheapoff = Max(cs->maxheapoff, off);
+}
+
+static int
+BitsFor(int maxvalue)
+{
+	int			shift = 0;
+
+	while ((1 << shift) <= maxvalue)
+		shift++;
+	return shift;
+}
+
+static void
+CheckHeapTidsAdd(CheckHeapTids *h, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	uint64		bit;
+
+	/* only if pages changed since pass 1, which only replay can do */
+	if (blk >= h->nblocks || off >= (1 << h->shift))
+		return;
+	bit = ((uint64) blk << h->shift) | off;
+	h->words[bit >> 6] |= UINT64CONST(1) << (bit & 63);
+}
+
+static bool
+CheckHeapTidsContains(const CheckHeapTids *h, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	uint64		bit;
+
+	if (blk >= h->nblocks || off >= (1 << h->shift))
+		return false;
+	bit = ((uint64) blk << h->shift) | off;
+	return (h->words[bit >> 6] & (UINT64CONST(1) << (bit & 63))) != 0;
+}
+
+/* ----------------------------------------------------------------
+ *		Pass 1: pages, tuples and element sets
+ * ----------------------------------------------------------------
+ */
+static void
+CollectElements(CheckState *cs)
+{
+	Size		setbytes;
+
+	CheckReadMeta(cs);
+	cs->nblocks = RelationGetNumberOfBlocks(cs->index);
+	setbytes = HnswTidBitmapBytes(cs->nblocks, cs->maxoffsets);
+	CheckReserve(cs, 3 * setbytes, "sets of elements");
+	HnswTidBitmapInit(&cs->elements, cs->index, cs->nblocks, cs->maxoffsets);
+	HnswTidBitmapInit(&cs->notlive, cs->index, cs->nblocks, cs->maxoffsets);
+	HnswTidBitmapInit(&cs->reusable, cs->index, cs->nblocks, cs->maxoffsets);
+
+	cs->maxlevel = -1;
+	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
+	{
+		Page		page = CheckReadPage(cs, 0, blk);
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		/* a new page: an extension whose first write did not survive a crash */
+		if (cs->pagenew[0])
+			continue;
+		if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			CORRUPT(cs, "block %u is not a data page", blk);
+		maxoff = PageGetMaxOffsetNumber(page);
+		if (maxoff > cs->maxoffsets)
+			CORRUPT(cs, "block %u has %u line pointers, more than the %d that fit",
+					blk, maxoff, cs->maxoffsets);
+
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemPointerData tid;
+			CheckTuple	t;
+			HnswElementTuple etup;
+			int			nheaptids = 0;
+
+			ItemPointerSet(&tid, blk, off);
+			if (!CheckReadTuple(cs, page, false, &tid, &t) || t.etup == NULL)
+				continue;
+			etup = t.etup;
+			cs->nelements++;
+			HnswTidBitmapAdd(&cs->elements, &tid);
+			if (etup->level > 0)
+				CheckAddUpper(cs, &tid, etup->level);
+			if (etup->deleted != HNSW_ELEMENT_LIVE)
+			{
+				HnswTidBitmapAdd(&cs->notlive, &tid);
+				if (etup->deleted == HNSW_ELEMENT_REUSABLE)
+					HnswTidBitmapAdd(&cs->reusable, &tid);
+				continue;
+			}
+			for (int i = 0; i < HNSW_HEAPTIDS; i++)
+			{
+				if (!ItemPointerIsValid(&etup->heaptids[i]))
+					continue;
+				nheaptids++;
+				if (cs->checkheaptids)
+					CheckHeapTid(cs, &tid, &etup->heaptids[i]);
+			}
+			cs->nlive++;
+			cs->nheaptids += nheaptids;
+			cs->maxlevel = Max(cs->maxlevel, etup->level);
+			for (int l = 0; l <= etup->level; l++)
+				cs->nodes_per_level[l]++;
+		}
+	}
+}
+
+/* ----------------------------------------------------------------
+ *		Pass 2: neighbour lists
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The neighbour tuple of the element at etid, which must be one of its
+ * level.  Reads it into page slot 1 unless it is on the page in slot 0
+ * (the element's own page, read by the caller).
+ */
+static HnswNeighborTuple
+CheckGetNeighbors(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
+{
+	ItemPointer ntid = &etup->neighbortid;
+	BlockNumber nblk = ItemPointerGetBlockNumberNoCheck(ntid);
+	int			slot;
+	CheckTuple	t;
+	Page		page;
+
+	if (CheckTidInRange(cs, ntid))
+	{
+		slot = (cs->pageblk[0] == nblk) ? 0 : 1;
+		page = CheckReadPage(cs, slot, nblk);
+		if (!cs->pagenew[slot] &&
+			!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			CORRUPT(cs, "block %u is not a data page", nblk);
+		if (CheckReadTuple(cs, page, cs->pagenew[slot], ntid, &t) &&
+			t.ntup != NULL)
+		{
+			if (t.ntup->level != etup->level)
+				CORRUPT(cs, "element (%u,%u) has level %d but its neighbour tuple has level %d",
+						ItemPointerGetBlockNumber(etid),
+						ItemPointerGetOffsetNumber(etid),
+						etup->level, t.ntup->level);
+			return t.ntup;
+		}
+	}
+	CORRUPT(cs, "element (%u,%u) points at (%u,%u), which is not a neighbour tuple",
+			ItemPointerGetBlockNumber(etid), ItemPointerGetOffsetNumber(etid),
+			nblk, ItemPointerGetOffsetNumberNoCheck(ntid));
+	return NULL;				/* keep compiler quiet */
+}
+
+/* Check one LIVE element's lists; count its links per layer */
+static void
+CheckElementLinks(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
+{
+	HnswNeighborTuple n = CheckGetNeighbors(cs, etid, etup);
+	uint8	   *ngood = HnswNeighborGood(n);
+	BlockNumber eb = ItemPointerGetBlockNumber(etid);
+	OffsetNumber eo = ItemPointerGetOffsetNumber(etid);
+	int			m = cs->meta.m;
+
+	for (int lc = 0; lc <= etup->level; lc++)
+	{
+		int			start = HNSW_LAYER_START(lc, m);
+		int			cap = HNSW_LAYER_CAPACITY(lc, m);
+		bool		ended = false;
+		int			nvalid = 0;
+
+		for (int i = 0; i < cap; i++)
+			if (ItemPointerIsValid(&n->tids[start + i]))
+				nvalid++;
+		if (ngood[lc] > nvalid)
+			CORRUPT(cs, "element (%u,%u) has %d good neighbours on layer %d but only %d neighbours",
+					eb, eo, ngood[lc], lc, nvalid);
+
+		for (int i = 0; i < cap; i++)
+		{
+			ItemPointer t = &n->tids[start + i];
+
+			if (!ItemPointerIsValid(t))
+			{
+				ended = true;
+				continue;
+			}
+			if (ended)
+				CORRUPT(cs, "element (%u,%u) has a gap in its layer %d list", eb, eo, lc);
+			if (!CheckIsElement(cs, t))
+				CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which is not an element",
+						eb, eo, ItemPointerGetBlockNumberNoCheck(t),
+						ItemPointerGetOffsetNumberNoCheck(t), lc);
+			if (HnswTidBitmapContains(&cs->reusable, t))
+				CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which was removed by vacuum",
+						eb, eo, ItemPointerGetBlockNumber(t),
+						ItemPointerGetOffsetNumber(t), lc);
+			if (lc > 0 && CheckElementLevel(cs, t) < lc)
+				CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which only reaches layer %d",
+						eb, eo, ItemPointerGetBlockNumber(t),
+						ItemPointerGetOffsetNumber(t), lc,
+						CheckElementLevel(cs, t));
+			if (ItemPointerEquals(t, etid))
+				CORRUPT(cs, "element (%u,%u) is its own neighbour on layer %d", eb, eo, lc);
+			for (int j = 0; j < i; j++)
+				if (ItemPointerEquals(t, &n->tids[start + j]))
+					CORRUPT(cs, "element (%u,%u) lists neighbour (%u,%u) twice on layer %d",
+							eb, eo, ItemPointerGetBlockNumber(t),
+							ItemPointerGetOffsetNumber(t), lc);
+			cs->links_per_level[lc]++;
+		}
+	}
+}
+
+/*
+ * Every LIVE element's lists, page by page; with heapallindexed, also put
+ * its heap TIDs into cs->heaptids.
+ */
+static void
+CheckLinks(CheckState *cs)
+{
+	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
+	{
+		Page		page = CheckReadPage(cs, 0, blk);
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		if (cs->pagenew[0])
+			continue;
+		if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+			CORRUPT(cs, "block %u is not a data page", blk);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemPointerData tid;
+			CheckTuple	t;
+
+			ItemPointerSet(&tid, blk, off);
+			/* page was read in slot 0; the neighbour tuple may replace slot 1 */
+			if (!CheckReadTuple(cs, page, false, &tid, &t) || t.etup == NULL ||
+				t.etup->deleted != HNSW_ELEMENT_LIVE)
+				continue;
+			if (cs->heapallindexed)
+				for (int i = 0; i < HNSW_HEAPTIDS; i++)
+					if (ItemPointerIsValid(&t.etup->heaptids[i]))
+						CheckHeapTidsAdd(&cs->heaptids, &t.etup->heaptids[i]);
+			CheckElementLinks(cs, &tid, t.etup);
+		}
+	}
+}
+
+/* ----------------------------------------------------------------
+ *		Pass 3: entry point and reachability
+ * ----------------------------------------------------------------
+ */
+
+/* Is tid a LIVE element? */
+static bool
+CheckIsLive(CheckState *cs, ItemPointer tid)
+{
+	return CheckIsElement(cs, tid) && !HnswTidBitmapContains(&cs->notlive, tid);
+}
+
+/*
+ * Check the entry point; count the LIVE elements reachable from it on
+ * layer 0.  The walk goes breadth first, one level at a time: the frontier
+ * and the next one are bitmaps, so each level reads its elements' pages
+ * in block order and no queue grows with the index.
+ */
+static int64
+CheckEntryAndReach(CheckState *cs)
+{
+	ItemPointerData entry;
+	int			level;
+	HnswTidBitmap visited;
+	HnswTidBitmap frontier;
+	HnswTidBitmap next;
+	int64		reached = 1;
+	int64		added = 1;
+	Size		setbytes = HnswTidBitmapBytes(cs->nblocks, cs->maxoffsets);
+
+	if (!BlockNumberIsValid(cs->meta.entry_blkno))
+	{
+		if (cs->nlive > 0)
+			CORRUPT(cs, "index has %lld elements but no entry point",
+					(long long) cs->nlive);
+		return 0;
+	}
+	ItemPointerSet(&entry, cs->meta.entry_blkno, cs->meta.entry_offno);
+	if (!CheckIsLive(cs, &entry))
+		CORRUPT(cs, "entry point (%u,%u) is not a live element",
+				cs->meta.entry_blkno, cs->meta.entry_offno);
+	level = CheckElementLevel(cs, &entry);
+	if (level != cs->meta.entry_level)
+		CORRUPT(cs, "entry point has level %d, metapage says %d",
+				level, cs->meta.entry_level);
+	if (level != cs->maxlevel)
+		CORRUPT(cs, "entry point has level %d, but the top level is %d",
+				level, cs->maxlevel);
+
+	/* the REUSABLE set has served; the walk needs three of its size */
+	HnswTidBitmapFree(&cs->reusable);
+	cs->used -= setbytes;
+	CheckReserve(cs, 3 * setbytes, "sets of the reachability walk");
+	HnswTidBitmapInit(&visited, cs->index, cs->nblocks, cs->maxoffsets);
+	HnswTidBitmapInit(&frontier, cs->index, cs->nblocks, cs->maxoffsets);
+	HnswTidBitmapInit(&next, cs->index, cs->nblocks, cs->maxoffsets);
+
+	HnswTidBitmapAdd(&visited, &entry);
+	HnswTidBitmapAdd(&frontier, &entry);
+	while (added > 0)
+	{
+		uint64		pos = 0;
+		ItemPointerData tid;
+		HnswTidBitmap swap;
+
+		added = 0;
+		while (HnswTidBitmapNext(&frontier, &pos, &tid))
+		{
+			Page		page = CheckReadPage(cs, 0, ItemPointerGetBlockNumber(&tid));
+			CheckTuple	t;
+			HnswNeighborTuple n;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!CheckReadTuple(cs, page, cs->pagenew[0], &tid, &t) ||
+				t.etup == NULL)
+				CORRUPT(cs, "element (%u,%u) is no longer an element",
+						ItemPointerGetBlockNumber(&tid),
+						ItemPointerGetOffsetNumber(&tid));
+			n = CheckGetNeighbors(cs, &tid, t.etup);
+			for (int i = 0; i < HNSW_LAYER_CAPACITY(0, cs->meta.m); i++)
+			{
+				if (!ItemPointerIsValid(&n->tids[i]))
+					break;
+				if (CheckIsLive(cs, &n->tids[i]) &&
+					HnswTidBitmapAdd(&visited, &n->tids[i]))
+				{
+					HnswTidBitmapAdd(&next, &n->tids[i]);
+					added++;
+				}
+			}
+		}
+		reached += added;
+		swap = frontier;
+		frontier = next;
+		next = swap;
+		HnswTidBitmapClear(&next);
+	}
+	HnswTidBitmapFree(&visited);
+	HnswTidBitmapFree(&frontier);
+	HnswTidBitmapFree(&next);
+	cs->used -= 3 * setbytes;
+	return reached;
+}
+
+/* ----------------------------------------------------------------
+ *		Pass 4: the table
+ * ----------------------------------------------------------------
+ */
 
 /*
  * Every heap row visible to an MVCC snapshot with an indexable value must
@@ -118,302 +801,148 @@ CheckHeapCallback(Relation index, ItemPointer tid, Datum *values,
 
 	if (isnull[0] || !HnswPrepareValue(&cs->dist, values[0], cs->vecbuf))
 		return;
-	if (!HnswTidSetContains(&cs->heaptids, HnswTidToRef(tid)))
+	if (!CheckHeapTidsContains(&cs->heaptids, tid))
 		CORRUPT(cs, "heap row (%u,%u) is not in the index",
 				ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
 }
 
+/*
+ * Register the snapshot of the heap pass, which must be taken before the
+ * index is read (pass 1), so that every row it sees was indexed before
+ * then.  In READ COMMITTED it is a new snapshot, which an index always
+ * serves.  With a transaction snapshot, the index may be too new for it:
+ * a build that found HOT chains it could not index for older snapshots
+ * (indcheckxmin) leaves out rows such a snapshot still sees.  Refuse then,
+ * as the planner would refuse to use the index.
+ */
+static Snapshot
+CheckHeapSnapshot(CheckState *cs)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	if (IsolationUsesXactSnapshot() && cs->index->rd_index->indcheckxmin &&
+		!TransactionIdPrecedes(HeapTupleHeaderGetXmin(cs->index->rd_indextuple->t_data),
+							   snapshot->xmin))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("cannot check that index \"%s\" holds every row with this transaction's snapshot",
+						RelationGetRelationName(cs->index)),
+				 errdetail("The index was built after the snapshot was taken, and is not usable with it."),
+				 errhint("Check it in a new transaction, or with heapallindexed => false.")));
+	return snapshot;
+}
+
+/* Allocate the set of heap TIDs, once pass 1 has measured what it needs */
 static void
-CheckHeap(CheckState *cs, Relation heap)
+CheckHeapTidsInit(CheckState *cs)
+{
+	CheckHeapTids *h = &cs->heaptids;
+	Size		bytes;
+
+	h->nblocks = Max(cs->heapnblocks, 1);
+	h->shift = BitsFor(Max(cs->maxheapoff, FirstOffsetNumber));
+	bytes = ((((uint64) h->nblocks << h->shift) + 63) / 64) * sizeof(uint64);
+	CheckReserve(cs, bytes, "set of heap TIDs");
+	h->words = palloc_extended(bytes, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static void
+CheckHeap(CheckState *cs, Snapshot snapshot)
 {
 	IndexInfo  *indexInfo = BuildIndexInfo(cs->index);
-	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	TableScanDesc scan;
 
 	HnswInitDistance(&cs->dist, cs->index, cs->meta.dimensions);
 	cs->vecbuf = palloc(sizeof(float) * Max(cs->meta.dimensions, 1));
-	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
+	scan = table_beginscan_strat(cs->heap, snapshot, 0, NULL, true, false);
 	indexInfo->ii_Concurrent = true;	/* rows visible to the snapshot */
-	table_index_build_scan(heap, cs->index, indexInfo, true, false,
+	table_index_build_scan(cs->heap, cs->index, indexInfo, true, false,
 						   CheckHeapCallback, cs, scan);
-	UnregisterSnapshot(snapshot);
 }
 
-static Relation
-OpenHnswIndex(Oid indexoid)
-{
-	/*
-	 * ShareLock keeps inserts and vacuum out, so the index holds still.  A
-	 * hot standby allows no more than AccessShareLock; there the index only
-	 * changes through WAL replay, whose records each leave it consistent.
-	 */
-	Relation	index = relation_open(indexoid, CheckLockMode());
+/* ----------------------------------------------------------------
+ *		Opening the relations
+ * ----------------------------------------------------------------
+ */
 
-	if (index->rd_rel->relkind != RELKIND_INDEX ||
-		index->rd_rel->relam != get_index_am_oid("hnsw", false))
+/*
+ * Refuse, before any lock is requested, an OID that is not an hnsw index:
+ * the caller may name any relation, and must not queue for its lock.  The
+ * catalogue is read without a lock; OpenHnswIndex checks again once the
+ * index is locked.
+ */
+static void
+CheckIsHnswIndex(Oid indexoid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	Form_pg_class form;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", indexoid)));
+	form = (Form_pg_class) GETSTRUCT(tup);
+	if (form->relkind != RELKIND_INDEX ||
+		form->relam != get_index_am_oid("hnsw", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an hnsw index", NameStr(form->relname))));
+	ReleaseSysCache(tup);
+}
+
+/*
+ * Lock the table, then the index, as everything else does; both by OID
+ * after CheckIsHnswIndex.  The table gets AccessShareLock.  The index gets
+ * ShareLock, which keeps inserts and vacuum out, so the index holds still.
+ * A hot standby allows no more than AccessShareLock; there the index only
+ * changes through WAL replay, whose records each leave it consistent.
+ */
+static void
+OpenHnswIndex(CheckState *cs, Oid indexoid)
+{
+	Oid			heapoid;
+
+	CheckIsHnswIndex(indexoid);
+	heapoid = IndexGetRelation(indexoid, true);
+	cs->heap = OidIsValid(heapoid) ? table_open(heapoid, AccessShareLock) : NULL;
+	cs->index = index_open(indexoid, CheckLockMode());
+	/* the index may have been dropped and its OID reused meanwhile */
+	if (cs->index->rd_rel->relkind != RELKIND_INDEX ||
+		cs->index->rd_rel->relam != get_index_am_oid("hnsw", false))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an hnsw index",
-						RelationGetRelationName(index))));
-	return index;
+						RelationGetRelationName(cs->index))));
+	if (cs->heap == NULL || heapoid != IndexGetRelation(indexoid, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("could not open the table of index \"%s\"",
+						RelationGetRelationName(cs->index))));
+	if (RELATION_IS_OTHER_TEMP(cs->index))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot check index \"%s\" of another session's temporary table",
+						RelationGetRelationName(cs->index))));
 }
 
-/* Pass over every page, collecting elements and neighbour tuples */
 static void
-CollectTuples(CheckState *cs)
+CloseHnswIndex(CheckState *cs)
 {
-	Relation	index = cs->index;
-	HASHCTL		ctl;
-	int			m;
-
-	HnswReadMeta(index, &cs->meta);
-	m = cs->meta.m;
-	if (cs->meta.dimensions != HnswGetDimensions(index))
-		CORRUPT(cs, "metapage has %u dimensions, column has %d",
-				cs->meta.dimensions, HnswGetDimensions(index));
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(ItemPointerData);
-	ctl.entrysize = sizeof(CheckElement);
-	ctl.hcxt = CurrentMemoryContext;
-	cs->elements = hash_create("hnsw check elements", 1024, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(CheckNeighbors);
-	cs->neighbors = hash_create("hnsw check neighbours", 1024, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-
-	cs->nblocks = RelationGetNumberOfBlocks(index);
-	cs->maxlevel = -1;
-	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
-	{
-		Buffer		buf = ReadBuffer(index, blk);
-		Page		page;
-		OffsetNumber maxoff;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (PageIsNew(page))
-		{
-			/* an extension whose first write did not survive a crash */
-			UnlockReleaseBuffer(buf);
-			continue;
-		}
-		HnswCheckPage(index, page, blk);
-		if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-			CORRUPT(cs, "block %u is not a data page", blk);
-
-		maxoff = PageGetMaxOffsetNumber(page);
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
-		{
-			ItemId		iid = PageGetItemId(page, off);
-			Pointer		tup;
-			ItemPointerData tid;
-			bool		found;
-
-			if (!ItemIdIsNormal(iid))
-				continue;
-			tup = PageGetItem(page, iid);
-			ItemPointerSet(&tid, blk, off);
-			if (*(uint8 *) tup == HNSW_ELEMENT_TUPLE)
-			{
-				HnswElementTuple etup = (HnswElementTuple) tup;
-				CheckElement *e;
-
-				if (ItemIdGetLength(iid) != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions))
-					CORRUPT(cs, "element (%u,%u) has length %u, expected %zu",
-							blk, off, ItemIdGetLength(iid),
-							HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions));
-				e = hash_search(cs->elements, &tid, HASH_ENTER, &found);
-				e->neighbortid = etup->neighbortid;
-				e->level = etup->level;
-				e->state = etup->deleted;
-				e->deleted = etup->deleted != HNSW_ELEMENT_LIVE;
-				if (e->state > HNSW_ELEMENT_REUSABLE)
-					CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, e->state);
-				e->nheaptids = 0;
-				for (int i = 0; i < HNSW_HEAPTIDS; i++)
-					if (ItemPointerIsValid(&etup->heaptids[i]))
-						e->nheaptids++;
-				e->index = cs->nelements++;
-				if (!e->deleted)
-				{
-					cs->nlive++;
-					cs->nheaptids += e->nheaptids;
-					if (cs->heapallindexed)
-						for (int i = 0; i < HNSW_HEAPTIDS; i++)
-							if (ItemPointerIsValid(&etup->heaptids[i]))
-								HnswTidSetAdd(&cs->heaptids, HnswTidToRef(&etup->heaptids[i]));
-					cs->maxlevel = Max(cs->maxlevel, e->level);
-					for (int l = 0; l <= e->level && l <= HNSW_MAX_LEVEL; l++)
-						cs->nodes_per_level[l]++;
-				}
-			}
-			else if (*(uint8 *) tup == HNSW_NEIGHBOR_TUPLE)
-			{
-				HnswNeighborTuple ntup = (HnswNeighborTuple) tup;
-				CheckNeighbors *n;
-
-				if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, m))
-					CORRUPT(cs, "neighbour tuple (%u,%u) has %d slots for level %d, expected %d",
-							blk, off, ntup->count, ntup->level,
-							HNSW_NEIGHBOR_SLOTS(ntup->level, m));
-				if (ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
-					CORRUPT(cs, "neighbour tuple (%u,%u) has length %u, level %d needs %zu",
-							blk, off, ItemIdGetLength(iid), ntup->level,
-							HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m));
-				n = hash_search(cs->neighbors, &tid, HASH_ENTER, &found);
-				n->level = ntup->level;
-				n->count = ntup->count;
-				n->tids = palloc(sizeof(ItemPointerData) * ntup->count);
-				memcpy(n->tids, ntup->tids, sizeof(ItemPointerData) * ntup->count);
-				n->ngood = palloc(ntup->level + 1);
-				memcpy(n->ngood, HnswNeighborGood(ntup), ntup->level + 1);
-			}
-			else
-				CORRUPT(cs, "tuple (%u,%u) has unknown type %d", blk, off,
-						*(uint8 *) tup);
-		}
-		UnlockReleaseBuffer(buf);
-	}
+	index_close(cs->index, CheckLockMode());
+	table_close(cs->heap, AccessShareLock);
 }
 
-/* Check every element's neighbour lists; count links per layer */
 static void
-CheckLinks(CheckState *cs)
+CheckStateInit(CheckState *cs)
 {
-	HASH_SEQ_STATUS seq;
-	CheckElement *e;
-	int			m = cs->meta.m;
-
-	cs->byindex = palloc0(sizeof(CheckElement *) * Max(cs->nelements, 1));
-	hash_seq_init(&seq, cs->elements);
-	while ((e = hash_seq_search(&seq)) != NULL)
+	memset(cs, 0, sizeof(*cs));
+	cs->budget = (Size) maintenance_work_mem * 1024;
+	cs->strategy = GetAccessStrategy(BAS_BULKREAD);
+	for (int i = 0; i < 2; i++)
 	{
-		CheckNeighbors *n;
-		BlockNumber eb = ItemPointerGetBlockNumber(&e->tid);
-		OffsetNumber eo = ItemPointerGetOffsetNumber(&e->tid);
-
-		cs->byindex[e->index] = e;
-		if (e->deleted)
-			continue;
-
-		n = hash_search(cs->neighbors, &e->neighbortid, HASH_FIND, NULL);
-		if (n == NULL)
-			CORRUPT(cs, "element (%u,%u) points at (%u,%u), which is not a neighbour tuple",
-					eb, eo, ItemPointerGetBlockNumberNoCheck(&e->neighbortid),
-					ItemPointerGetOffsetNumberNoCheck(&e->neighbortid));
-		if (n->level != e->level)
-			CORRUPT(cs, "element (%u,%u) has level %d but its neighbour tuple has level %d",
-					eb, eo, e->level, n->level);
-
-		for (int lc = 0; lc <= e->level; lc++)
-		{
-			int			start = HNSW_LAYER_START(lc, m);
-			int			cap = HNSW_LAYER_CAPACITY(lc, m);
-			bool		ended = false;
-			int			nvalid = 0;
-
-			for (int i = 0; i < cap; i++)
-				if (ItemPointerIsValid(&n->tids[start + i]))
-					nvalid++;
-			if (n->ngood[lc] > nvalid)
-				CORRUPT(cs, "element (%u,%u) has %d good neighbours on layer %d but only %d neighbours",
-						eb, eo, n->ngood[lc], lc, nvalid);
-
-			for (int i = 0; i < cap; i++)
-			{
-				ItemPointer t = &n->tids[start + i];
-				CheckElement *target;
-
-				if (!ItemPointerIsValid(t))
-				{
-					ended = true;
-					continue;
-				}
-				if (ended)
-					CORRUPT(cs, "element (%u,%u) has a gap in its layer %d list", eb, eo, lc);
-				target = hash_search(cs->elements, t, HASH_FIND, NULL);
-				if (target == NULL)
-					CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which is not an element",
-							eb, eo, ItemPointerGetBlockNumber(t),
-							ItemPointerGetOffsetNumber(t), lc);
-				if (target->state == HNSW_ELEMENT_REUSABLE)
-					CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which was removed by vacuum",
-							eb, eo, ItemPointerGetBlockNumber(t),
-							ItemPointerGetOffsetNumber(t), lc);
-				if (target->level < lc)
-					CORRUPT(cs, "element (%u,%u) has neighbour (%u,%u) on layer %d, which only reaches layer %d",
-							eb, eo, ItemPointerGetBlockNumber(t),
-							ItemPointerGetOffsetNumber(t), lc, target->level);
-				if (ItemPointerEquals(t, &e->tid))
-					CORRUPT(cs, "element (%u,%u) is its own neighbour on layer %d", eb, eo, lc);
-				for (int j = 0; j < i; j++)
-					if (ItemPointerEquals(t, &n->tids[start + j]))
-						CORRUPT(cs, "element (%u,%u) lists neighbour (%u,%u) twice on layer %d",
-								eb, eo, ItemPointerGetBlockNumber(t),
-								ItemPointerGetOffsetNumber(t), lc);
-				if (lc <= HNSW_MAX_LEVEL)
-					cs->links_per_level[lc]++;
-			}
-		}
+		cs->pages[i] = palloc(BLCKSZ);
+		cs->pageblk[i] = InvalidBlockNumber;
 	}
-}
-
-/* Check the entry point; count elements reachable from it on layer 0 */
-static int64
-CheckEntryAndReach(CheckState *cs)
-{
-	ItemPointerData entry;
-	CheckElement *e;
-	bool	   *seen;
-	int64	   *queue;
-	int64		head = 0,
-				tail = 0;
-	int			m = cs->meta.m;
-
-	if (!BlockNumberIsValid(cs->meta.entry_blkno))
-	{
-		if (cs->nlive > 0)
-			CORRUPT(cs, "index has %lld elements but no entry point",
-					(long long) cs->nlive);
-		return 0;
-	}
-	ItemPointerSet(&entry, cs->meta.entry_blkno, cs->meta.entry_offno);
-	e = hash_search(cs->elements, &entry, HASH_FIND, NULL);
-	if (e == NULL || e->deleted)
-		CORRUPT(cs, "entry point (%u,%u) is not a live element",
-				cs->meta.entry_blkno, cs->meta.entry_offno);
-	if (e->level != cs->meta.entry_level)
-		CORRUPT(cs, "entry point has level %d, metapage says %d",
-				e->level, cs->meta.entry_level);
-	if (e->level != cs->maxlevel)
-		CORRUPT(cs, "entry point has level %d, but the top level is %d",
-				e->level, cs->maxlevel);
-
-	seen = palloc0(sizeof(bool) * cs->nelements);
-	queue = palloc(sizeof(int64) * cs->nelements);
-	seen[e->index] = true;
-	queue[tail++] = e->index;
-	while (head < tail)
-	{
-		CheckElement *cur = cs->byindex[queue[head++]];
-		CheckNeighbors *n = hash_search(cs->neighbors, &cur->neighbortid, HASH_FIND, NULL);
-
-		for (int i = 0; i < 2 * m; i++)
-		{
-			CheckElement *t;
-
-			if (!ItemPointerIsValid(&n->tids[i]))
-				break;
-			t = hash_search(cs->elements, &n->tids[i], HASH_FIND, NULL);
-			if (!seen[t->index] && !t->deleted)
-			{
-				seen[t->index] = true;
-				queue[tail++] = t->index;
-			}
-		}
-	}
-	return tail;
 }
 
 PG_FUNCTION_INFO_V1(hnsw_index_check);
@@ -427,8 +956,6 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
 	bool		heapallindexed = PG_GETARG_BOOL(1);
-	Oid			heapoid;
-	Relation	heap;
 	CheckState	cs;
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -436,6 +963,10 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 	int64		reachable;
 	MemoryContext ctx;
 	MemoryContext old;
+	Snapshot	snapshot = NULL;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -443,25 +974,42 @@ hnsw_index_check(PG_FUNCTION_ARGS)
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw check",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(ctx);
-	memset(&cs, 0, sizeof(cs));
+	CheckStateInit(&cs);
+	OpenHnswIndex(&cs, indexoid);
 
-	/* the heap first, as everywhere else */
-	heapoid = IndexGetRelation(indexoid, true);
-	heap = OidIsValid(heapoid) ? table_open(heapoid, AccessShareLock) : NULL;
-	cs.index = OpenHnswIndex(indexoid);
-	if (heap == NULL || heap->rd_id != IndexGetRelation(indexoid, false))
-		elog(ERROR, "could not open the table of index \"%s\"",
-			 RelationGetRelationName(cs.index));
+	/*
+	 * Run as the table's owner, so that the index's expressions and
+	 * predicate run with that user's rights and no more, never with the
+	 * caller's; forbid what a security-restricted operation forbids, and
+	 * undo whatever settings they change.  An error undoes all of this
+	 * with the transaction.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(cs.heap->rd_rel->relowner,
+						   save_sec_context | SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+
+	cs.checkheaptids = true;
 	cs.heapallindexed = heapallindexed;
+	cs.heapnblocks = RelationGetNumberOfBlocks(cs.heap);
 	if (heapallindexed)
-		HnswTidSetInit(&cs.heaptids, 1024);
-	CollectTuples(&cs);
+		snapshot = CheckHeapSnapshot(&cs);
+	CollectElements(&cs);
+	if (heapallindexed)
+		CheckHeapTidsInit(&cs);
 	CheckLinks(&cs);
 	reachable = CheckEntryAndReach(&cs);
 	if (heapallindexed)
-		CheckHeap(&cs, heap);
-	relation_close(cs.index, CheckLockMode());
-	table_close(heap, AccessShareLock);
+	{
+		CheckHeap(&cs, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
+
+	AtEOXact_GUC(false, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	CloseHnswIndex(&cs);
+	FreeAccessStrategy(cs.strategy);
 	MemoryContextSwitchTo(old);
 
 	values[0] = Int64GetDatum(cs.nlive);
@@ -480,6 +1028,7 @@ PG_FUNCTION_INFO_V1(hnsw_index_stats);
  *		OUT m int, OUT ef_construction int, OUT dimensions int)
  *
  * avg_degree[l + 1] is the mean number of links of elements on layer l.
+ * Runs passes 1 and 2 of the check; evaluates no expression.
  */
 Datum
 hnsw_index_stats(PG_FUNCTION_ARGS)
@@ -501,11 +1050,12 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw stats",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(ctx);
-	memset(&cs, 0, sizeof(cs));
-	cs.index = OpenHnswIndex(indexoid);
-	CollectTuples(&cs);
+	CheckStateInit(&cs);
+	OpenHnswIndex(&cs, indexoid);
+	CollectElements(&cs);
 	CheckLinks(&cs);
-	relation_close(cs.index, CheckLockMode());
+	CloseHnswIndex(&cs);
+	FreeAccessStrategy(cs.strategy);
 	MemoryContextSwitchTo(old);
 
 	nlevels = cs.maxlevel + 1;

@@ -928,7 +928,11 @@ vector_cmp(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-/* Check that a state array has the shape described above */
+/*
+ * Check that a state array has the shape described above, with no more
+ * than VECTOR_MAX_DIM sums.  The state is an ordinary double precision[]
+ * that the support functions accept from SQL, so its size is user input.
+ */
 static float8 *
 CheckStateArray(ArrayType *statearray, const char *caller)
 {
@@ -937,6 +941,8 @@ CheckStateArray(ArrayType *statearray, const char *caller)
 		ARR_HASNULL(statearray) ||
 		ARR_ELEMTYPE(statearray) != FLOAT8OID)
 		elog(ERROR, "%s: expected state array", caller);
+	if (STATE_DIMS(statearray) > VECTOR_MAX_DIM)
+		CheckDim(STATE_DIMS(statearray));
 	return (float8 *) ARR_DATA_PTR(statearray);
 }
 
