@@ -169,5 +169,29 @@ check_reachable('ins', 'ins_idx', 'inserts, m = 4: inserts after vacuum');
 $node->safe_psql('postgres', 'DELETE FROM ins WHERE id % 3 = 0; VACUUM ins');
 check_reachable('ins', 'ins_idx', 'inserts, m = 4: second vacuum');
 
+# The walk's memory follows the index's size in blocks.  16,000 vectors of
+# 2,000 dimensions take a page each: with maintenance_work_mem at its
+# minimum the walk does not fit, and VACUUM says so instead of failing.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE big (id int, v vector(2000)) WITH (autovacuum_enabled = off);
+	INSERT INTO big
+	SELECT i, array_fill((i % 97)::real, ARRAY[1999]) || ARRAY[i::real]
+	FROM generate_series(1, 16000) i;
+	CREATE INDEX big_idx ON big USING hnsw (v vector_l2_ops) WITH (m = 2, ef_construction = 8);
+	DELETE FROM big WHERE id % 2 = 0;
+});
+my ($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SET maintenance_work_mem = '1MB'; VACUUM (INDEX_CLEANUP ON) big");
+is($ret, 0, 'VACUUM with too little memory for the walk succeeds');
+like(
+	$stderr,
+	qr/NOTICE:  index "big_idx" was not checked for unreachable elements\nDETAIL:  The check needs \d+ kB of memory.\nHINT:  Increase maintenance_work_mem to at least \d+ kB./,
+	'and says that it did not walk the index, and what memory it needs');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SET maintenance_work_mem = '64MB'; VACUUM big");
+is($stderr, '', 'with enough memory it walks the index without a notice');
+check_reachable('big', 'big_idx', '2,000 dimensions, m = 2: vacuum');
+
 $node->stop;
 done_testing();
