@@ -110,8 +110,9 @@ _PG_init(void)
 
 	DefineCustomIntVariable("hnsw.max_scan_tuples",
 							"Sets the max number of tuples to visit for iterative scans",
-							"Counts the index entries the scan has handed to the executor, "
-							"checked between batches; the first ef_search are not limited.",
+							"Counts the index entries the scan goes through, returned or "
+							"left out by strict_order, checked between batches; the first "
+							"batch is not limited.",
 							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 

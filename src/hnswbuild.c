@@ -7,7 +7,8 @@
  * contiguous chunks, adjacency lists as arrays of element numbers, and one
  * array of visited tags.  When every row is in, the graph is laid out on
  * pages in one sequential pass: element tuple and neighbour tuple of each
- * element side by side, in heap order.  The placement is computed before
+ * element side by side, in breadth-first order of layer 0 from the entry
+ * point, so that neighbours tend to share a page.  The placement is computed before
  * anything is written, so every neighbour TID is known when its list is
  * written.  No WAL is written during the build; the finished index is
  * logged with log_newpage_range.

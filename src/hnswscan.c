@@ -254,7 +254,7 @@ NextBatch(IndexScanDesc scan)
 		so->stopped = true;
 		if (so->nreturned >= hnsw_max_scan_tuples)
 			ereport(NOTICE,
-					(errmsg("hnsw index scan stopped after visiting %lld tuples",
+					(errmsg("hnsw index scan stopped after going through %lld index entries",
 							(long long) so->nreturned),
 					 errdetail("The query may return fewer rows than it asked for."),
 					 errhint("Increase hnsw.max_scan_tuples to search further.")));
