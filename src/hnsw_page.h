@@ -77,7 +77,7 @@ typedef HnswMetaPageData *HnswMetaPage;
 #define HNSW_NEIGHBOR_TUPLE		2
 
 /*
- * Element states (HnswElementTupleData.deleted):
+ * Element states (HnswElementTupleData.state):
  *
  *	LIVE		in the graph; returned by scans if it has a heap TID
  *	DELETED		VACUUM removed its last heap TID; scans and inserts skip it,
@@ -101,7 +101,7 @@ typedef HnswMetaPageData *HnswMetaPage;
  *	offset	size		field
  *	0		1			type: HNSW_ELEMENT_TUPLE
  *	1		1			level: top layer of the element (0-based)
- *	2		1			deleted: HNSW_ELEMENT_LIVE, _DELETED or _REUSABLE
+ *	2		1			state: HNSW_ELEMENT_LIVE, _DELETED or _REUSABLE
  *	3		1			unused
  *	4		6			neighbortid: TID of the element's neighbour tuple
  *	10		2			unused
@@ -114,7 +114,7 @@ typedef struct HnswElementTupleData
 {
 	uint8		type;			/* HNSW_ELEMENT_TUPLE */
 	uint8		level;			/* top layer of this element */
-	uint8		deleted;		/* HNSW_ELEMENT_LIVE, _DELETED, _REUSABLE */
+	uint8		state;			/* HNSW_ELEMENT_LIVE, _DELETED, _REUSABLE */
 	uint8		unused;			/* always 0 */
 	ItemPointerData neighbortid;	/* the neighbour tuple of this element */
 	uint16		unused2;		/* always 0 */
@@ -274,7 +274,7 @@ HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
 	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim) ||
 				 etup->type != HNSW_ELEMENT_TUPLE ||
 				 etup->level > lim->maxlevel ||
-				 etup->deleted > HNSW_ELEMENT_REUSABLE))
+				 etup->state > HNSW_ELEMENT_REUSABLE))
 		HnswReportBadElement(lim, page, blkno, offno);
 	return etup;
 }

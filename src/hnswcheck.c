@@ -261,8 +261,8 @@ CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
 		if (len != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions))
 			CORRUPT(cs, "element (%u,%u) has length %zu, expected %zu",
 					blk, off, len, HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions));
-		if (etup->deleted > HNSW_ELEMENT_REUSABLE)
-			CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, etup->deleted);
+		if (etup->state > HNSW_ELEMENT_REUSABLE)
+			CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, etup->state);
 		if (etup->level > cs->maxlevel_m)
 			CORRUPT(cs, "element (%u,%u) has level %d, above the highest level %d that m = %d allows",
 					blk, off, etup->level, cs->maxlevel_m, m);
@@ -515,10 +515,10 @@ CollectElements(CheckState *cs)
 			HnswTidBitmapAdd(&cs->elements, &tid);
 			if (etup->level > 0)
 				CheckAddUpper(cs, &tid, etup->level);
-			if (etup->deleted != HNSW_ELEMENT_LIVE)
+			if (etup->state != HNSW_ELEMENT_LIVE)
 			{
 				HnswTidBitmapAdd(&cs->notlive, &tid);
-				if (etup->deleted == HNSW_ELEMENT_REUSABLE)
+				if (etup->state == HNSW_ELEMENT_REUSABLE)
 					HnswTidBitmapAdd(&cs->reusable, &tid);
 				continue;
 			}
@@ -668,7 +668,7 @@ CheckLinks(CheckState *cs)
 			ItemPointerSet(&tid, blk, off);
 			/* page was read in slot 0; the neighbour tuple may replace slot 1 */
 			if (!CheckReadTuple(cs, page, false, &tid, &t) || t.etup == NULL ||
-				t.etup->deleted != HNSW_ELEMENT_LIVE)
+				t.etup->state != HNSW_ELEMENT_LIVE)
 				continue;
 			if (cs->heapallindexed)
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)

@@ -69,7 +69,7 @@ HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	etup = HnswPageGetElement(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(tid),
 							  ItemPointerGetOffsetNumber(tid));
-	if (etup->deleted == HNSW_ELEMENT_LIVE)
+	if (etup->state == HNSW_ELEMENT_LIVE)
 	{
 		memcpy(out, etup->vec, sizeof(float) * dim);
 		found = true;
@@ -102,7 +102,7 @@ AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
 	etup = HnswPageGetElement(&lim, page, ItemPointerGetBlockNumber(tid), off);
-	if (etup->deleted != HNSW_ELEMENT_LIVE ||
+	if (etup->state != HNSW_ELEMENT_LIVE ||
 		memcmp(etup->vec, vec, sizeof(float) * dim) != 0)
 	{
 		UnlockReleaseBuffer(buf);
@@ -849,7 +849,7 @@ HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
 				HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 
 				if (etup != NULL &&
-					etup->deleted == HNSW_ELEMENT_LIVE && etup->level > *level &&
+					etup->state == HNSW_ELEMENT_LIVE && etup->level > *level &&
 					!(exclude && ItemPointerGetBlockNumber(exclude) == blk &&
 					  ItemPointerGetOffsetNumber(exclude) == off))
 				{

@@ -96,7 +96,7 @@ LoadHeapTids(IndexScanDesc scan, uint64 ref)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	etup = HnswPageGetElement(&lim, page, blk, off);
-	if (etup->deleted == HNSW_ELEMENT_LIVE)
+	if (etup->state == HNSW_ELEMENT_LIVE)
 	{
 		for (int i = 0; i < HNSW_HEAPTIDS; i++)
 			if (ItemPointerIsValid(&etup->heaptids[i]))
@@ -154,7 +154,7 @@ LoadNextPage(IndexScanDesc scan)
 					continue;
 				}
 				etup = HnswPageGetElement(&lim, page, blk, off);
-				if (etup->deleted != HNSW_ELEMENT_LIVE)
+				if (etup->state != HNSW_ELEMENT_LIVE)
 					continue;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]))

@@ -164,7 +164,7 @@ HnswReusableLevel(const HnswPageLimits *lim, Page page, BlockNumber blk,
 	int			maxlevel = lim->maxlevel;
 	int			level = -1;
 
-	if (etup == NULL || etup->deleted != HNSW_ELEMENT_REUSABLE)
+	if (etup == NULL || etup->state != HNSW_ELEMENT_REUSABLE)
 		return -1;
 	if (ItemPointerGetBlockNumberNoCheck(&etup->neighbortid) != blk)
 		return Min((int) etup->level, maxlevel);
@@ -216,7 +216,7 @@ OverwriteTuple(Relation index, ItemPointer tid, Pointer tup, Size size,
 	iid = HnswPageGetItemIdChecked(&lim, page, ItemPointerGetBlockNumber(tid), off);
 	item = PageGetItem(page, iid);
 	if (*(uint8 *) item != type || ItemIdGetLength(iid) < size ||
-		(type == HNSW_ELEMENT_TUPLE && ((HnswElementTuple) item)->deleted != state))
+		(type == HNSW_ELEMENT_TUPLE && ((HnswElementTuple) item)->state != state))
 		elog(ERROR, "unexpected tuple at (%u,%u) in index \"%s\"",
 			 ItemPointerGetBlockNumber(tid), off, RelationGetRelationName(index));
 
@@ -346,7 +346,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				memset(nitem + nsize, 0, nlen - nsize);
 			}
 			else
-				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->deleted =
+				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->state =
 					HNSW_ELEMENT_DELETED;
 			HnswEditFinish(&edit);
 			offer = HnswPageReuseOffer(&lim, BufferGetPage(buf), blk);

@@ -634,7 +634,7 @@ HnswReportBadElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 						  etup->level, lim->maxlevel);
 	else
 		detail = psprintf("Its state is %u, not an element state.",
-						  etup->deleted);
+						  etup->state);
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
 			 errmsg("index \"%s\" contains a corrupted element tuple at block %u, offset %u",
@@ -1207,7 +1207,7 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 {
 	bool		live = false;
 
-	if (etup->deleted != HNSW_ELEMENT_LIVE && !g->skipdead)
+	if (etup->state != HNSW_ELEMENT_LIVE && !g->skipdead)
 	{
 		c->dist = INFINITY;
 		c->flags = HNSW_CAND_ABSENT;
@@ -1227,7 +1227,7 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 	 * through those without live rows: one it found before vacuum repaired
 	 * the lists may be its only way on.  Their lists still hold valid TIDs.
 	 */
-	if (etup->deleted != HNSW_ELEMENT_LIVE)
+	if (etup->state != HNSW_ELEMENT_LIVE)
 	{
 		c->flags = HNSW_CAND_SKIP_RESULT;
 		return;
@@ -1408,7 +1408,7 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 		}
 		etup = HnswPageGetElement(&lim, BufferGetPage(buf), blk,
 								  ItemPointerGetOffsetNumber(&tids[i]));
-		if (etup->deleted != HNSW_ELEMENT_LIVE)
+		if (etup->state != HNSW_ELEMENT_LIVE)
 		{
 			present[i] = false;
 			da[i] = INFINITY;

@@ -143,7 +143,7 @@ RemoveHeapTids(HnswVacuumState *vs)
 			{
 				HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 
-				if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
+				if (etup == NULL || etup->state != HNSW_ELEMENT_LIVE)
 					continue;
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 					if (ItemPointerIsValid(&etup->heaptids[i]) &&
@@ -178,11 +178,11 @@ RemoveHeapTids(HnswVacuumState *vs)
 			HnswElementTuple etup = HnswPageGetElementOrNull(&lim, page, blk, off);
 			ItemPointerData tid;
 
-			if (etup == NULL || etup->deleted == HNSW_ELEMENT_REUSABLE)
+			if (etup == NULL || etup->state == HNSW_ELEMENT_REUSABLE)
 				continue;
 			ItemPointerSet(&tid, blk, off);
 
-			if (etup->deleted == HNSW_ELEMENT_LIVE && dirty)
+			if (etup->state == HNSW_ELEMENT_LIVE && dirty)
 			{
 				for (int i = 0; i < HNSW_HEAPTIDS; i++)
 				{
@@ -194,10 +194,10 @@ RemoveHeapTids(HnswVacuumState *vs)
 					}
 				}
 				if (CountHeapTids(etup) == 0 && !ItemPointerEquals(&tid, &vs->entry))
-					etup->deleted = HNSW_ELEMENT_DELETED;
+					etup->state = HNSW_ELEMENT_DELETED;
 			}
 
-			if (etup->deleted == HNSW_ELEMENT_DELETED)
+			if (etup->state == HNSW_ELEMENT_DELETED)
 			{
 				DeadElement *d;
 				bool		found;
@@ -249,7 +249,7 @@ FixEntryPoint(HnswVacuumState *vs)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		etup = HnswPageGetElement(&vs->lim, page, meta.entry_blkno, meta.entry_offno);
-		dead = etup->deleted != HNSW_ELEMENT_LIVE;
+		dead = etup->state != HNSW_ELEMENT_LIVE;
 		empty = !dead && CountHeapTids(etup) == 0;
 		UnlockReleaseBuffer(buf);
 
@@ -280,7 +280,7 @@ FixEntryPoint(HnswVacuumState *vs)
 			HnswEditBegin(&edit, index, false);
 			page = HnswEditRegister(&edit, buf, false);
 			etup = HnswPageGetElement(&vs->lim, page, meta.entry_blkno, meta.entry_offno);
-			etup->deleted = HNSW_ELEMENT_DELETED;
+			etup->state = HNSW_ELEMENT_DELETED;
 			d = hash_search(vs->dead, &entry, HASH_ENTER, &found);
 			d->neighbortid = etup->neighbortid;
 			d->level = etup->level;
@@ -419,7 +419,7 @@ SweepLiveElements(HnswVacuumState *vs, SweepFn fn, void *arg)
 		{
 			HnswElementTuple etup = HnswPageGetElementOrNull(&vs->lim, page, blk, off);
 
-			if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
+			if (etup == NULL || etup->state != HNSW_ELEMENT_LIVE)
 				continue;
 			fn(vs, page, blk, off, etup, arg);
 		}
@@ -665,7 +665,7 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *ve
 	etup = HnswPageGetElement(&vs->lim, BufferGetPage(buf), blk,
 							  ItemPointerGetOffsetNumber(tid));
 	ntid = etup->neighbortid;
-	if (etup->deleted != HNSW_ELEMENT_LIVE ||
+	if (etup->state != HNSW_ELEMENT_LIVE ||
 		!HnswCheckTid(&vs->lim, &ntid, blk, ItemPointerGetOffsetNumber(tid)))
 	{
 		UnlockReleaseBuffer(buf);
@@ -947,7 +947,7 @@ ReconnectUnreached(HnswVacuumState *vs)
 				HnswElementTuple etup = HnswPageGetElementOrNull(&vs->lim, page, blk, off);
 				ItemPointerData tid;
 
-				if (etup == NULL || etup->deleted != HNSW_ELEMENT_LIVE)
+				if (etup == NULL || etup->state != HNSW_ELEMENT_LIVE)
 					continue;
 				ItemPointerSet(&tid, blk, off);
 				if (!HnswTidBitmapContains(&w.reached, &tid))
@@ -1032,10 +1032,10 @@ MarkReusable(HnswVacuumState *vs)
 			if (etup == NULL)
 				continue;
 			ItemPointerSet(&tid, blk, off);
-			if (etup->deleted == HNSW_ELEMENT_DELETED &&
+			if (etup->state == HNSW_ELEMENT_DELETED &&
 				HnswTidSetContains(&vs->deadset, HnswTidToRef(&tid)) &&
 				!HnswTidSetContains(&vs->unrepaired, HnswTidToRef(&tid)))
-				etup->deleted = HNSW_ELEMENT_REUSABLE;
+				etup->state = HNSW_ELEMENT_REUSABLE;
 		}
 		HnswEditFinish(&edit);
 		offer = HnswPageReuseOffer(&vs->lim, BufferGetPage(buf), blk);
