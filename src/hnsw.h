@@ -240,6 +240,13 @@ extern void HnswSearchLayer(HnswSearch *s, int lc, int ef);
 extern void HnswSearchNextBatch(HnswSearch *s, int ef);
 extern int	HnswSearchResultsSorted(HnswSearch *s, HnswCandidate *out);
 extern void HnswSortCandidates(HnswCandidate *c, int n);
+
+/* Does a come after b in HnswSortCandidates' order (distance, then ref)? */
+static inline bool
+HnswCandidateAfter(const HnswCandidate *a, const HnswCandidate *b)
+{
+	return a->dist > b->dist || (a->dist == b->dist && a->ref > b->ref);
+}
 extern HnswCandidate HnswGreedySearch(HnswSearch *s, HnswCandidate ep, int lc);
 
 /*
@@ -252,6 +259,51 @@ typedef float (*HnswPairDistFn) (void *ctx, int i, int j);
 extern int	HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 								bool keepPruned, HnswPairDistFn pairdist,
 								void *ctx, int *keep, int *ngood);
+
+/*
+ * Algorithm 1 (INSERT), the part both the in-memory build and the on-disk
+ * insert share: descend to the new element's level, then on each layer
+ * below search ef_construction candidates and choose neighbours with the
+ * heuristic (HnswInsertSearchRun).  The graph is reached through the
+ * search's HnswGraphOps; what differs besides is in HnswInsertOps.
+ */
+typedef struct HnswInsertOps
+{
+	/*
+	 * Layer 0: w[0 .. n) are the candidates at distance 0 or less from the
+	 * new vector, nearest first.  If one holds exactly the new vector and
+	 * takes its heap TID, return true: the insert is done.
+	 */
+	bool		(*take_duplicate) (void *ctx, const HnswCandidate *w, int n);
+
+	/*
+	 * Make the vectors of w[0 .. n) available to pairdist, in that order;
+	 * drop candidates whose vector is gone (moving the others up).  Returns
+	 * how many are left.
+	 */
+	int			(*load) (void *ctx, HnswCandidate *w, int n);
+
+	/* Distance between loaded candidates i and j */
+	float		(*pairdist) (void *ctx, int i, int j);
+} HnswInsertOps;
+
+typedef struct HnswInsertSearch
+{
+	HnswSearch *search;			/* over the graph */
+	const HnswInsertOps *ops;
+	void	   *ctx;
+	int			m;
+	int			efc;
+	HnswCandidate *w;			/* scratch: efc + 1 candidates */
+
+	/* the result: per layer, the chosen neighbours, the good ones first */
+	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];	/* 2 * m each, by caller */
+	int			nchosen[HNSW_MAX_LEVEL + 1];
+	int			ngood[HNSW_MAX_LEVEL + 1];
+} HnswInsertSearch;
+
+extern bool HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep,
+								int entrylevel, int level, float selfdist);
 
 /*
  * Every neighbour selection keeps pruned connections (deviation 1 in

@@ -87,8 +87,10 @@ typedef struct HnswBuildState
 	const float *query;
 	HnswSearch	search;
 	HnswCandidate *w;
-	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];
+	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];	/* good ones first */
 	int			nchosen[HNSW_MAX_LEVEL + 1];
+	int			ngood[HNSW_MAX_LEVEL + 1];
+	ItemPointer heaptid;		/* heap row of the vector being inserted */
 
 	/* memory */
 	Size		memused;
@@ -223,20 +225,49 @@ static const HnswGraphOps mem_graph_ops = {
 	MemResetVisited
 };
 
-typedef struct MemPairCtx
+/*
+ * Algorithm 1 over the in-memory graph (HnswInsertSearchRun): an identical
+ * vector takes the heap TID while its element has a free slot; every
+ * vector is in memory already.
+ */
+static bool
+MemTakeDuplicate(void *ctx, const HnswCandidate *w, int n)
 {
-	HnswBuildState *bs;
-	const HnswCandidate *cands;
-} MemPairCtx;
+	HnswBuildState *bs = ctx;
+
+	for (int i = 0; i < n; i++)
+	{
+		BuildElement *dup = BuildEl(bs, w[i].ref);
+
+		if (dup->nheaptids < HNSW_HEAPTIDS &&
+			memcmp(BuildVec(bs, w[i].ref), bs->query, sizeof(float) * bs->dim) == 0)
+		{
+			dup->heaptids[dup->nheaptids++] = *bs->heaptid;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+MemLoad(void *ctx, HnswCandidate *w, int n)
+{
+	return n;
+}
 
 static float
 MemPairDist(void *ctx, int i, int j)
 {
-	MemPairCtx *p = ctx;
+	HnswBuildState *bs = ctx;
 
-	return HnswDist(&p->bs->dist, BuildVec(p->bs, p->cands[i].ref),
-					BuildVec(p->bs, p->cands[j].ref));
+	return HnswDist(&bs->dist, BuildVec(bs, bs->w[i].ref), BuildVec(bs, bs->w[j].ref));
 }
+
+static const HnswInsertOps mem_insert_ops = {
+	MemTakeDuplicate,
+	MemLoad,
+	MemPairDist
+};
 
 /* ---------------------------------------------------------------------
  * Building the graph in memory
@@ -442,60 +473,28 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 	toplayer = bs->entry >= 0 ? Min(level, bs->entrylevel) : -1;
 	if (bs->entry >= 0)
 	{
-		float		selfdist = HnswDist(&bs->dist, vec, vec);
+		HnswInsertSearch is;
 
 		ep.ref = bs->entry;
 		ep.aux = 0;
 		ep.flags = 0;
 		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
-
-		for (int lc = bs->entrylevel; lc > level; lc--)
-			ep = HnswGreedySearch(&bs->search, ep, lc);
-
-		for (int lc = toplayer; lc >= 0; lc--)
+		bs->heaptid = heaptid;
+		is.search = &bs->search;
+		is.ops = &mem_insert_ops;
+		is.ctx = bs;
+		is.m = bs->m;
+		is.efc = bs->efc;
+		is.w = bs->w;
+		for (int lc = 0; lc <= toplayer; lc++)
+			is.chosen[lc] = bs->chosen[lc];
+		if (!HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
+								 HnswDist(&bs->dist, vec, vec)))
+			return;				/* an identical vector took the heap TID */
+		for (int lc = 0; lc <= toplayer; lc++)
 		{
-			int			nw;
-			MemPairCtx	pctx;
-
-			HnswSearchReset(&bs->search, bs->efc);
-			HnswSearchAddEntry(&bs->search, &ep);
-			HnswSearchLayer(&bs->search, lc, bs->efc);
-			nw = HnswSearchResultsSorted(&bs->search, bs->w);
-
-			if (lc == 0)
-			{
-				for (int i = 0; i < nw && bs->w[i].dist <= selfdist; i++)
-				{
-					BuildElement *dup = BuildEl(bs, bs->w[i].ref);
-
-					if (dup->nheaptids < HNSW_HEAPTIDS &&
-						memcmp(BuildVec(bs, bs->w[i].ref), vec,
-							   sizeof(float) * bs->dim) == 0)
-					{
-						dup->heaptids[dup->nheaptids++] = *heaptid;
-						return;
-					}
-				}
-			}
-
-			pctx.bs = bs;
-			pctx.cands = bs->w;
-			{
-				int			keep[2 * HNSW_MAX_M];
-				int			ngood;
-
-				bs->nchosen[lc] = HnswSelectNeighbors(bs->w, nw, HnswNewLinks(lc, bs->m), HNSW_KEEP_PRUNED,
-													  MemPairDist, &pctx, keep, &ngood);
-				for (int i = 0; i < bs->nchosen[lc]; i++)
-				{
-					bs->chosen[lc][i] = bs->w[keep[i]];
-					bs->chosen[lc][i].flags = (i < ngood);
-				}
-				/* lists are kept in distance order */
-				HnswSortCandidates(bs->chosen[lc], bs->nchosen[lc]);
-			}
-			if (nw > 0)
-				ep = bs->w[0];
+			bs->nchosen[lc] = is.nchosen[lc];
+			bs->ngood[lc] = is.ngood[lc];
 		}
 	}
 
@@ -521,12 +520,28 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 		uint32	   *list = BuildList(bs, id, lc);
 		int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
 
+		int			order[2 * HNSW_MAX_M];
+
+		/* lists are kept in distance order, each member flagged good or not */
 		for (int i = 0; i < bs->nchosen[lc]; i++)
 		{
+			int			j = i;
+
+			while (j > 0 && HnswCandidateAfter(&bs->chosen[lc][order[j - 1]],
+											   &bs->chosen[lc][i]))
+			{
+				order[j] = order[j - 1];
+				j--;
+			}
+			order[j] = i;
+		}
+		for (int k = 0; k < bs->nchosen[lc]; k++)
+		{
+			int			i = order[k];
 			HnswCandidate *c = &bs->chosen[lc][i];
 
 			ListDists(list, cap)[list[0]] = c->dist;
-			ListGood(list, cap)[list[0]] = (uint8) c->flags;
+			ListGood(list, cap)[list[0]] = (uint8) (i < bs->ngood[lc]);
 			list[++list[0]] = (uint32) c->ref;
 			MemAddLink(bs, c->ref, id, c->dist, lc);
 		}

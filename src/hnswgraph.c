@@ -390,6 +390,65 @@ HnswSelectNeighbors(const HnswCandidate *cands, int ncands, int max,
 }
 
 /*
+ * Algorithm 1, INSERT, up to the choice of neighbours: greedy descent from
+ * ep (on layer entrylevel) to layer level + 1, then on each layer from
+ * min(level, entrylevel) down to 0 a search of efc candidates (Algorithm
+ * 2) from the nearest one found on the layer above, and the choice of
+ * neighbours among them (Algorithm 4 with keepPrunedConnections).  On
+ * layer 0, candidates at distance selfdist or less (the new vector's
+ * distance to itself) are offered to ops->take_duplicate first.
+ *
+ * Fills is->chosen[lc], nchosen[lc] and ngood[lc] for every layer from
+ * min(level, entrylevel) to 0 (the others are left empty).  Returns false
+ * if a duplicate took the heap TID.
+ */
+bool
+HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep, int entrylevel,
+					int level, float selfdist)
+{
+	HnswSearch *s = is->search;
+	int			toplayer = Min(level, entrylevel);
+
+	memset(is->nchosen, 0, sizeof(is->nchosen));
+	memset(is->ngood, 0, sizeof(is->ngood));
+
+	for (int lc = entrylevel; lc > level; lc--)
+		ep = HnswGreedySearch(s, ep, lc);
+
+	for (int lc = toplayer; lc >= 0; lc--)
+	{
+		int			nw;
+		int			keep[2 * HNSW_MAX_M];
+
+		HnswSearchReset(s, is->efc);
+		HnswSearchAddEntry(s, &ep);
+		HnswSearchLayer(s, lc, is->efc);
+		nw = HnswSearchResultsSorted(s, is->w);
+		if (nw == 0)
+			continue;
+		ep = is->w[0];
+
+		if (lc == 0)
+		{
+			int			ndup = 0;
+
+			while (ndup < nw && is->w[ndup].dist <= selfdist)
+				ndup++;
+			if (ndup > 0 && is->ops->take_duplicate(is->ctx, is->w, ndup))
+				return false;
+		}
+
+		nw = is->ops->load(is->ctx, is->w, nw);
+		is->nchosen[lc] = HnswSelectNeighbors(is->w, nw, HnswNewLinks(lc, is->m),
+											  HNSW_KEEP_PRUNED, is->ops->pairdist,
+											  is->ctx, keep, &is->ngood[lc]);
+		for (int i = 0; i < is->nchosen[lc]; i++)
+			is->chosen[lc][i] = is->w[keep[i]];
+	}
+	return true;
+}
+
+/*
  * Highest level a neighbour tuple can have with this m and still fit on a
  * page, capped at HNSW_MAX_LEVEL.
  */

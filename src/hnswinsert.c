@@ -35,21 +35,6 @@
 
 #include "hnsw.h"
 
-typedef struct PairDistCtx
-{
-	const HnswDistance *dist;
-	const float *vecs;			/* n * dim */
-} PairDistCtx;
-
-static float
-PairDist(void *ctx, int i, int j)
-{
-	PairDistCtx *p = ctx;
-	int			dim = p->dist->dim;
-
-	return HnswDist(p->dist, p->vecs + (Size) i * dim, p->vecs + (Size) j * dim);
-}
-
 /*
  * Copy the vector of the element at tid into out.  Returns false if there
  * is no live element there.  Takes and releases a share lock.
@@ -871,6 +856,70 @@ HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
 }
 
 /*
+ * Algorithm 1 over the on-disk graph (HnswInsertSearchRun): an identical
+ * vector takes the heap TID in its element (AddHeapTid); candidates'
+ * vectors are loaded from their pages for the heuristic.
+ */
+typedef struct DiskInsertCtx
+{
+	Relation	index;
+	HnswDistance *dist;
+	const float *vec;			/* the new vector */
+	ItemPointer heaptid;		/* its heap row */
+	bool		building;
+	float	   *vecs;			/* loaded candidates' vectors */
+} DiskInsertCtx;
+
+static bool
+DiskTakeDuplicate(void *ctx, const HnswCandidate *w, int n)
+{
+	DiskInsertCtx *d = ctx;
+
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData t;
+
+		HnswRefToTid(w[i].ref, &t);
+		if (AddHeapTid(d->index, &t, d->vec, d->dist->dim, d->heaptid, d->building))
+			return true;
+	}
+	return false;
+}
+
+static int
+DiskLoad(void *ctx, HnswCandidate *w, int n)
+{
+	DiskInsertCtx *d = ctx;
+	int			dim = d->dist->dim;
+	int			nv = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData t;
+
+		HnswRefToTid(w[i].ref, &t);
+		if (HnswLoadVector(d->index, &t, dim, d->vecs + (Size) nv * dim))
+			w[nv++] = w[i];
+	}
+	return nv;
+}
+
+static float
+DiskPairDist(void *ctx, int i, int j)
+{
+	DiskInsertCtx *d = ctx;
+	int			dim = d->dist->dim;
+
+	return HnswDist(d->dist, d->vecs + (Size) i * dim, d->vecs + (Size) j * dim);
+}
+
+static const HnswInsertOps disk_insert_ops = {
+	DiskTakeDuplicate,
+	DiskLoad,
+	DiskPairDist
+};
+
+/*
  * Insert vec (already normalised if the opclass wants it) for heap row
  * heaptid.  building means we are inside ambuild: no locks, no WAL.
  * Allocates in CurrentMemoryContext; the caller resets it.
@@ -976,65 +1025,36 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 
 	if (haveEntry)
 	{
-		float		selfdist = HnswDist(dist, vec, vec);
+		DiskInsertCtx dctx;
+		HnswInsertSearch is;
 
-		for (int lc = meta.entry_level; lc > level; lc--)
-			ep = HnswGreedySearch(&s, ep, lc);
-
-		for (int lc = toplayer; lc >= 0; lc--)
+		dctx.index = index;
+		dctx.dist = dist;
+		dctx.vec = vec;
+		dctx.heaptid = heaptid;
+		dctx.building = building;
+		dctx.vecs = palloc(sizeof(float) * dim * (efc + 1));
+		is.search = &s;
+		is.ops = &disk_insert_ops;
+		is.ctx = &dctx;
+		is.m = m;
+		is.efc = efc;
+		is.w = w;
+		for (int lc = 0; lc <= toplayer; lc++)
+			is.chosen[lc] = palloc(sizeof(HnswCandidate) * 2 * m);
+		if (!HnswInsertSearchRun(&is, ep, meta.entry_level, level,
+								 HnswDist(dist, vec, vec)))
 		{
-			int			nw;
-			int			keep[2 * HNSW_MAX_M];
-			float	   *vecs;
-			PairDistCtx pctx;
-			int			nkeep;
-			int			nv = 0;
-			HnswCandidate *wl;
-
-			HnswSearchReset(&s, efc);
-			HnswSearchAddEntry(&s, &ep);
-			HnswSearchLayer(&s, lc, efc);
-			nw = HnswSearchResultsSorted(&s, w);
-			if (nw == 0)
-				continue;
-
-			/* an identical vector on layer 0 takes our heap TID */
-			if (lc == 0)
-			{
-				for (int i = 0; i < nw && w[i].dist <= selfdist; i++)
-				{
-					ItemPointerData t;
-
-					HnswRefToTid(w[i].ref, &t);
-					if (AddHeapTid(index, &t, vec, dim, heaptid, building))
-					{
-						if (!building)
-							UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-						return;
-					}
-				}
-			}
-
-			/* load candidate vectors for the heuristic */
-			vecs = palloc(sizeof(float) * dim * nw);
-			wl = palloc(sizeof(HnswCandidate) * nw);
-			for (int i = 0; i < nw; i++)
-			{
-				ItemPointerData t;
-
-				HnswRefToTid(w[i].ref, &t);
-				if (HnswLoadVector(index, &t, dim, vecs + (Size) nv * dim))
-					wl[nv++] = w[i];
-			}
-			pctx.dist = dist;
-			pctx.vecs = vecs;
-			nkeep = HnswSelectNeighbors(wl, nv, HnswNewLinks(lc, m), HNSW_KEEP_PRUNED, PairDist, &pctx, keep, &ngoodchosen[lc]);
-			chosen[lc] = palloc(sizeof(HnswCandidate) * Max(nkeep, 1));
-			for (int i = 0; i < nkeep; i++)
-				chosen[lc][i] = wl[keep[i]];
-			nchosen[lc] = nkeep;
-			pfree(vecs);
-			ep = w[0];
+			/* an identical vector took our heap TID */
+			if (!building)
+				UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+			return;
+		}
+		for (int lc = 0; lc <= toplayer; lc++)
+		{
+			chosen[lc] = is.chosen[lc];
+			nchosen[lc] = is.nchosen[lc];
+			ngoodchosen[lc] = is.ngood[lc];
 		}
 	}
 
