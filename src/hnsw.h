@@ -340,6 +340,10 @@ extern void HnswEditFinish(HnswEdit *e);
 extern void HnswEditAbort(HnswEdit *e);
 
 extern void HnswInitPage(Page page, uint16 flags);
+extern void HnswFormElement(HnswElementTuple etup, int dim, int level,
+							const float *vec, const ItemPointerData *heaptids,
+							int nheaptids);
+extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern int	HnswGetMetaM(Relation index);

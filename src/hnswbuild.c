@@ -964,24 +964,10 @@ FlushGraph(HnswBuildState *bs)
 		Pointer		tups[2];
 		Size		sizes[2];
 
-		memset(etup, 0, esize);
-		etup->type = HNSW_ELEMENT_TUPLE;
-		etup->level = el->level;
+		HnswFormElement(etup, bs->dim, el->level, BuildVec(bs, i), el->heaptids,
+						el->nheaptids);
 		etup->neighbortid = ntids[i];
-		for (int t = 0; t < HNSW_HEAPTIDS; t++)
-		{
-			if (t < el->nheaptids)
-				etup->heaptids[t] = el->heaptids[t];
-			else
-				ItemPointerSetInvalid(&etup->heaptids[t]);
-		}
-		memcpy(etup->vec, BuildVec(bs, i), sizeof(float) * bs->dim);
-
-		ntup->type = HNSW_NEIGHBOR_TUPLE;
-		ntup->level = el->level;
-		ntup->count = HNSW_NEIGHBOR_SLOTS(el->level, m);
-		for (int s = 0; s < ntup->count; s++)
-			ItemPointerSetInvalid(&ntup->tids[s]);
+		HnswFormNeighbors(ntup, el->level, m);
 		for (int lc = 0; lc <= el->level; lc++)
 		{
 			uint32	   *list = BuildList(bs, i, lc);

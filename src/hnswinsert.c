@@ -1059,21 +1059,11 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	}
 
 	/* the new element and its neighbour tuple */
-	etup = palloc0(esize);
-	etup->type = HNSW_ELEMENT_TUPLE;
-	etup->level = level;
-	etup->heaptids[0] = *heaptid;
-	for (int i = 1; i < HNSW_HEAPTIDS; i++)
-		ItemPointerSetInvalid(&etup->heaptids[i]);
-	memcpy(etup->vec, vec, sizeof(float) * dim);
-
+	etup = palloc(esize);
+	HnswFormElement(etup, dim, level, vec, heaptid, 1);
 	nsize = HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
-	ntup = palloc0(nsize);
-	ntup->type = HNSW_NEIGHBOR_TUPLE;
-	ntup->level = level;
-	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
-	for (int i = 0; i < ntup->count; i++)
-		ItemPointerSetInvalid(&ntup->tids[i]);
+	ntup = palloc(nsize);
+	HnswFormNeighbors(ntup, level, m);
 
 	/*
 	 * Plan the back-links; layer 0 of the new element follows from them.

@@ -263,6 +263,46 @@ HnswInitPage(Page page, uint16 flags)
 }
 
 /*
+ * Fill a zeroed element tuple of HNSW_ELEMENT_TUPLE_SIZE(dim) bytes: LIVE,
+ * of the given level, holding vec and the first nheaptids heap TIDs (the
+ * other slots invalid).  The caller sets neighbortid.  The build and the
+ * insert form their tuples here.
+ */
+void
+HnswFormElement(HnswElementTuple etup, int dim, int level, const float *vec,
+				const ItemPointerData *heaptids, int nheaptids)
+{
+	Assert(nheaptids >= 1 && nheaptids <= HNSW_HEAPTIDS);
+	memset(etup, 0, HNSW_ELEMENT_TUPLE_SIZE(dim));
+	etup->type = HNSW_ELEMENT_TUPLE;
+	etup->level = level;
+	etup->state = HNSW_ELEMENT_LIVE;
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (i < nheaptids)
+			etup->heaptids[i] = heaptids[i];
+		else
+			ItemPointerSetInvalid(&etup->heaptids[i]);
+	}
+	memcpy(etup->vec, vec, sizeof(float) * dim);
+}
+
+/*
+ * Fill a neighbour tuple of HNSW_NEIGHBOR_TUPLE_SIZE(level, m) bytes for an
+ * element of the given level, with every list empty and no good member.
+ */
+void
+HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m)
+{
+	memset(ntup, 0, HNSW_NEIGHBOR_TUPLE_SIZE(level, m));
+	ntup->type = HNSW_NEIGHBOR_TUPLE;
+	ntup->level = level;
+	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
+	for (int i = 0; i < ntup->count; i++)
+		ItemPointerSetInvalid(&ntup->tids[i]);
+}
+
+/*
  * Extend the index by one page.  Returns the new buffer pinned and
  * exclusively locked; its page is not initialised.
  */
