@@ -9,9 +9,11 @@ OBJS = \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
 	src/hnswcost.o \
+	src/hnswdisk.o \
 	src/hnswgraph.o \
 	src/hnswinsert.o \
 	src/hnswlist.o \
+	src/hnswpage.o \
 	src/hnswscan.o \
 	src/hnswspace.o \
 	src/hnswutils.o \

@@ -324,7 +324,7 @@ extern void HnswInitDistance(HnswDistance *d, Relation index, int dim);
 extern bool HnswPrepareValue(const HnswDistance *d, Datum value, float *out);
 extern void HnswCheckIndexColumn(Relation index);
 
-/* hnswutils.c: pages and WAL */
+/* hnswpage.c: pages, WAL, the metapage and the buffer cache */
 typedef struct HnswEdit
 {
 	Relation	index;
@@ -434,7 +434,7 @@ extern void HnswTidBitmapClear(HnswTidBitmap *b);
 extern void HnswTidBitmapFree(HnswTidBitmap *b);
 
 /*
- * On-disk graph access, shared by inserts and scans.  Reads one page at a
+ * hnswdisk.c: on-disk graph access, shared by inserts and scans.  Reads one page at a
  * time under a share lock and keeps nothing locked between calls.
  */
 typedef struct HnswDiskGraph

@@ -185,7 +185,7 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
  * limits below: a damaged index must raise ERRCODE_INDEX_CORRUPTED, never
  * read or write outside a page or an array.  The accessors here do the
  * checks in one place, inline, with a few compares on data the caller reads
- * anyway; the reporting functions (hnswutils.c) are out of line.
+ * anyway; the reporting functions (hnswpage.c) are out of line.
  *
  * What counts as corrupt rather than absent: line pointers are never
  * removed and a TID, once given out, always names a tuple of the same kind
@@ -206,7 +206,7 @@ typedef struct HnswPageLimits
 	int			maxoffsets;		/* most line pointers a data page can have */
 } HnswPageLimits;
 
-/* Out of line, in hnswutils.c */
+/* Out of line, in hnswpage.c */
 extern void HnswGetPageLimits(Relation index, HnswPageLimits *lim);
 extern void HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid,
 							 BlockNumber blkno, OffsetNumber offno);

@@ -8,7 +8,7 @@
  * nearest neighbor search using Hierarchical Navigable Small World graphs"
  * (arXiv:1603.09320), as hnswlib implements it.  They know nothing of
  * pages or buffers: the graph is reached through HnswGraphOps, which the
- * in-memory build (hnswbuild.c) and the on-disk graph (hnswutils.c)
+ * in-memory build (hnswbuild.c) and the on-disk graph (hnswdisk.c)
  * implement.  Deviations from the paper are listed in src/README.md.
  *
  * IDENTIFICATION

@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswdisk.c
+ *	  The on-disk graph: HnswGraphOps over the pages of an index, shared by
+ *	  inserts, scans and vacuum, and distances computed on the pages.
+ *
+ * IDENTIFICATION
+ *	  src/hnswdisk.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* ---------------------------------------------------------------------
+ * The on-disk graph (HnswGraphOps)
+ *
+ * A candidate's ref is its element TID, its aux the TID of its neighbour
+ * tuple.  Each page is read under a share lock that is released before the
+ * next page is locked, so no two buffer locks are ever held at once.
+ * ---------------------------------------------------------------------
+ */
+static bool
+DiskVisit(void *ctx, uint64 ref)
+{
+	HnswDiskGraph *g = ctx;
+
+	return !HnswTidSetAdd(&g->visited, ref);
+}
+
+static void
+DiskResetVisited(void *ctx)
+{
+	HnswDiskGraph *g = ctx;
+
+	HnswTidSetClear(&g->visited);
+}
+
+/*
+ * The neighbours of c on layer lc.  c->aux is the neighbour tuple's TID,
+ * read from c's element tuple (c->ref): it and every list entry are
+ * checked before they are followed (hnsw_page.h); an element whose level
+ * is now below lc (its space was reused) has none.
+ */
+static int
+DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
+					   HnswCandidate *out)
+{
+	HnswDiskGraph *g = ctx;
+	HnswPageLimits lim;
+	ItemPointerData ntid;
+	ItemPointerData tids[2 * HNSW_MAX_M];
+	Buffer		buf;
+	Page		page;
+	HnswNeighborTuple ntup;
+	BlockNumber nblk;
+	OffsetNumber noff;
+	int			n = 0;
+	int			nout = 0;
+
+	if (c->aux == 0)
+		return 0;				/* no element read (not an element) */
+	HnswGetPageLimits(g->index, &lim);
+	HnswRefToTid(c->aux, &ntid);
+	if (unlikely(!HnswCheckTid(&lim, &ntid, (BlockNumber) (c->ref >> 16),
+							   (OffsetNumber) (c->ref & 0xFFFF))))
+		HnswCheckTidSlow(&lim, &ntid, (BlockNumber) (c->ref >> 16),
+						 (OffsetNumber) (c->ref & 0xFFFF));
+	nblk = ItemPointerGetBlockNumberNoCheck(&ntid);
+	noff = ItemPointerGetOffsetNumberNoCheck(&ntid);
+	if (unlikely(lim.m != g->m))
+		elog(ERROR, "m of index \"%s\" changed during a search",
+			 RelationGetRelationName(g->index));
+
+	buf = HnswReadBuffer(g->index, nblk);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	ntup = HnswPageGetNeighbors(&lim, page, nblk, noff);
+	if (lc <= ntup->level)
+	{
+		int			cap;
+		ItemPointer list = HnswNeighborList(&lim, ntup, lc, &cap);
+
+		for (; n < cap; n++)
+		{
+			if (!HnswCheckTid(&lim, &list[n], nblk, noff))
+				break;
+			tids[n] = list[n];
+		}
+	}
+	UnlockReleaseBuffer(buf);
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		ref = HnswTidToRef(&tids[i]);
+
+		if (HnswTidSetAdd(&g->visited, ref))
+		{
+			out[nout].ref = ref;
+			out[nout].aux = 0;
+			out[nout].flags = 0;
+			nout++;
+		}
+	}
+	return nout;
+}
+
+/* Fill in dist, aux and flags of c from a checked element tuple */
+static inline void
+DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
+{
+	bool		live = false;
+
+	if (etup->state != HNSW_ELEMENT_LIVE && !g->skipdead)
+	{
+		c->dist = INFINITY;
+		c->flags = HNSW_CAND_ABSENT;
+		return;
+	}
+	c->dist = HnswDist(g->dist, g->query, etup->vec);
+	c->aux = HnswTidToRef(&etup->neighbortid);
+	g->ndistances++;
+	if (!g->skipdead)
+	{
+		c->flags = 0;
+		return;
+	}
+
+	/*
+	 * A scan walks through elements that vacuum has detached, as it does
+	 * through those without live rows: one it found before vacuum repaired
+	 * the lists may be its only way on.  Their lists still hold valid TIDs.
+	 */
+	if (etup->state != HNSW_ELEMENT_LIVE)
+	{
+		c->flags = HNSW_CAND_SKIP_RESULT;
+		return;
+	}
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (ItemPointerIsValid(&etup->heaptids[i]))
+		{
+			live = true;
+			break;
+		}
+	}
+	c->flags = live ? 0 : HNSW_CAND_SKIP_RESULT;
+}
+
+/* Most pages DiskDistances keeps pinned and share-locked at once */
+#define HNSW_BATCH_PAGES	6
+
+/*
+ * Compute the distances of a batch of candidates.  The batch is sorted by
+ * TID, and handled in groups of up to HNSW_BATCH_PAGES pages: first every
+ * page is pinned and its header and line pointers prefetched, then the
+ * pages are share-locked in ascending block order and the tuples
+ * prefetched, and only then are distances computed.  This overlaps the
+ * cache misses of the whole group instead of taking them one by one.
+ *
+ * Holding several share locks is safe because every writer holds at most
+ * one buffer lock at a time (see src/README.md).
+ */
+static void
+DiskDistances(void *ctx, HnswCandidate *cands, int n)
+{
+	HnswDiskGraph *g = ctx;
+	Size		tupbytes = HNSW_ELEMENT_TUPLE_SIZE(g->dist->dim);
+	HnswPageLimits lim;
+	int			done = 0;
+
+	HnswGetPageLimits(g->index, &lim);
+
+	/* order by TID (insertion sort, n <= 2m) */
+	for (int i = 1; i < n; i++)
+	{
+		HnswCandidate t = cands[i];
+		int			j = i - 1;
+
+		while (j >= 0 && cands[j].ref > t.ref)
+		{
+			cands[j + 1] = cands[j];
+			j--;
+		}
+		cands[j + 1] = t;
+	}
+
+	while (done < n)
+	{
+		Buffer		bufs[HNSW_BATCH_PAGES];
+		Page		pages[HNSW_BATCH_PAGES];
+		ItemId		iids[2 * HNSW_MAX_M];
+		int			bufidx[2 * HNSW_MAX_M];
+		int			nbufs = 0;
+		int			end;
+
+		/* pin pages; prefetch page headers and line pointers */
+		for (end = done; end < n; end++)
+		{
+			BlockNumber blk = (BlockNumber) (cands[end].ref >> 16);
+			OffsetNumber off = (OffsetNumber) (cands[end].ref & 0xFFFF);
+
+			if (nbufs == 0 || BufferGetBlockNumber(bufs[nbufs - 1]) != blk)
+			{
+				if (nbufs == HNSW_BATCH_PAGES)
+					break;
+				bufs[nbufs] = HnswReadBuffer(g->index, blk);
+				pages[nbufs] = BufferGetPage(bufs[nbufs]);
+				__builtin_prefetch(pages[nbufs]);
+				nbufs++;
+			}
+			bufidx[end - done] = nbufs - 1;
+			if (off >= FirstOffsetNumber)
+				__builtin_prefetch(PageGetItemId(pages[nbufs - 1], off));
+		}
+
+		/*
+		 * Lock in block order; check the line pointers and prefetch the
+		 * tuples.  Nothing in a tuple is read before all are prefetched.
+		 */
+		for (int b = 0; b < nbufs; b++)
+			LockBuffer(bufs[b], BUFFER_LOCK_SHARE);
+		for (int i = done; i < end; i++)
+		{
+			ItemId		iid;
+			Pointer		tup;
+
+			iid = HnswPageGetItemIdChecked(&lim, pages[bufidx[i - done]],
+										   (BlockNumber) (cands[i].ref >> 16),
+										   (OffsetNumber) (cands[i].ref & 0xFFFF));
+			iids[i - done] = iid;
+			tup = PageGetItem(pages[bufidx[i - done]], iid);
+			for (Size o = 0; o < tupbytes; o += 64)
+				__builtin_prefetch(tup + o);
+		}
+
+		for (int i = done; i < end; i++)
+		{
+			BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
+			OffsetNumber off = (OffsetNumber) (cands[i].ref & 0xFFFF);
+			HnswElementTuple etup;
+
+			etup = HnswCheckElement(&lim, pages[bufidx[i - done]],
+									iids[i - done], blk, off);
+			/* becomes c->aux, which inserts follow to add back-links */
+			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid, blk, off)))
+				HnswCheckTidSlow(&lim, &etup->neighbortid, blk, off);
+			DiskElementDistance(g, etup, &cands[i]);
+		}
+
+		for (int b = 0; b < nbufs; b++)
+			UnlockReleaseBuffer(bufs[b]);
+		done = end;
+	}
+}
+
+/*
+ * Distances from vectors a and (if not NULL) b to the elements at tids[],
+ * computed on their pages, each page share-locked once.  present[i] says
+ * whether tids[i] is a live element; the distances of one that is not are
+ * undefined.  The TIDs come from a list the caller read: each is checked
+ * (hnsw_page.h), and one that does not name an element of the index raises
+ * ERRCODE_INDEX_CORRUPTED.
+ */
+void
+HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
+				const float *a, const float *b, float *da, float *db,
+				bool *present)
+{
+	int			order[2 * HNSW_MAX_M];
+	Buffer		buf = InvalidBuffer;
+	BlockNumber curblk = InvalidBlockNumber;
+	HnswPageLimits lim;
+
+	if (n > 2 * HNSW_MAX_M)
+		elog(ERROR, "too many elements (%d) for one list of index \"%s\"",
+			 n, RelationGetRelationName(index));
+	HnswGetPageLimits(index, &lim);
+	for (int i = 0; i < n; i++)
+	{
+		if (unlikely(!HnswCheckTid(&lim, &tids[i], InvalidBlockNumber,
+								   InvalidOffsetNumber)))
+			HnswCheckTidSlow(&lim, &tids[i], InvalidBlockNumber,
+							 InvalidOffsetNumber);
+	}
+	/* visit pages in block order */
+	for (int i = 0; i < n; i++)
+	{
+		int			j = i;
+
+		while (j > 0 && ItemPointerGetBlockNumber(&tids[order[j - 1]]) >
+			   ItemPointerGetBlockNumber(&tids[i]))
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		int			i = order[k];
+		BlockNumber blk = ItemPointerGetBlockNumber(&tids[i]);
+		HnswElementTuple etup;
+
+		if (blk != curblk)
+		{
+			if (BufferIsValid(buf))
+				UnlockReleaseBuffer(buf);
+			buf = HnswReadBuffer(index, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			curblk = blk;
+		}
+		etup = HnswPageGetElement(&lim, BufferGetPage(buf), blk,
+								  ItemPointerGetOffsetNumber(&tids[i]));
+		if (etup->state != HNSW_ELEMENT_LIVE)
+		{
+			present[i] = false;
+			da[i] = INFINITY;
+			if (db)
+				db[i] = INFINITY;
+			continue;
+		}
+		present[i] = true;
+		da[i] = HnswDist(dist, a, etup->vec);
+		if (db)
+			db[i] = HnswDist(dist, b, etup->vec);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+const HnswGraphOps hnsw_disk_graph_ops = {
+	DiskUnvisitedNeighbors,
+	DiskDistances,
+	DiskVisit,
+	DiskResetVisited
+};
+
+void
+HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
+				  uint32 expected)
+{
+	g->index = index;
+	g->dist = dist;
+	g->query = NULL;
+	g->m = m;
+	g->ndistances = 0;
+	g->skipdead = false;
+	HnswTidSetInit(&g->visited, expected);
+}
+
+/*
+ * Candidate for the element at tid (normally the entry point), with its
+ * distance to g->query.  Returns false if the element there is not one
+ * the search may use (see DiskElementDistance).  A tid that names no
+ * element of the index raises ERRCODE_INDEX_CORRUPTED.
+ */
+bool
+HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid, HnswCandidate *c)
+{
+	HnswPageLimits lim;
+
+	HnswGetPageLimits(g->index, &lim);
+	if (unlikely(!HnswCheckTid(&lim, tid, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber)))
+		HnswCheckTidSlow(&lim, tid, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber);
+	c->ref = HnswTidToRef(tid);
+	c->aux = 0;
+	c->flags = 0;
+	DiskDistances(g, c, 1);
+	return !(c->flags & HNSW_CAND_ABSENT);
+}

@@ -1,0 +1,617 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswpage.c
+ *	  Pages, WAL and the buffer cache of an hnsw index: page changes, tuple
+ *	  builders, the metapage, the relcache entry's buffer cache and page
+ *	  limits, and the reports of damaged pages.
+ *
+ * All page changes go through HnswEdit: during ambuild it only marks
+ * buffers dirty (the whole index is WAL-logged at the end of the build);
+ * otherwise it is a GenericXLog record of at most MAX_GENERIC_XLOG_PAGES
+ * pages.  Callers register a buffer before they change its page.  Reading
+ * pages without trusting them: see hnsw_page.h.
+ *
+ * IDENTIFICATION
+ *	  src/hnswpage.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* ---------------------------------------------------------------------
+ * Pages and WAL
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Start a set of page changes.  During a build (building = true) pages are
+ * changed in place and marked dirty at the end; otherwise the changes form
+ * one GenericXLog record.
+ */
+void
+HnswEditBegin(HnswEdit *e, Relation index, bool building)
+{
+	e->index = index;
+	e->building = building;
+	e->nbufs = 0;
+	e->state = building ? NULL : GenericXLogStart(index);
+}
+
+/*
+ * Register an exclusively locked buffer and return the page to change.
+ * Change nothing on the buffer's page before this call.  fullImage logs
+ * the whole page (use it for freshly initialised pages).
+ */
+Page
+HnswEditRegister(HnswEdit *e, Buffer buf, bool fullImage)
+{
+	if (e->nbufs >= MAX_GENERIC_XLOG_PAGES)
+		elog(ERROR, "too many pages in one change of index \"%s\"",
+			 RelationGetRelationName(e->index));
+	e->bufs[e->nbufs++] = buf;
+	if (e->building)
+		return BufferGetPage(buf);
+	return GenericXLogRegisterBuffer(e->state, buf,
+									 fullImage ? GENERIC_XLOG_FULL_IMAGE : 0);
+}
+
+/*
+ * Apply the changes: WAL-log them, or mark the buffers dirty during a
+ * build.  Buffers stay locked and pinned; the caller releases them.
+ */
+void
+HnswEditFinish(HnswEdit *e)
+{
+	if (e->building)
+	{
+		for (int i = 0; i < e->nbufs; i++)
+			MarkBufferDirty(e->bufs[i]);
+	}
+	else
+		GenericXLogFinish(e->state);
+	e->nbufs = 0;
+	e->state = NULL;
+}
+
+/* Throw the changes away (only valid before any page was changed in build) */
+void
+HnswEditAbort(HnswEdit *e)
+{
+	if (!e->building && e->state)
+		GenericXLogAbort(e->state);
+	e->nbufs = 0;
+	e->state = NULL;
+}
+
+void
+HnswInitPage(Page page, uint16 flags)
+{
+	HnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	opaque->flags = flags;
+	opaque->page_id = HNSW_PAGE_ID;
+}
+
+/*
+ * Fill a zeroed element tuple of HNSW_ELEMENT_TUPLE_SIZE(dim) bytes: LIVE,
+ * of the given level, holding vec and the first nheaptids heap TIDs (the
+ * other slots invalid).  The caller sets neighbortid.  The build and the
+ * insert form their tuples here.
+ */
+void
+HnswFormElement(HnswElementTuple etup, int dim, int level, const float *vec,
+				const ItemPointerData *heaptids, int nheaptids)
+{
+	Assert(nheaptids >= 1 && nheaptids <= HNSW_HEAPTIDS);
+	memset(etup, 0, HNSW_ELEMENT_TUPLE_SIZE(dim));
+	etup->type = HNSW_ELEMENT_TUPLE;
+	etup->level = level;
+	etup->state = HNSW_ELEMENT_LIVE;
+	for (int i = 0; i < HNSW_HEAPTIDS; i++)
+	{
+		if (i < nheaptids)
+			etup->heaptids[i] = heaptids[i];
+		else
+			ItemPointerSetInvalid(&etup->heaptids[i]);
+	}
+	memcpy(etup->vec, vec, sizeof(float) * dim);
+}
+
+/*
+ * Fill a neighbour tuple of HNSW_NEIGHBOR_TUPLE_SIZE(level, m) bytes for an
+ * element of the given level, with every list empty and no good member.
+ */
+void
+HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m)
+{
+	memset(ntup, 0, HNSW_NEIGHBOR_TUPLE_SIZE(level, m));
+	ntup->type = HNSW_NEIGHBOR_TUPLE;
+	ntup->level = level;
+	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
+	for (int i = 0; i < ntup->count; i++)
+		ItemPointerSetInvalid(&ntup->tids[i]);
+}
+
+/*
+ * Extend the index by one page.  Returns the new buffer pinned and
+ * exclusively locked; its page is not initialised.
+ */
+Buffer
+HnswNewBuffer(Relation index)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* Raise an error unless page looks like one of ours */
+void
+HnswCheckPage(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(index), blkno)));
+}
+
+static void ReportBadMeta(Relation index, const char *detail) pg_attribute_noreturn();
+
+/* Raise ERRCODE_INDEX_CORRUPTED for the metapage; detail is a sentence */
+static void
+ReportBadMeta(Relation index, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted metapage at block %u",
+					RelationGetRelationName(index), HNSW_METAPAGE_BLKNO),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Copy the metapage contents into *meta and check every field but the
+ * entry point's block number, which needs the size of the index (see
+ * HnswReadMeta).  Takes and releases a share lock on the metapage.
+ */
+static void
+ReadMetaFields(Relation index, HnswMetaPageData *meta)
+{
+	Buffer		buf;
+	Page		page;
+	HnswMetaPage m;
+	int			dim = HnswGetDimensions(index);
+	int			maxlevel;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, HNSW_METAPAGE_BLKNO);
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META))
+		ReportBadMeta(index, "Block 0 is not marked as a metapage.");
+	m = HnswPageGetMeta(page);
+	if (m->magic != HNSW_MAGIC_NUMBER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not an hnsw index",
+						RelationGetRelationName(index))));
+	if (m->version != HNSW_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has format version %u, expected %u",
+						RelationGetRelationName(index), m->version,
+						HNSW_FORMAT_VERSION),
+				 errhint("REINDEX the index.")));
+	*meta = *m;
+	UnlockReleaseBuffer(buf);
+
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
+		ReportBadMeta(index, psprintf("Its m is %u; m must be between %d and %d.",
+									  meta->m, HNSW_MIN_M, HNSW_MAX_M));
+	if (meta->dimensions < 1 || meta->dimensions > HNSW_MAX_DIM ||
+		meta->dimensions != dim)
+		ReportBadMeta(index, psprintf("It has %u dimensions; the indexed column has %d.",
+									  meta->dimensions, dim));
+	maxlevel = HnswMaxLevel(meta->m);
+	if (meta->entry_level < -1 || meta->entry_level > maxlevel)
+		ReportBadMeta(index, psprintf("Its entry level is %d; it must be between -1 and %d.",
+									  meta->entry_level, maxlevel));
+	if (meta->entry_blkno == InvalidBlockNumber)
+	{
+		if (meta->entry_offno != InvalidOffsetNumber || meta->entry_level != -1)
+			ReportBadMeta(index, psprintf("It has no entry point, but entry offset %u and entry level %d.",
+										  meta->entry_offno, meta->entry_level));
+	}
+	else if (meta->entry_blkno == HNSW_METAPAGE_BLKNO ||
+			 meta->entry_offno < FirstOffsetNumber ||
+			 meta->entry_offno > HnswMaxOffsets(meta->dimensions, meta->m) ||
+			 meta->entry_level < 0)
+		ReportBadMeta(index, psprintf("Its entry point (%u,%u) at level %d cannot be an element.",
+									  meta->entry_blkno, meta->entry_offno,
+									  meta->entry_level));
+}
+
+/*
+ * Copy the metapage contents into *meta, checking every field: magic and
+ * version, m, dimensions (those of the column), the entry level, and that
+ * the entry point is a TID of a data page of the index (or none, at level
+ * -1, when the index is empty).  Raises ERRCODE_INDEX_CORRUPTED otherwise.
+ * Takes and releases a share lock on the metapage.
+ */
+void
+HnswReadMeta(Relation index, HnswMetaPageData *meta)
+{
+	ReadMetaFields(index, meta);
+	if (meta->entry_blkno != InvalidBlockNumber)
+	{
+		HnswPageLimits lim;
+		ItemPointerData entry;
+
+		HnswGetPageLimits(index, &lim);
+		ItemPointerSet(&entry, meta->entry_blkno, meta->entry_offno);
+		if (meta->entry_blkno >= lim.nblocks)
+			HnswCheckTidSlow(&lim, &entry, HNSW_METAPAGE_BLKNO, InvalidOffsetNumber);
+	}
+}
+
+/*
+ * Make tid (at level) the entry point.  Caller holds HNSW_UPDATE_LOCK in
+ * ExclusiveLock mode (or is the build), so nobody else moves it meanwhile.
+ */
+void
+HnswUpdateEntryPoint(Relation index, ItemPointer tid, int level, bool building)
+{
+	Buffer		buf;
+	Page		page;
+	HnswMetaPage m;
+	HnswEdit	edit;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswEditBegin(&edit, index, building);
+	page = HnswEditRegister(&edit, buf, false);
+	m = HnswPageGetMeta(page);
+	if (tid)
+	{
+		m->entry_blkno = ItemPointerGetBlockNumber(tid);
+		m->entry_offno = ItemPointerGetOffsetNumber(tid);
+	}
+	else
+	{
+		m->entry_blkno = InvalidBlockNumber;
+		m->entry_offno = InvalidOffsetNumber;
+	}
+	m->entry_level = level;
+	HnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/* ---------------------------------------------------------------------
+ * Buffer look-ups
+ *
+ * Every backend remembers, in the index's relcache entry (rd_amcache),
+ * which shared buffer held each block the last time it read it.
+ * ReadRecentBuffer() then pins that buffer after checking its tag, which
+ * skips the buffer mapping table and its partition lock.  A stale entry
+ * only costs a normal ReadBuffer.  The cache goes away with the relcache
+ * entry, e.g. after REINDEX or TRUNCATE.
+ * ---------------------------------------------------------------------
+ */
+/*
+ * The relcache entry's part, rd_amcache, is one chunk in rd_indexcxt:
+ * PostgreSQL frees it with a single pfree when the entry is invalidated
+ * (RelationReloadIndexInfo), and keeps rd_indexcxt, so anything allocated
+ * apart from it would leak.  It grows by being copied to a larger chunk;
+ * nobody keeps a pointer into it between calls.
+ */
+typedef struct HnswRelCache
+{
+	HnswPageLimits lim;			/* lim.m is 0 until the metapage is read */
+	BlockNumber nbufs;			/* entries in bufs */
+	Buffer		bufs[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
+} HnswRelCache;
+
+/* Blocks beyond this are not remembered (4 MB of cache per index) */
+#define HNSW_BUFFER_CACHE_MAX	(1024 * 1024)
+
+static inline HnswRelCache *
+GetRelCache(Relation index)
+{
+	if (unlikely(index->rd_amcache == NULL))
+		index->rd_amcache = MemoryContextAllocZero(index->rd_indexcxt,
+												   offsetof(HnswRelCache, bufs));
+	return (HnswRelCache *) index->rd_amcache;
+}
+
+/* Read the limits of HnswPageLimits from the metapage */
+static void
+InitPageLimits(Relation index, HnswPageLimits *lim)
+{
+	HnswMetaPageData meta;
+
+	ReadMetaFields(index, &meta);
+	lim->index = index;
+	lim->m = meta.m;
+	lim->dim = meta.dimensions;
+	lim->maxlevel = HnswMaxLevel(meta.m);
+	lim->maxoffsets = HnswMaxOffsets(meta.dimensions, meta.m);
+	lim->nblocks = RelationGetNumberOfBlocks(index);
+}
+
+/* Copy the index's limits into *lim: from the relcache entry, inline */
+static inline void
+GetPageLimits(Relation index, HnswPageLimits *lim)
+{
+	HnswRelCache *cache = GetRelCache(index);
+
+	if (unlikely(cache->lim.m == 0))
+	{
+		HnswPageLimits fresh;
+
+		InitPageLimits(index, &fresh);
+		/* reading the metapage may have reset the relcache entry */
+		cache = GetRelCache(index);
+		cache->lim = fresh;
+	}
+	*lim = cache->lim;
+}
+
+/*
+ * The limits that what is read from the index's pages is checked against
+ * (hnsw_page.h), from the metapage (checked, see HnswReadMeta) and the
+ * size of the index.  Cached in the relcache entry; *lim is a copy, whose
+ * nblocks HnswCheckTidSlow may raise.
+ */
+void
+HnswGetPageLimits(Relation index, HnswPageLimits *lim)
+{
+	GetPageLimits(index, lim);
+}
+
+/*
+ * m of the index as built, from the metapage.  The index options may have
+ * changed since (ALTER INDEX ... SET); the graph's layout depends on the
+ * value it was built with.  Cached in the relcache entry.
+ */
+int
+HnswGetMetaM(Relation index)
+{
+	HnswPageLimits lim;
+
+	GetPageLimits(index, &lim);
+	return lim.m;
+}
+
+/*
+ * The slow half of HnswCheckTid (hnsw_page.h), for a TID that is not
+ * plainly inside the index.  If only its block is at or past lim->nblocks,
+ * ask for the size of the index again (it may have grown since), and
+ * return if the block is there now.  Otherwise raise
+ * ERRCODE_INDEX_CORRUPTED, naming the TID and the tuple at (blkno, offno)
+ * it was read from: offno InvalidOffsetNumber for the metapage, blkno
+ * InvalidBlockNumber for a list the caller copied from a page.
+ */
+void
+HnswCheckTidSlow(HnswPageLimits *lim, ItemPointer tid, BlockNumber blkno,
+				 OffsetNumber offno)
+{
+	BlockNumber b = ItemPointerGetBlockNumberNoCheck(tid);
+	OffsetNumber o = ItemPointerGetOffsetNumberNoCheck(tid);
+
+	if (b != HNSW_METAPAGE_BLKNO && b != InvalidBlockNumber &&
+		o != InvalidOffsetNumber && o <= lim->maxoffsets)
+	{
+		if (b >= lim->nblocks)
+		{
+			HnswRelCache *cache = (HnswRelCache *) lim->index->rd_amcache;
+
+			lim->nblocks = RelationGetNumberOfBlocks(lim->index);
+			if (cache != NULL && cache->lim.m != 0 &&
+				cache->lim.nblocks < lim->nblocks)
+				cache->lim.nblocks = lim->nblocks;
+		}
+		if (b < lim->nblocks)
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" refers to an element at (%u,%u), outside the index",
+					RelationGetRelationName(lim->index), b, o),
+			 blkno == InvalidBlockNumber ?
+			 errdetail("The reference is in a neighbour list; the index has %u blocks of at most %d tuples.",
+					   lim->nblocks, lim->maxoffsets) :
+			 offno == InvalidOffsetNumber ?
+			 errdetail("The reference is in the metapage at block %u; the index has %u blocks of at most %d tuples.",
+					   blkno, lim->nblocks, lim->maxoffsets) :
+			 errdetail("The reference is in the tuple at block %u, offset %u; the index has %u blocks of at most %d tuples.",
+					   blkno, offno, lim->nblocks, lim->maxoffsets)));
+}
+
+/*
+ * Report a line pointer that HnswPageGetItemIdChecked refused: raise
+ * ERRCODE_INDEX_CORRUPTED.
+ */
+void
+HnswReportBadPage(const HnswPageLimits *lim, BlockNumber blkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains unexpected page at block %u",
+					RelationGetRelationName(lim->index), blkno)));
+}
+
+void
+HnswReportBadItem(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+				  OffsetNumber offno)
+{
+	PageHeader	hdr = (PageHeader) page;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	char	   *detail;
+
+	if (hdr->pd_special != HNSW_SPECIAL_OFFSET)
+		detail = psprintf("The page's special space starts at %u, not at %u.",
+						  hdr->pd_special, (unsigned) HNSW_SPECIAL_OFFSET);
+	else if (offno < FirstOffsetNumber || offno > maxoff)
+		detail = psprintf("The page has %u line pointers.", maxoff);
+	else
+	{
+		ItemId		iid = PageGetItemId(page, offno);
+
+		if (!ItemIdIsNormal(iid))
+			detail = psprintf("The line pointer is not in use (flags %u).",
+							  ItemIdGetFlags(iid));
+		else
+			detail = psprintf("The item at offset %u of length %u is not a MAXALIGNed item between %u and %u.",
+							  ItemIdGetOffset(iid), ItemIdGetLength(iid),
+							  hdr->pd_upper, (unsigned) HNSW_SPECIAL_OFFSET);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted line pointer at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Report an element tuple that HnswPageGetElement refused: raise
+ * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
+ */
+void
+HnswReportBadElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+					 OffsetNumber offno)
+{
+	ItemId		iid = PageGetItemId(page, offno);
+	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
+	char	   *detail;
+
+	if (ItemIdGetLength(iid) >= 1 && etup->type != HNSW_ELEMENT_TUPLE)
+		detail = psprintf("The tuple's type is %u, not %u (an element).",
+						  etup->type, HNSW_ELEMENT_TUPLE);
+	else if (ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim))
+		detail = psprintf("The tuple is %u bytes long; an element of %d dimensions needs %zu.",
+						  ItemIdGetLength(iid), lim->dim,
+						  HNSW_ELEMENT_TUPLE_SIZE(lim->dim));
+	else if (etup->level > lim->maxlevel)
+		detail = psprintf("Its level is %u; the index allows at most %d.",
+						  etup->level, lim->maxlevel);
+	else
+		detail = psprintf("Its state is %u, not an element state.",
+						  etup->state);
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted element tuple at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Report a neighbour tuple that HnswPageGetNeighbors refused: raise
+ * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
+ */
+void
+HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
+					   BlockNumber blkno, OffsetNumber offno)
+{
+	ItemId		iid = PageGetItemId(page, offno);
+	HnswNeighborTuple ntup = (HnswNeighborTuple) PageGetItem(page, iid);
+	char	   *detail;
+
+	if (ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids))
+		detail = psprintf("The tuple is only %u bytes long.",
+						  ItemIdGetLength(iid));
+	else if (ntup->type != HNSW_NEIGHBOR_TUPLE)
+		detail = psprintf("The tuple's type is %u, not %u (a neighbour tuple).",
+						  ntup->type, HNSW_NEIGHBOR_TUPLE);
+	else if (ntup->level > lim->maxlevel)
+		detail = psprintf("Its level is %u; the index allows at most %d.",
+						  ntup->level, lim->maxlevel);
+	else if (ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m))
+		detail = psprintf("It has %u slots; level %u needs %d.",
+						  ntup->count, ntup->level,
+						  HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m));
+	else
+		detail = psprintf("The tuple is %u bytes long; level %u needs %zu.",
+						  ItemIdGetLength(iid), ntup->level,
+						  HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m));
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted neighbour tuple at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Pin block blkno of the main fork of index and return its buffer, like
+ * ReadBuffer().
+ */
+Buffer
+HnswReadBuffer(Relation index, BlockNumber blkno)
+{
+	HnswRelCache *cache = GetRelCache(index);
+	Buffer		buf;
+
+	if (blkno < cache->nbufs)
+	{
+		buf = cache->bufs[blkno];
+		if (BufferIsValid(buf) &&
+			ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, buf))
+			return buf;
+	}
+
+	buf = ReadBuffer(index, blkno);
+
+	if (blkno < HNSW_BUFFER_CACHE_MAX)
+	{
+		cache = GetRelCache(index);
+		if (blkno >= cache->nbufs)
+		{
+			BlockNumber n = Min(Max(Max(blkno + 1, cache->nbufs * 2), 1024),
+								HNSW_BUFFER_CACHE_MAX);
+			HnswRelCache *grown;
+
+			grown = MemoryContextAllocZero(index->rd_indexcxt,
+										   offsetof(HnswRelCache, bufs) +
+										   sizeof(Buffer) * n);
+			memcpy(grown, cache,
+				   offsetof(HnswRelCache, bufs) + sizeof(Buffer) * cache->nbufs);
+			grown->nbufs = n;
+			pfree(cache);
+			index->rd_amcache = grown;
+			cache = grown;
+		}
+		cache->bufs[blkno] = buf;
+	}
+	return buf;
+}
+
+int
+HnswBlockCmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
