@@ -865,102 +865,96 @@ PairFitsPage(Size esize, Size nsize)
 }
 
 /*
- * Lay the in-memory graph out on pages after the metapage and point the
- * metapage at the entry point.  Frees the graph.
+ * The layout of the graph on pages, computed before anything is written,
+ * exactly as PageAddItem will do it, so that every list can be written with
+ * the TIDs of its members: etids[i] and ntids[i] receive where element i
+ * and its neighbour tuple go, elements in the given order (breadth-first).
+ *
+ * An element goes on the current page if it fits, else on a new one; its
+ * neighbour tuple follows it if it fits, else goes on a new page, which
+ * becomes the current page.  An element too big to share any page with its
+ * neighbour tuple (high dimensions) is placed alone instead, and its
+ * neighbour tuple goes on a separate page, shared with the neighbour tuples
+ * of other such elements (ovf), so that these take one page per element,
+ * not two.
  */
 static void
-FlushGraph(HnswBuildState *bs)
+PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
+		   ItemPointerData *ntids)
+{
+	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dim));
+	int			m = bs->m;
+	BlockNumber nextblk = RelationGetNumberOfBlocks(bs->index);
+	BlockNumber blk = nextblk++;
+	Size		freespace = HNSW_PAGE_ROOM;
+	BlockNumber ovf = InvalidBlockNumber;
+	Size		ovffree = 0;
+	OffsetNumber off = 0;
+	OffsetNumber ovfoff = 0;
+
+	for (int64 k = 0; k < bs->n; k++)
+	{
+		int64		i = order[k];
+		Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
+
+		if (esize + sizeof(ItemIdData) > freespace)
+		{
+			blk = nextblk++;
+			off = 0;
+			freespace = HNSW_PAGE_ROOM;
+		}
+		freespace -= esize + sizeof(ItemIdData);
+		ItemPointerSet(&etids[i], blk, ++off);
+		if (nsize + sizeof(ItemIdData) <= freespace)
+		{
+			freespace -= nsize + sizeof(ItemIdData);
+			ItemPointerSet(&ntids[i], blk, ++off);
+		}
+		else if (!PairFitsPage(esize, nsize))
+		{
+			if (!BlockNumberIsValid(ovf) || nsize + sizeof(ItemIdData) > ovffree)
+			{
+				ovf = nextblk++;
+				ovfoff = 0;
+				ovffree = HNSW_PAGE_ROOM;
+			}
+			ovffree -= nsize + sizeof(ItemIdData);
+			ItemPointerSet(&ntids[i], ovf, ++ovfoff);
+		}
+		else
+		{
+			blk = nextblk++;
+			off = 0;
+			freespace = HNSW_PAGE_ROOM - nsize - sizeof(ItemIdData);
+			ItemPointerSet(&ntids[i], blk, ++off);
+		}
+	}
+}
+
+/*
+ * Write the graph to new pages at the end of the index, as PlanLayout
+ * placed it, in one sequential pass.  No WAL: hnswbuild logs the finished
+ * index.
+ */
+static void
+WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etids,
+			const ItemPointerData *ntids)
 {
 	Relation	index = bs->index;
 	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dim));
-	ItemPointerData *etids;
-	ItemPointerData *ntids;
-	BlockNumber blk;
-	BlockNumber nextblk;
-	Size		freespace;
-	BlockNumber ovf = InvalidBlockNumber;
-	Size		ovffree = 0;
+	int			m = bs->m;
 	Buffer		buf = InvalidBuffer;
 	Buffer		ovfbuf = InvalidBuffer;
-	Page		page = NULL;
-	HnswElementTuple etup;
-	HnswNeighborTuple ntup;
-	int			m = bs->m;
-	uint32	   *order;
+	Page		page;
+	HnswElementTuple etup = palloc0(esize);
+	HnswNeighborTuple ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
 
-	if (bs->n == 0)
-		return;
-
-	MemConnectAll(bs);
-	order = BreadthFirstOrder(bs);
-
-	/*
-	 * pass 1: placement, exactly as PageAddItem will do it.  An element
-	 * goes on the current page if it fits, else on a new one; its neighbour
-	 * tuple follows it if it fits, else goes on a new page, which becomes
-	 * the current page.  An element too big to share any page with its
-	 * neighbour tuple (high dimensions) is placed alone instead, and its
-	 * neighbour tuple goes on a separate page, shared with the neighbour
-	 * tuples of other such elements (ovf), so that these take one page per
-	 * element, not two.
-	 */
-	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	nextblk = RelationGetNumberOfBlocks(index);
-	blk = nextblk++;
-	freespace = HNSW_PAGE_ROOM;
-	{
-		OffsetNumber off = 0;
-		OffsetNumber ovfoff = 0;
-
-		for (int64 k = 0; k < bs->n; k++)
-		{
-			int64		i = order[k];
-			Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
-
-			if (esize + sizeof(ItemIdData) > freespace)
-			{
-				blk = nextblk++;
-				off = 0;
-				freespace = HNSW_PAGE_ROOM;
-			}
-			freespace -= esize + sizeof(ItemIdData);
-			ItemPointerSet(&etids[i], blk, ++off);
-			if (nsize + sizeof(ItemIdData) <= freespace)
-			{
-				freespace -= nsize + sizeof(ItemIdData);
-				ItemPointerSet(&ntids[i], blk, ++off);
-			}
-			else if (!PairFitsPage(esize, nsize))
-			{
-				if (!BlockNumberIsValid(ovf) || nsize + sizeof(ItemIdData) > ovffree)
-				{
-					ovf = nextblk++;
-					ovfoff = 0;
-					ovffree = HNSW_PAGE_ROOM;
-				}
-				ovffree -= nsize + sizeof(ItemIdData);
-				ItemPointerSet(&ntids[i], ovf, ++ovfoff);
-			}
-			else
-			{
-				blk = nextblk++;
-				off = 0;
-				freespace = HNSW_PAGE_ROOM - nsize - sizeof(ItemIdData);
-				ItemPointerSet(&ntids[i], blk, ++off);
-			}
-		}
-	}
-
-	/* pass 2: write */
-	etup = palloc0(esize);
-	ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
 	for (int64 k = 0; k < bs->n; k++)
 	{
 		int64		i = order[k];
 		BuildElement *el = BuildEl(bs, i);
 		Size		nsize = HNSW_NEIGHBOR_TUPLE_SIZE(el->level, m);
-		ItemPointerData *want[2] = {&etids[i], &ntids[i]};
+		const ItemPointerData *want[2] = {&etids[i], &ntids[i]};
 		Pointer		tups[2];
 		Size		sizes[2];
 
@@ -1036,13 +1030,35 @@ FlushGraph(HnswBuildState *bs)
 		UnlockReleaseBuffer(ovfbuf);
 	}
 
-	HnswUpdateEntryPoint(index, &etids[bs->entry], bs->entrylevel, true);
+	pfree(etup);
+	pfree(ntup);
+}
+
+/*
+ * Lay the in-memory graph out on pages after the metapage and point the
+ * metapage at the entry point.  Frees the graph.
+ */
+static void
+FlushGraph(HnswBuildState *bs)
+{
+	ItemPointerData *etids;
+	ItemPointerData *ntids;
+	uint32	   *order;
+
+	if (bs->n == 0)
+		return;
+
+	MemConnectAll(bs);
+	order = BreadthFirstOrder(bs);
+	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
+	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
+	PlanLayout(bs, order, etids, ntids);
+	WriteLayout(bs, order, etids, ntids);
+	HnswUpdateEntryPoint(bs->index, &etids[bs->entry], bs->entrylevel, true);
 
 	pfree(order);
 	pfree(etids);
 	pfree(ntids);
-	pfree(etup);
-	pfree(ntup);
 	MemoryContextReset(bs->graphCtx);
 	bs->n = 0;
 	bs->nchunks = 0;
