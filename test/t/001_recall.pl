@@ -37,6 +37,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $DIM = 32;
 my $NROWS = 10000;
@@ -48,12 +51,7 @@ my $MIN_RECALL = 0.99;
 # l1 after inserts: the specified bar for recall after inserts (see above)
 my $MIN_RECALL_L1_INSERT = 0.98;
 
-my $node = PostgreSQL::Test::Cluster->new('recall');
-$node->init;
-$node->append_conf('postgresql.conf', "maintenance_work_mem = '256MB'");
-$node->start;
-
-$node->safe_psql('postgres', 'CREATE EXTENSION hnsw');
+my $node = hnsw_node('recall', "maintenance_work_mem = '256MB'\n");
 
 # Seeded data: rows 1..NROWS are indexed by the build, the next NMORE are
 # inserted afterwards.  The "+ 0 * id" ties each array to its row, so that
@@ -87,26 +85,14 @@ sub recall
 	});
 	like($plan, qr/Index Scan using ${t}_idx/, "$t: the index answers $op");
 
-	return $node->safe_psql(
-		'postgres', qq{
-		SET enable_indexscan = off;
-		CREATE TEMP TABLE exact AS $knn;
-		RESET enable_indexscan;
-		SET enable_seqscan = off;
-		SET hnsw.ef_search = $EF_SEARCH;
-		CREATE TEMP TABLE approx AS $knn;
-		SELECT round((SELECT count(*) FROM exact JOIN approx USING (qid, id))::numeric
-					 / (SELECT count(*) FROM exact), 4);
-	});
+	return recall_at_k($node, $t, $op, k => $K, ef_search => $EF_SEARCH);
 }
 
 # hnsw_index_check: elements and heap TIDs must equal the rows indexed
-sub check_index
+sub check_phase
 {
 	my ($t, $phase, $nrows) = @_;
-	my $res = $node->safe_psql('postgres',
-		"SELECT elements, heap_tids, reachable FROM hnsw_index_check('${t}_idx')");
-	my ($elements, $heap_tids, $reachable) = split /\|/, $res;
+	my ($elements, $heap_tids, $reachable) = check_index($node, "${t}_idx", "$t $phase");
 	note("$t $phase: elements $elements, heap_tids $heap_tids, reachable $reachable");
 	is($heap_tids, $nrows, "$t $phase: hnsw_index_check heap TIDs");
 	is($elements, $nrows, "$t $phase: hnsw_index_check elements")
@@ -135,7 +121,7 @@ foreach my $oc (@opclasses)
 		CREATE INDEX ${t}_idx ON $t USING hnsw (v $opclass);
 		ANALYZE $t;
 	});
-	check_index($t, 'build', $NROWS);
+	check_phase($t, 'build', $NROWS);
 	$r = recall($t, $op);
 	note("$t build: recall\@$K = $r");
 	cmp_ok($r, '>=', $MIN_RECALL, "$t build: recall\@$K $r >= $MIN_RECALL");
@@ -143,7 +129,7 @@ foreach my $oc (@opclasses)
 	# inserts, one row at a time through aminsert
 	$node->safe_psql('postgres',
 		"INSERT INTO $t SELECT * FROM items WHERE id > $NROWS ORDER BY id");
-	check_index($t, 'insert', $NROWS + $NMORE);
+	check_phase($t, 'insert', $NROWS + $NMORE);
 	$r = recall($t, $op);
 	note("$t insert: recall\@$K = $r");
 	my $min_insert = $name eq 'l1' ? $MIN_RECALL_L1_INSERT : $MIN_RECALL;
@@ -152,7 +138,7 @@ foreach my $oc (@opclasses)
 	# delete every tenth row, vacuum
 	$node->safe_psql('postgres', "DELETE FROM $t WHERE id % 10 = 0");
 	$node->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $t");
-	check_index($t, 'vacuum', ($NROWS + $NMORE) * 9 / 10);
+	check_phase($t, 'vacuum', ($NROWS + $NMORE) * 9 / 10);
 	$r = recall($t, $op);
 	note("$t vacuum: recall\@$K = $r");
 	cmp_ok($r, '>=', $MIN_RECALL, "$t vacuum: recall\@$K $r >= $MIN_RECALL");

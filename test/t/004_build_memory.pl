@@ -18,14 +18,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
-my $node = PostgreSQL::Test::Cluster->new('buildmem');
-$node->init;
-$node->start;
+my $node = hnsw_node('buildmem');
 
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION hnsw;
 	CREATE TABLE wide (id int, v vector(2000));
 	INSERT INTO wide SELECT id, array_fill(id::real, ARRAY[2000])::vector
 	FROM generate_series(1, 300) id;
@@ -76,19 +76,7 @@ is($ret, 0, 'the 32-d build succeeds');
 like($stderr, qr/no longer fits into maintenance_work_mem/, 'the 32-d build overflows too');
 is($node->safe_psql('postgres', "SELECT elements, heap_tids FROM hnsw_index_check('items_idx')"),
 	'3000|3000', 'hnsw_index_check after the 32-d build');
-my $knn = "SELECT q.qid, n.id FROM queries q,
-	LATERAL (SELECT id FROM items ORDER BY v <-> q.q LIMIT 10) n";
-my $recall = $node->safe_psql(
-	'postgres', qq{
-	SET enable_indexscan = off;
-	CREATE TEMP TABLE exact AS $knn;
-	RESET enable_indexscan;
-	SET enable_seqscan = off;
-	SET hnsw.ef_search = 100;
-	CREATE TEMP TABLE approx AS $knn;
-	SELECT round((SELECT count(*) FROM exact JOIN approx USING (qid, id))::numeric
-				 / (SELECT count(*) FROM exact), 4);
-});
+my $recall = recall_at_k($node, 'items', '<->', ef_search => 100);
 note("recall\@10 after an overflowing build: $recall");
 cmp_ok($recall, '>=', 0.99, "recall\@10 $recall >= 0.99");
 

@@ -48,30 +48,21 @@ use Time::HiRes qw(sleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 srand(5005);
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
+my $node = hnsw_node(
+	'crash', q{
 restart_after_crash = on
 max_wal_size = '1GB'
 checkpoint_timeout = '30s'
 });
-$node->start;
-
-# vec(seed): a vector of 16 values in [-1, 1), a function of the seed
+create_vec_function($node, 16);
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION hnsw;
-	CREATE FUNCTION vec(seed bigint) RETURNS vector(16)
-	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT ARRAY(
-			SELECT (('x' || substr(md5(seed || ':' || d), 1, 8))::bit(32)::int / 2147483648.0)::real
-			FROM generate_series(1, 16) d)::vector(16)
-	$$;
 	CREATE SEQUENCE seeds START 1001;
 	CREATE TABLE items (id bigint PRIMARY KEY, v vector(16));
 	INSERT INTO items SELECT id, vec(id) FROM generate_series(1, 1000) id;

@@ -36,31 +36,22 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $clients = 5;
 my $transactions = 1000;
 
-my $node = PostgreSQL::Test::Cluster->new('pgbench');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
+my $node = hnsw_node(
+	'pgbench', q{
 max_wal_size = '2GB'
 synchronous_commit = off
 deadlock_timeout = '100ms'
 });
-$node->start;
-
-# vec(seed): a vector of 16 values in [-1, 1), a function of the seed
+create_vec_function($node, 16);
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION hnsw;
-	CREATE FUNCTION vec(seed bigint) RETURNS vector(16)
-	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT ARRAY(
-			SELECT (('x' || substr(md5(seed || ':' || d), 1, 8))::bit(32)::int / 2147483648.0)::real
-			FROM generate_series(1, 16) d)::vector(16)
-	$$;
 	CREATE SEQUENCE seeds START 1000001;
 	CREATE TABLE items (id bigint PRIMARY KEY, v vector(16));
 	INSERT INTO items SELECT id, vec(id) FROM generate_series(1, 5000) id;
@@ -153,19 +144,7 @@ is( $node->safe_psql(
 	'0',
 	'every row is its own nearest neighbour through the index');
 
-my $knn = "SELECT q.qid, n.id FROM queries q,
-	LATERAL (SELECT id FROM items ORDER BY v <-> q.q LIMIT 10) n";
-my $recall = $node->safe_psql(
-	'postgres', qq{
-	SET enable_indexscan = off;
-	CREATE TEMP TABLE exact AS $knn;
-	RESET enable_indexscan;
-	SET enable_seqscan = off;
-	SET hnsw.ef_search = 100;
-	CREATE TEMP TABLE approx AS $knn;
-	SELECT round((SELECT count(*) FROM exact JOIN approx USING (qid, id))::numeric
-				 / (SELECT count(*) FROM exact), 4);
-});
+my $recall = recall_at_k($node, 'items', '<->', ef_search => 100);
 note("recall\@10 at ef_search 100 after the run: $recall");
 cmp_ok($recall, '>=', 0.95, "recall\@10 $recall >= 0.95");
 

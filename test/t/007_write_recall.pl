@@ -34,28 +34,26 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $dim = 32;
 my $nbuild = 5000;
 my $ninsert = 5000;
 my $nqueries = 50;
 
-my $node = PostgreSQL::Test::Cluster->new('write_recall');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
+my $node = hnsw_node(
+	'write_recall', q{
 maintenance_work_mem = '256MB'
 max_wal_size = '2GB'
 synchronous_commit = off
 });
-$node->start;
 
 # Seeded data: every vector, including those the clients insert later, is
 # drawn here, in one session, after setseed.
 $node->safe_psql(
 	'postgres', qq{
-	CREATE EXTENSION hnsw;
 	SELECT setseed(0.3141);
 	CREATE TABLE items (id int PRIMARY KEY, v vector($dim));
 	INSERT INTO items
@@ -85,10 +83,7 @@ sub check_indexes
 	my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM $table");
 	foreach my $index (@indexes)
 	{
-		my ($ret, $out, $err) = $node->psql('postgres',
-			"SELECT elements, heap_tids, reachable FROM hnsw_index_check('$index')");
-		is($ret, 0, "$phase: hnsw_index_check passes on $index") or diag($err);
-		my ($elements, $heap_tids, $reachable) = split /\|/, $out;
+		my ($elements, $heap_tids, $reachable) = check_index($node, $index, $phase);
 		is($heap_tids, $rows, "$phase: $index has a heap TID per row ($rows)");
 		note("$phase: $index: elements $elements, heap TIDs $heap_tids, reachable $reachable");
 	}
@@ -98,19 +93,7 @@ sub check_indexes
 sub recall
 {
 	my ($table, $op, $ef) = @_;
-	my $knn = "SELECT q.qid, n.id FROM queries q,
-		LATERAL (SELECT id FROM $table ORDER BY v $op q.q LIMIT 10) n";
-	return $node->safe_psql(
-		'postgres', qq{
-		SET enable_indexscan = off;
-		CREATE TEMP TABLE exact AS $knn;
-		RESET enable_indexscan;
-		SET enable_seqscan = off;
-		SET hnsw.ef_search = $ef;
-		CREATE TEMP TABLE approx AS $knn;
-		SELECT round((SELECT count(*) FROM exact JOIN approx USING (qid, id))::numeric
-					 / (SELECT count(*) FROM exact), 4);
-	});
+	return recall_at_k($node, $table, $op, ef_search => $ef);
 }
 
 # the plans really use the indexes

@@ -36,18 +36,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $DIM = 16;
 my $NROWS = 20000;
 my $NQUERIES = 30;
 my $MIN_RECALL = 0.95;
 
-my $node = PostgreSQL::Test::Cluster->new('filtered');
-$node->init;
-$node->append_conf('postgresql.conf', "maintenance_work_mem = '256MB'");
-$node->start;
-
-$node->safe_psql('postgres', 'CREATE EXTENSION hnsw');
+my $node = hnsw_node('filtered', "maintenance_work_mem = '256MB'\n");
 
 # Seeded data.  The "+ 0 * id" ties each array to its row, so that
 # Postgres does not compute it only once.

@@ -49,6 +49,9 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 use Time::HiRes qw(sleep);
 
 my $BLCKSZ = 8192;
@@ -56,26 +59,8 @@ my $PAGE_HEADER = 24;
 
 srand(10010);
 
-my $node = PostgreSQL::Test::Cluster->new('damaged');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
-restart_after_crash = on
-});
-$node->start;
-
-# vec(seed): a vector of 8 values in [-1, 1), a function of the seed
-$node->safe_psql(
-	'postgres', q{
-	CREATE EXTENSION hnsw;
-	CREATE FUNCTION vec(seed bigint) RETURNS vector(8)
-	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT ARRAY(
-			SELECT (('x' || substr(md5(seed || ':' || d), 1, 8))::bit(32)::int / 2147483648.0)::real
-			FROM generate_series(1, 8) d)::vector(8)
-	$$;
-});
+my $node = hnsw_node('damaged', "restart_after_crash = on\n");
+create_vec_function($node, 8);
 
 #-------------------------------------------------------------------------
 # The relcache entry does not leak when it is invalidated while in use

@@ -31,21 +31,19 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
-my $node = PostgreSQL::Test::Cluster->new('space_reuse');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
+my $node = hnsw_node(
+	'space_reuse', q{
 synchronous_commit = off
 max_wal_size = '1GB'
 });
-$node->start;
 
 # Vectors of small integers, distinct for every id < 1009 * 1009
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION hnsw;
 	CREATE FUNCTION sr_vec(i int, d int) RETURNS vector
 	LANGUAGE sql IMMUTABLE
 	AS $$ SELECT array_agg((((i % 1009) * j + i / 1009) % 1009)::real ORDER BY j)::vector
@@ -55,14 +53,11 @@ $node->safe_psql(
 # hnsw_index_check passes and counts a heap TID per row; after a vacuum,
 # which reconnects what is cut off, every element is reachable (inserts,
 # which shrink full lists, may leave some element without a way in)
-sub check_index
+sub check_phase
 {
 	my ($table, $phase, $vacuumed) = @_;
 	my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM $table");
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"SELECT elements, heap_tids, reachable FROM hnsw_index_check('${table}_idx')");
-	is($ret, 0, "$table, $phase: hnsw_index_check passes") or diag($err);
-	my ($elements, $heap_tids, $reachable) = split /\|/, $out;
+	my ($elements, $heap_tids, $reachable) = check_index($node, "${table}_idx", "$table, $phase");
 	is($heap_tids, $rows, "$table, $phase: a heap TID per row ($rows)");
 	is($reachable, $elements, "$table, $phase: every element is reachable")
 	  if $vacuumed;
@@ -98,20 +93,20 @@ foreach my $c (@configs)
 		$levels = $node->safe_psql('postgres', "SELECT levels FROM hnsw_index_stats('${t}_idx')");
 	}
 	ok($levels >= 3, "$t: inserts drew levels 0 to 2 ($n rows, $levels levels)");
-	check_index($t, 'inserts');
+	check_phase($t, 'inserts');
 
 	foreach my $round (1, 2)
 	{
 		my $deleted = $node->safe_psql('postgres',
 			"WITH d AS (DELETE FROM $t WHERE id % 2 = $round - 1 RETURNING 1) SELECT count(*) FROM d");
 		$node->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $t");
-		check_index($t, "round $round: delete and vacuum", 1);
+		check_phase($t, "round $round: delete and vacuum", 1);
 
 		my $before = index_size($t);
 		$node->safe_psql('postgres',
 			"INSERT INTO $t SELECT i, sr_vec(i, $d) FROM generate_series($n + 1, $n + $deleted) i");
 		$n += $deleted;
-		check_index($t, "round $round: $deleted inserts");
+		check_phase($t, "round $round: $deleted inserts");
 		my $after = index_size($t);
 		if ($apart)
 		{

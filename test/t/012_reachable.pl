@@ -29,26 +29,23 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
-my $node = PostgreSQL::Test::Cluster->new('reachable');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-autovacuum = off
+my $node = hnsw_node(
+	'reachable', q{
 maintenance_work_mem = '256MB'
 max_wal_size = '2GB'
 synchronous_commit = off
 });
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION hnsw');
 
 # The index is complete: every element reachable, every row found by a
 # scan of the whole index.
 sub check_reachable
 {
 	my ($table, $index, $phase) = @_;
-	my ($elements, $reachable) = split /\|/, $node->safe_psql('postgres',
-		"SELECT elements, reachable FROM hnsw_index_check('$index')");
+	my ($elements, $heap_tids, $reachable) = check_index($node, $index, $phase);
 	is($reachable, $elements,
 		"$phase: $index: all $elements elements reachable");
 	my ($rows, $found) = split /\|/, $node->safe_psql(
