@@ -360,5 +360,5 @@ done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 grep -E 'NOTICE|WARNING' "$TMPDIR_CLUSTER/server.log" | sort | uniq -c | sed 's/^/server log: /' >>"$META" || true
 
-"$BENCH/ann_report.sh" "$OUT"
+python3 "$BENCH/report.py" ann "$OUT"
 log "results in $OUT"

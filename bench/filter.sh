@@ -287,5 +287,5 @@ for sys in "${SYSTEMS[@]}"; do
 done
 grep -E 'ERROR|WARNING|NOTICE' "$PGHOST/server.log" | sort | uniq -c | sed 's/^/server log: /' >>"$META" || true
 stop_cluster
-python3 "$BENCH/filter_report.py" "$OUT"
+python3 "$BENCH/report.py" filter "$OUT"
 log "results in $OUT"

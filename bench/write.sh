@@ -353,5 +353,5 @@ for sys in "${SYSTEMS[@]}"; do
 done
 grep -E 'ERROR|WARNING|NOTICE' "$PGHOST/server.log" | sort | uniq -c | sed 's/^/server log: /' >>"$META" || true
 stop_cluster
-python3 "$BENCH/write_report.py" write "$OUT"
+python3 "$BENCH/report.py" write "$OUT"
 log "results in $OUT"
