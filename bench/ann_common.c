@@ -224,63 +224,46 @@ rng_gauss(Rng *rng)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+/* name, SQL operator and opclass of every metric, by AnnMetric */
+static const struct
+{
+	const char *name;
+	const char *op;
+	const char *opclass;
+}			metrics[] = {
+	[ANN_L2] = {"l2", "<->", "vector_l2_ops"},
+	[ANN_COSINE] = {"cosine", "<=>", "vector_cosine_ops"},
+	[ANN_IP] = {"ip", "<#>", "vector_ip_ops"},
+};
+
 int
 metric_parse(const char *name, AnnMetric *metric)
 {
-	if (strcmp(name, "l2") == 0)
-		*metric = ANN_L2;
-	else if (strcmp(name, "cosine") == 0)
-		*metric = ANN_COSINE;
-	else if (strcmp(name, "ip") == 0)
-		*metric = ANN_IP;
-	else
-		return 0;
-	return 1;
+	for (int m = 0; m < (int) (sizeof(metrics) / sizeof(metrics[0])); m++)
+		if (strcmp(name, metrics[m].name) == 0)
+		{
+			*metric = (AnnMetric) m;
+			return 1;
+		}
+	return 0;
 }
 
 const char *
 metric_name(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "l2";
-		case ANN_COSINE:
-			return "cosine";
-		case ANN_IP:
-			return "ip";
-	}
-	return "?";
+	return metrics[metric].name;
 }
 
 const char *
 metric_operator(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "<->";
-		case ANN_COSINE:
-			return "<=>";
-		case ANN_IP:
-			return "<#>";
-	}
-	return "?";
+	return metrics[metric].op;
 }
 
 const char *
 metric_opclass(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "vector_l2_ops";
-		case ANN_COSINE:
-			return "vector_cosine_ops";
-		case ANN_IP:
-			return "vector_ip_ops";
-	}
-	return "?";
+	return metrics[metric].opclass;
 }
 
 double
@@ -351,7 +334,7 @@ csv_append(const char *name, const char *header)
 }
 
 int
-recall_hits(const RecallContext *ctx, const float *qv, double qnorm,
+recall_hits(const ExactContext *ctx, const float *qv, double qnorm,
 			const int32_t *truth, int ntrue, const int32_t *ids, int nrows,
 			int32_t value)
 {
@@ -388,4 +371,39 @@ recall_hits(const RecallContext *ctx, const float *qv, double qnorm,
 		found += hit;
 	}
 	return found;
+}
+
+void
+exact_init(ExactContext *ctx, AnnMetric metric, const FvecSet *base, int k)
+{
+	double	   *norms = xmalloc(sizeof(double) * base->n);
+
+	for (long b = 0; b < base->n; b++)
+		norms[b] = vec_norm(fvec_row(base, b), base->dim);
+	ctx->metric = metric;
+	ctx->base = base;
+	ctx->basenorm = norms;
+	ctx->k = k;
+	ctx->labels = NULL;
+	ctx->excluded = NULL;
+}
+
+int
+exact_knn(const ExactContext *ctx, const float *qv, double qnorm,
+		  int32_t value, Neighbour *top)
+{
+	const FvecSet *base = ctx->base;
+	int			have = 0;
+
+	for (long b = 0; b < base->n; b++)
+	{
+		if ((ctx->labels != NULL && ctx->labels[b] != value) ||
+			(ctx->excluded != NULL && ctx->excluded[b]))
+			continue;
+		topk_offer(top, &have, ctx->k,
+				   exact_distance(ctx->metric, qv, fvec_row(base, b), base->dim,
+								  qnorm, ctx->basenorm[b]),
+				   (int32_t) b);
+	}
+	return have;
 }

@@ -125,15 +125,33 @@ topk_offer(Neighbour *top, int *n, int k, double d, int32_t id)
 	top[i].id = id;
 }
 
-/* What recall_hits needs besides the query and the answer */
-typedef struct RecallContext
+/*
+ * The exact answers to a query: its k nearest base rows among those that
+ * have the query's label (when there are labels) and are not excluded.
+ */
+typedef struct ExactContext
 {
 	AnnMetric	metric;
 	const FvecSet *base;
 	const double *basenorm;		/* vec_norm of every base row */
 	int			k;
 	const int32_t *labels;		/* per base row, or NULL: no filter */
-} RecallContext;
+	const char *excluded;		/* per base row, nonzero: not a candidate;
+								 * or NULL */
+} ExactContext;
+
+/* An ExactContext over base with labels and excluded NULL */
+extern void exact_init(ExactContext *ctx, AnnMetric metric, const FvecSet *base,
+					   int k);
+
+/*
+ * By brute force in double precision, the k nearest candidates of query qv
+ * (norm qnorm; value: its label) into top, nearest first, ties to the
+ * lower id; returns how many there are (fewer than k only when fewer rows
+ * are candidates).
+ */
+extern int	exact_knn(const ExactContext *ctx, const float *qv, double qnorm,
+					  int32_t value, Neighbour *top);
 
 /*
  * How many of the nrows ids that query qv (norm qnorm) returned are hits.
@@ -141,9 +159,9 @@ typedef struct RecallContext
  * k, if its exact distance is no larger than that of truth[k - 1] (so that
  * ties at the boundary are not held against the index).  Repeated ids, ids
  * outside the base set and, with labels, rows whose label is not value
- * are misses.
+ * are misses.  (excluded is not consulted: the truth does the excluding.)
  */
-extern int	recall_hits(const RecallContext *ctx, const float *qv, double qnorm,
+extern int	recall_hits(const ExactContext *ctx, const float *qv, double qnorm,
 						const int32_t *truth, int ntrue, const int32_t *ids,
 						int nrows, int32_t value);
 

@@ -36,6 +36,16 @@ connect_db(const char *conninfo, bool show_notices)
 	return conn;
 }
 
+void
+prepare(PGconn *conn, const char *name, const char *sql, int nparams)
+{
+	PGresult   *res = PQprepare(conn, name, sql, nparams, NULL);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("PREPARE failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+}
+
 PGresult *
 exec_ok(PGconn *conn, const char *sql)
 {

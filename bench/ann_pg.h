@@ -48,6 +48,9 @@ extern PGconn *connect_db(const char *conninfo, bool show_notices);
 /* Run a statement that must succeed, or die */
 extern void exec_cmd(PGconn *conn, const char *sql);
 
+/* Prepare statement name with nparams parameters of unspecified type, or die */
+extern void prepare(PGconn *conn, const char *name, const char *sql, int nparams);
+
 /* Run a statement that must succeed; the result is the caller's to clear */
 extern PGresult *exec_ok(PGconn *conn, const char *sql);
 

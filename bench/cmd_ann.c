@@ -252,10 +252,9 @@ ann_search(const Options *opt)
 	IvecSet		gt;
 	PGconn	   *conn;
 	QueryParams qp;
-	RecallContext rc;
+	ExactContext rc;
 	long		nq;
 	int			dim;
-	double	   *basenorm;
 	double	   *qnorm;
 	double	   *lat;
 	int32_t    *ids;
@@ -307,14 +306,7 @@ ann_search(const Options *opt)
 		qp.values[q] = p;
 		qnorm[q] = vec_norm(v, dim);
 	}
-	basenorm = xmalloc(sizeof(double) * base.n);
-	for (long b = 0; b < base.n; b++)
-		basenorm[b] = vec_norm(fvec_row(&base, b), dim);
-	rc.metric = opt->metric;
-	rc.base = &base;
-	rc.basenorm = basenorm;
-	rc.k = opt->k;
-	rc.labels = NULL;
+	exact_init(&rc, opt->metric, &base, opt->k);
 
 	lat = xmalloc(sizeof(double) * nq);
 	ids = xmalloc(sizeof(int32_t) * nq * opt->k);
@@ -334,13 +326,7 @@ ann_search(const Options *opt)
 	snprintf(sql, sizeof(sql),
 			 "SELECT id FROM " TABLE_NAME " ORDER BY embedding %s $1::vector LIMIT %d",
 			 metric_operator(opt->metric), opt->k);
-	{
-		PGresult   *res = PQprepare(conn, "knn", sql, 1, NULL);
-
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			die("PREPARE failed: %s", PQerrorMessage(conn));
-		PQclear(res);
-	}
+	prepare(conn, "knn", sql, 1);
 
 	if (opt->csv != NULL)
 		csv = csv_append(opt->csv, "label,metric,ef_search,repeat,queries,k,recall,qps,"
@@ -408,7 +394,7 @@ ann_search(const Options *opt)
 	free(qp.values);
 	free(qp.lengths);
 	free(qnorm);
-	free(basenorm);
+	free((double *) rc.basenorm);
 	free(lat);
 	free(ids);
 	free(nrows);

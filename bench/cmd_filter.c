@@ -120,9 +120,8 @@ filter_gt(const Options *opt)
 	FvecSet		query;
 	int32_t    *c10;
 	int32_t    *c100;
-	int32_t    *lab;
 	int32_t    *val;
-	double	   *bnorm;
+	ExactContext ec;
 	Neighbour  *top;
 	FILE	   *f;
 
@@ -134,28 +133,19 @@ filter_gt(const Options *opt)
 	c10 = xmalloc(sizeof(int32_t) * base.n);
 	c100 = xmalloc(sizeof(int32_t) * base.n);
 	make_labels(opt->seed, base.n, c10, c100);
-	lab = (col_classes(opt->col) == 10) ? c10 : c100;
+	exact_init(&ec, opt->metric, &base, opt->k);
+	ec.labels = (col_classes(opt->col) == 10) ? c10 : c100;
 	val = xmalloc(sizeof(int32_t) * query.n);
 	query_values(opt->seed, opt->col, query.n, val);
-	bnorm = xmalloc(sizeof(double) * base.n);
-	for (long b = 0; b < base.n; b++)
-		bnorm[b] = vec_norm(fvec_row(&base, b), base.dim);
 	top = xmalloc(sizeof(Neighbour) * opt->k);
 
 	f = xfopen(opt->out, "w");
 	for (long q = 0; q < query.n; q++)
 	{
 		const float *qv = fvec_row(&query, q);
-		double		qn = vec_norm(qv, query.dim);
-		int			have = 0;
+		int			have = exact_knn(&ec, qv, vec_norm(qv, query.dim), val[q], top);
 		int32_t		hdr = opt->k + 1;
 
-		for (long b = 0; b < base.n; b++)
-			if (lab[b] == val[q])
-				topk_offer(top, &have, opt->k,
-						   exact_distance(opt->metric, qv, fvec_row(&base, b),
-										  base.dim, qn, bnorm[b]),
-						   (int32_t) b);
 		for (int i = have; i < opt->k; i++)
 			top[i].id = -1;		/* fewer matching rows than k */
 		fwrite(&hdr, 4, 1, f);
@@ -168,7 +158,7 @@ filter_gt(const Options *opt)
 	free(c10);
 	free(c100);
 	free(val);
-	free(bnorm);
+	free((double *) ec.basenorm);
 	free(top);
 	fvec_free(&base);
 	fvec_free(&query);
@@ -247,7 +237,6 @@ filter_search(const Options *opt)
 	int			dim;
 	int			gk;
 	uint32_t   *vals;
-	double	   *bnorm;
 	double	   *qnorm;
 	double	   *lat;
 	int32_t    *ids;
@@ -255,7 +244,7 @@ filter_search(const Options *opt)
 	PGconn	   *conn;
 	PGresult   *res;
 	QueryParams qp;
-	RecallContext rc;
+	ExactContext rc;
 	char		sql[512];
 	FILE	   *csv = NULL;
 	int			maxef = 0;
@@ -306,13 +295,7 @@ filter_search(const Options *opt)
 		qp.lengths[2 * q + 1] = 4;
 		qnorm[q] = vec_norm(fvec_row(&query, q), dim);
 	}
-	bnorm = xmalloc(sizeof(double) * base.n);
-	for (long b = 0; b < base.n; b++)
-		bnorm[b] = vec_norm(fvec_row(&base, b), dim);
-	rc.metric = opt->metric;
-	rc.base = &base;
-	rc.basenorm = bnorm;
-	rc.k = opt->k;
+	exact_init(&rc, opt->metric, &base, opt->k);
 	rc.labels = (col_classes(opt->col) == 10) ? c10 : c100;
 	lat = xmalloc(sizeof(double) * nq);
 	ids = xmalloc(sizeof(int32_t) * nq * opt->k);
@@ -337,10 +320,7 @@ filter_search(const Options *opt)
 	snprintf(sql, sizeof(sql),
 			 "SELECT id FROM items WHERE %s = $2::int4 ORDER BY embedding %s $1::vector LIMIT %d",
 			 opt->col, metric_operator(opt->metric), opt->k);
-	res = PQprepare(conn, "q", sql, 2, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		die("PREPARE failed: %s", PQerrorMessage(conn));
-	PQclear(res);
+	prepare(conn, "q", sql, 2);
 
 	if (opt->csv != NULL)
 		csv = csv_append(opt->csv, "label,mode,filter,ef_search,repeat,queries,k,recall,qps,"
@@ -456,7 +436,7 @@ filter_search(const Options *opt)
 	free(qp.lengths);
 	free(vals);
 	free(qnorm);
-	free(bnorm);
+	free((double *) rc.basenorm);
 	free(lat);
 	free(ids);
 	free(nrows);

@@ -159,19 +159,13 @@ write_insert(const Options *opt)
 
 	for (int i = 0; i < opt->clients; i++)
 	{
-		PGresult   *res;
-
 		clients[i].sh = &sh;
 		clients[i].done = 0;
 		clients[i].conn = connect_db(opt->conninfo, false);
 		exec_cmd(clients[i].conn, opt->sync ? "SET synchronous_commit = on" :
 				 "SET synchronous_commit = off");
-		res = PQprepare(clients[i].conn, "ins",
-						"INSERT INTO items (id, embedding) VALUES ($1::int4, $2::vector)",
-						2, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			die("PREPARE failed: %s", PQerrorMessage(clients[i].conn));
-		PQclear(res);
+		prepare(clients[i].conn, "ins",
+				"INSERT INTO items (id, embedding) VALUES ($1::int4, $2::vector)", 2);
 		if (pthread_create(&threads[i], NULL, insert_client, &clients[i]) != 0)
 			die("pthread_create failed");
 	}
@@ -215,7 +209,7 @@ write_delete(const Options *opt)
 	long		ndel;
 	long	   *perm;
 	char	   *deleted;
-	double	   *bnorm;
+	ExactContext ec;
 	Neighbour  *top;
 	FILE	   *f;
 
@@ -250,25 +244,16 @@ write_delete(const Options *opt)
 	}
 	xfclose(f, opt->ids);
 
-	bnorm = xmalloc(sizeof(double) * base.n);
-	for (long b = 0; b < base.n; b++)
-		bnorm[b] = vec_norm(fvec_row(&base, b), base.dim);
+	exact_init(&ec, opt->metric, &base, opt->k);
+	ec.excluded = deleted;
 	top = xmalloc(sizeof(Neighbour) * opt->k);
 
 	f = xfopen(opt->gt, "w");
 	for (long q = 0; q < query.n; q++)
 	{
 		const float *qv = fvec_row(&query, q);
-		double		qn = vec_norm(qv, query.dim);
-		int			have = 0;
 
-		for (long b = 0; b < base.n; b++)
-			if (!deleted[b])
-				topk_offer(top, &have, opt->k,
-						   exact_distance(opt->metric, qv, fvec_row(&base, b),
-										  base.dim, qn, bnorm[b]),
-						   (int32_t) b);
-		if (have < opt->k)
+		if (exact_knn(&ec, qv, vec_norm(qv, query.dim), 0, top) < opt->k)
 			die("query %ld: fewer than %d remaining neighbours", q, opt->k);
 		{
 			int32_t		k = opt->k;
@@ -283,7 +268,7 @@ write_delete(const Options *opt)
 
 	free(perm);
 	free(deleted);
-	free(bnorm);
+	free((double *) ec.basenorm);
 	free(top);
 	fvec_free(&base);
 	fvec_free(&query);
@@ -314,10 +299,7 @@ write_selfhit(const Options *opt)
 			 "SELECT id, (embedding %s $1::vector)::float8 FROM items "
 			 "ORDER BY embedding %s $1::vector LIMIT 1",
 			 metric_operator(opt->metric), metric_operator(opt->metric));
-	res = PQprepare(conn, "self", sql, 1, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		die("PREPARE failed: %s", PQerrorMessage(conn));
-	PQclear(res);
+	prepare(conn, "self", sql, 1);
 
 	for (long i = 0; i < opt->count; i++)
 	{
