@@ -255,6 +255,6 @@ ann_gt(const Options *opt)
 		fprintf(stderr, "%s: %s ground truth, %ld queries x %d neighbours\n",
 				outputs[o].filename, metric_name(outputs[o].metric), query.n, k);
 	}
-	fprintf(stderr, "ann_gt: %ld x %ld x %d in %.1f s on %d threads\n",
+	fprintf(stderr, "vbench ann gt: %ld x %ld x %d in %.1f s on %d threads\n",
 			query.n, base.n, base.dim, now_seconds() - t0, nthreads);
 }
