@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ann_common.c
- *	  Shared helpers of the ANN benchmark tools.
+ *	  What the commands of the benchmark driver share besides libpq.
  *
  * IDENTIFICATION
  *	  bench/ann_common.c

@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * ann_common.h
- *	  Shared helpers of the ANN benchmark tools: errors, files in the
- *	  fvecs/ivecs layout, a seeded random generator and exact distances.
+ *	  What the commands of the benchmark driver share besides libpq: errors,
+ *	  the data loader (files in the fvecs/ivecs layout), a seeded random
+ *	  generator, metrics, exact distances and exact k nearest neighbours,
+ *	  recall, the labels of the filtered benchmark, and CSV output.
  *
  * IDENTIFICATION
  *	  bench/ann_common.h

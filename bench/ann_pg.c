@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ann_pg.c
- *	  libpq helpers shared by the benchmark drivers.
+ *	  libpq helpers of the benchmark driver.
  *
  * IDENTIFICATION
  *	  bench/ann_pg.c

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * ann_pg.h
- *	  libpq helpers shared by the benchmark drivers: connecting, running a
- *	  statement that must succeed, and the binary wire format of vectors
- *	  (COPY BINARY and binary query parameters).
+ *	  libpq helpers of the benchmark driver: connecting, statements that
+ *	  must succeed, the one wire encoding of vectors (binary and text, for
+ *	  COPY and query parameters), COPY through a buffer, and running a set
+ *	  of queries with timing.
  *
  * IDENTIFICATION
  *	  bench/ann_pg.h
