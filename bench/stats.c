@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * stats.c
- *	  The statistics of the benchmark driver.
+ *	  The statistics of the benchmark programs.
  *
  * IDENTIFICATION
  *	  bench/stats.c
@@ -34,6 +34,15 @@ percentile(const double *sorted, long n, double p)
 	if (rank > n)
 		rank = n;
 	return sorted[rank - 1];
+}
+
+double
+median(double *values, long n)
+{
+	if (n <= 0)
+		return 0;
+	qsort(values, n, sizeof(double), cmp_double);
+	return (n % 2) ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 LatencySummary

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * stats.h
- *	  The statistics of the benchmark driver: sorting, nearest-rank
- *	  percentiles and the summary of a set of latencies.  (Medians over
- *	  repeated runs are the report's business: bench/report.py.)
+ *	  The statistics of the benchmark programs: sorting, medians,
+ *	  nearest-rank percentiles and the summary of a set of latencies.
+ *	  (Medians over the repeated runs of a script are the report's
+ *	  business: bench/report.py.)
  *
  * IDENTIFICATION
  *	  bench/stats.h
@@ -30,6 +31,12 @@ extern int	cmp_double(const void *a, const void *b);
  * rank ceil(p / 100 * n), clamped to 1..n; 0 when n is 0.
  */
 extern double percentile(const double *sorted, long n, double p);
+
+/*
+ * Median of n values, which it sorts in place: the middle value, or the
+ * mean of the two middle values when n is even; 0 when n is 0.
+ */
+extern double median(double *values, long n);
 
 /*
  * Sort n latencies given in seconds, in place, and summarise them in
