@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ann_common.c
- *	  Shared helpers of the ANN benchmark tools.
+ *	  What the commands of the benchmark driver share besides libpq.
  *
  * IDENTIFICATION
  *	  bench/ann_common.c
@@ -224,63 +224,46 @@ rng_gauss(Rng *rng)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+/* name, SQL operator and opclass of every metric, by AnnMetric */
+static const struct
+{
+	const char *name;
+	const char *op;
+	const char *opclass;
+}			metrics[] = {
+	[ANN_L2] = {"l2", "<->", "vector_l2_ops"},
+	[ANN_COSINE] = {"cosine", "<=>", "vector_cosine_ops"},
+	[ANN_IP] = {"ip", "<#>", "vector_ip_ops"},
+};
+
 int
 metric_parse(const char *name, AnnMetric *metric)
 {
-	if (strcmp(name, "l2") == 0)
-		*metric = ANN_L2;
-	else if (strcmp(name, "cosine") == 0)
-		*metric = ANN_COSINE;
-	else if (strcmp(name, "ip") == 0)
-		*metric = ANN_IP;
-	else
-		return 0;
-	return 1;
+	for (int m = 0; m < (int) (sizeof(metrics) / sizeof(metrics[0])); m++)
+		if (strcmp(name, metrics[m].name) == 0)
+		{
+			*metric = (AnnMetric) m;
+			return 1;
+		}
+	return 0;
 }
 
 const char *
 metric_name(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "l2";
-		case ANN_COSINE:
-			return "cosine";
-		case ANN_IP:
-			return "ip";
-	}
-	return "?";
+	return metrics[metric].name;
 }
 
 const char *
 metric_operator(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "<->";
-		case ANN_COSINE:
-			return "<=>";
-		case ANN_IP:
-			return "<#>";
-	}
-	return "?";
+	return metrics[metric].op;
 }
 
 const char *
 metric_opclass(AnnMetric metric)
 {
-	switch (metric)
-	{
-		case ANN_L2:
-			return "vector_l2_ops";
-		case ANN_COSINE:
-			return "vector_cosine_ops";
-		case ANN_IP:
-			return "vector_ip_ops";
-	}
-	return "?";
+	return metrics[metric].opclass;
 }
 
 double
@@ -321,4 +304,106 @@ exact_distance(AnnMetric metric, const float *a, const float *b, int dim,
 			return -s;
 	}
 	return NAN;
+}
+
+void
+make_labels(uint64_t seed, long n, int32_t *c10, int32_t *c100)
+{
+	Rng			rng;
+
+	rng_seed(&rng, seed);
+	for (long i = 0; i < n; i++)
+	{
+		c10[i] = (int32_t) (rng_next(&rng) % 10);
+		c100[i] = (int32_t) (rng_next(&rng) % 100);
+	}
+}
+
+FILE *
+csv_append(const char *name, const char *header)
+{
+	FILE	   *probe = fopen(name, "r");
+	FILE	   *f;
+
+	if (probe != NULL)
+		fclose(probe);
+	f = xfopen(name, "a");
+	if (probe == NULL)
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+int
+recall_hits(const ExactContext *ctx, const float *qv, double qnorm,
+			const int32_t *truth, int ntrue, const int32_t *ids, int nrows,
+			int32_t value)
+{
+	const FvecSet *base = ctx->base;
+	double		limit = INFINITY;
+	int			found = 0;
+
+	if (ntrue == ctx->k)
+	{
+		int32_t		kth = truth[ctx->k - 1];
+
+		limit = exact_distance(ctx->metric, qv, fvec_row(base, kth), base->dim,
+							   qnorm, ctx->basenorm[kth]);
+		limit += 1e-6 * fmax(1.0, fabs(limit));
+	}
+	for (int r = 0; r < nrows; r++)
+	{
+		int32_t		id = ids[r];
+		int			dup = 0;
+		int			hit = 0;
+
+		for (int s = 0; s < r; s++)
+			if (ids[s] == id)
+				dup = 1;
+		if (dup || id < 0 || id >= base->n ||
+			(ctx->labels != NULL && ctx->labels[id] != value))
+			continue;
+		for (int t = 0; t < ntrue; t++)
+			if (truth[t] == id)
+				hit = 1;
+		if (!hit && ntrue == ctx->k)
+			hit = exact_distance(ctx->metric, qv, fvec_row(base, id), base->dim,
+								 qnorm, ctx->basenorm[id]) <= limit;
+		found += hit;
+	}
+	return found;
+}
+
+void
+exact_init(ExactContext *ctx, AnnMetric metric, const FvecSet *base, int k)
+{
+	double	   *norms = xmalloc(sizeof(double) * base->n);
+
+	for (long b = 0; b < base->n; b++)
+		norms[b] = vec_norm(fvec_row(base, b), base->dim);
+	ctx->metric = metric;
+	ctx->base = base;
+	ctx->basenorm = norms;
+	ctx->k = k;
+	ctx->labels = NULL;
+	ctx->excluded = NULL;
+}
+
+int
+exact_knn(const ExactContext *ctx, const float *qv, double qnorm,
+		  int32_t value, Neighbour *top)
+{
+	const FvecSet *base = ctx->base;
+	int			have = 0;
+
+	for (long b = 0; b < base->n; b++)
+	{
+		if ((ctx->labels != NULL && ctx->labels[b] != value) ||
+			(ctx->excluded != NULL && ctx->excluded[b]))
+			continue;
+		topk_offer(top, &have, ctx->k,
+				   exact_distance(ctx->metric, qv, fvec_row(base, b), base->dim,
+								  qnorm, ctx->basenorm[b]),
+				   (int32_t) b);
+	}
+	return have;
 }

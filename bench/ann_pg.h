@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * ann_pg.h
- *	  libpq helpers shared by the benchmark drivers: connecting, running a
- *	  statement that must succeed, and the binary wire format of vectors
- *	  (COPY BINARY and binary query parameters).
+ *	  libpq helpers of the benchmark driver: connecting, statements that
+ *	  must succeed, the one wire encoding of vectors (binary and text, for
+ *	  COPY and query parameters), COPY through a buffer, and running a set
+ *	  of queries with timing.
  *
  * IDENTIFICATION
  *	  bench/ann_pg.h
@@ -48,10 +49,80 @@ extern PGconn *connect_db(const char *conninfo, bool show_notices);
 /* Run a statement that must succeed, or die */
 extern void exec_cmd(PGconn *conn, const char *sql);
 
+/* Prepare statement name with nparams parameters of unspecified type, or die */
+extern void prepare(PGconn *conn, const char *name, const char *sql, int nparams);
+
+/* Run a statement that must succeed; the result is the caller's to clear */
+extern PGresult *exec_ok(PGconn *conn, const char *sql);
+
+/* Run a statement with client_min_messages = warning (DROP ... IF EXISTS) */
+extern void exec_quiet(PGconn *conn, const char *sql);
+
 /*
  * Write vector v in the binary form of the "vector" type (int16 dim,
  * int16 zero, float4[dim], big-endian) at p; returns the end.
  */
 extern char *encode_vector(char *p, const float *v, int dim);
+
+/*
+ * Write vector v in the text form "[x,y,...]" at p, NUL-terminated, with
+ * "%.9g" (which round-trips every float4); returns the end (the NUL).  It
+ * needs at most TEXT_VECTOR_MAX(dim) bytes.
+ */
+extern char *encode_text(char *p, const float *v, int dim);
+
+#define TEXT_VECTOR_MAX(dim) (16 * (size_t) (dim) + 8)
+
+/*
+ * COPY ... FROM STDIN through a buffer.  copy_begin starts the COPY (and
+ * writes the binary header if binary); copy_reserve returns where at
+ * least need bytes may be written, sending what is buffered first when
+ * they would not fit; copy_commit marks the buffer used up to end;
+ * copy_end writes the binary trailer, ends the COPY and checks its
+ * result.
+ */
+typedef struct CopyBuf
+{
+	PGconn	   *conn;
+	bool		binary;
+	char	   *buf;
+	size_t		size;
+	size_t		used;
+} CopyBuf;
+
+extern void copy_begin(CopyBuf *cb, PGconn *conn, const char *sql, bool binary);
+extern char *copy_reserve(CopyBuf *cb, size_t need);
+extern void copy_commit(CopyBuf *cb, char *end);
+extern void copy_end(CopyBuf *cb);
+
+/*
+ * The parameters of a prepared statement for each of nq queries: query
+ * q's nparams values start at values[q * nparams] (lengths likewise);
+ * formats[j] is the format of parameter j (1: binary).
+ */
+typedef struct QueryParams
+{
+	int			nparams;
+	long		nq;
+	const char **values;
+	int		   *lengths;
+	int			formats[2];
+} QueryParams;
+
+/*
+ * Execute prepared statement stmt for query q, asking for binary results;
+ * dies unless it returns rows.  The result is the caller's to clear.
+ */
+extern PGresult *exec_query(PGconn *conn, const char *stmt,
+							const QueryParams *qp, long q);
+
+/*
+ * Execute stmt once for every query, timing each execution from sending
+ * it to clearing its result.  Keeps the first k ids (column 0, int4) of
+ * query q at ids[q * k], their count at nrows[q] and the seconds at
+ * lat[q].  Returns the wall time of the whole pass, in seconds.
+ */
+extern double run_queries(PGconn *conn, const char *stmt, const QueryParams *qp,
+						  int k, int32_t *ids, int *nrows, double *lat);
 
 #endif							/* ANN_PG_H */

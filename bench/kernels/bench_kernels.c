@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "../../src/hnsw_distance.h"
+#include "../stats.h"
 
 #define WORKING_SET_BYTES	(1024 * 1024)
 #define MIN_REP_NS			20000000.0	/* 20 ms per repetition */
@@ -72,15 +73,6 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -281,8 +273,7 @@ main(int argc, char **argv)
 
 				if (k[ki] == NULL)
 					continue;
-				qsort(t[ki], reps, sizeof(double), cmp_double);
-				ns = t[ki][reps / 2];
+				ns = median(t[ki], reps);
 				if (kinds[ki] == HNSW_KERNEL_SCALAR)
 					scalar_ns = ns;
 				printf("%5d %6d  %-13s %-7s %10.2f %8.1fx\n",

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
- * ann_gt.c
- *	  Exact k nearest neighbours by brute force, for recall measurement.
+ * cmd_gt.c
+ *	  "vbench ann gt": exact k nearest neighbours by brute force, for
+ *	  recall measurement.
  *
- *	  ann_gt [--k K] [--threads T] BASE QUERY METRIC:OUT [METRIC:OUT ...]
+ *	  vbench ann gt [--k K] [--threads T] BASE QUERY METRIC:OUT [METRIC:OUT ...]
  *
  * For every query of QUERY (fvecs) writes the ids (0-based rows of BASE)
  * of its K nearest base vectors, nearest first, as one ivecs row of OUT.
@@ -20,7 +21,7 @@
  * so that the base set is read from memory far fewer times.
  *
  * IDENTIFICATION
- *	  bench/ann_gt.c
+ *	  bench/cmd_gt.c
  *
  *-------------------------------------------------------------------------
  */
@@ -29,7 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ann_common.h"
+#include "vbench.h"
+
+const OptSpec ann_gt_opts[] = {
+	OPT("threads", OPT_INT, threads, "threads (2)"),
+	OPT_END
+};
 
 #define QUERY_BLOCK 16
 #define MAX_OUTPUTS 3
@@ -58,27 +64,8 @@ typedef struct GtJob
 typedef struct TopK
 {
 	int			n;
-	double		dist[MAX_K];
-	int32_t		id[MAX_K];
+	Neighbour	nb[MAX_K];
 } TopK;
-
-static inline void
-topk_add(TopK *t, int k, double d, int32_t id)
-{
-	int			i;
-
-	if (t->n == k && !(d < t->dist[k - 1]))
-		return;					/* ties keep the earlier (lower) id */
-	i = (t->n < k) ? t->n++ : k - 1;
-	while (i > 0 && d < t->dist[i - 1])
-	{
-		t->dist[i] = t->dist[i - 1];
-		t->id[i] = t->id[i - 1];
-		i--;
-	}
-	t->dist[i] = d;
-	t->id[i] = id;
-}
 
 /* sum((a-b)^2) and sum(a*b), four partial sums each so loops vectorize */
 static inline void
@@ -173,7 +160,7 @@ gt_worker(void *arg)
 							d = -dot;
 							break;
 					}
-					topk_add(t, job->k, d, (int32_t) b);
+					topk_offer(t->nb, &t->n, job->k, d, (int32_t) b);
 				}
 			}
 		}
@@ -183,21 +170,21 @@ gt_worker(void *arg)
 			{
 				TopK	   *t = &top[j * job->noutputs + o];
 
-				memcpy(job->outputs[o].ids + (q0 + j) * job->k, t->id,
-					   sizeof(int32_t) * job->k);
+				for (int i = 0; i < job->k; i++)
+					job->outputs[o].ids[(q0 + j) * job->k + i] = t->nb[i].id;
 			}
 	}
 	free(top);
 	return NULL;
 }
 
-int
-main(int argc, char **argv)
+void
+ann_gt(const Options *opt)
 {
-	int			k = 10;
-	int			nthreads = 2;
-	const char *basename = NULL;
-	const char *queryname = NULL;
+	int			k = opt->k;
+	int			nthreads = opt->threads;
+	const char *basename;
+	const char *queryname;
 	GtOutput	outputs[MAX_OUTPUTS];
 	int			noutputs = 0;
 	FvecSet		base;
@@ -207,32 +194,22 @@ main(int argc, char **argv)
 	pthread_t  *threads;
 	double		t0;
 
-	for (int i = 1; i < argc; i++)
+	if (opt->nargs < 3 || k > MAX_K || nthreads < 1)
+		die("usage: vbench ann gt [--k K] [--threads T] BASE QUERY METRIC:OUT ...");
+	basename = opt->args[0];
+	queryname = opt->args[1];
+	for (int i = 2; i < opt->nargs; i++)
 	{
-		if (strcmp(argv[i], "--k") == 0 && i + 1 < argc)
-			k = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-			nthreads = atoi(argv[++i]);
-		else if (basename == NULL)
-			basename = argv[i];
-		else if (queryname == NULL)
-			queryname = argv[i];
-		else
-		{
-			char	   *colon = strchr(argv[i], ':');
+		char	   *colon = strchr(opt->args[i], ':');
 
-			if (colon == NULL || noutputs == MAX_OUTPUTS)
-				die("bad output \"%s\"", argv[i]);
-			*colon = '\0';
-			if (!metric_parse(argv[i], &outputs[noutputs].metric))
-				die("unknown metric \"%s\"", argv[i]);
-			outputs[noutputs].filename = colon + 1;
-			noutputs++;
-		}
+		if (colon == NULL || noutputs == MAX_OUTPUTS)
+			die("bad output \"%s\"", opt->args[i]);
+		*colon = '\0';
+		if (!metric_parse(opt->args[i], &outputs[noutputs].metric))
+			die("unknown metric \"%s\"", opt->args[i]);
+		outputs[noutputs].filename = colon + 1;
+		noutputs++;
 	}
-	if (noutputs == 0 || k < 1 || k > MAX_K || nthreads < 1)
-		die("usage: ann_gt [--k K] [--threads T] BASE QUERY METRIC:OUT ...");
-
 	fvec_load(basename, &base);
 	fvec_load(queryname, &query);
 	if (base.dim != query.dim)
@@ -278,7 +255,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s ground truth, %ld queries x %d neighbours\n",
 				outputs[o].filename, metric_name(outputs[o].metric), query.n, k);
 	}
-	fprintf(stderr, "ann_gt: %ld x %ld x %d in %.1f s on %d threads\n",
+	fprintf(stderr, "vbench ann gt: %ld x %ld x %d in %.1f s on %d threads\n",
 			query.n, base.n, base.dim, now_seconds() - t0, nthreads);
-	return 0;
 }

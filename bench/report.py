@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+# -------------------------------------------------------------------------
+#
+# report.py
+#	  The report of every benchmark: reads the CSV files and meta.txt of
+#	  one run, writes report.txt (also printed) and summary.csv where the
+#	  benchmark has one, and draws recall/QPS plots when gnuplot is
+#	  installed.  The scripts call it at the end of a run; it can be rerun
+#	  on old results:
+#
+#	  python3 bench/report.py ann    bench/results/<timestamp>
+#	  python3 bench/report.py filter bench/results/<timestamp>-filter
+#	  python3 bench/report.py write  bench/results/<timestamp>-write
+#
+# Values are medians over the repeated runs.  "QPS at recall R" is
+# computed in one place, qps_at_recall: it follows a curve in ef_search
+# order and interpolates linearly in (recall, log QPS) between the first
+# two points that bracket R.  When even the smallest ef_search reaches R,
+# the QPS there is a lower bound (">N"); when no ef_search reaches R, there
+# is no value ("-").  Ratios are the first system (or mode) over the
+# second, measured in the same run, and only between interpolated values.
+#
+# A new benchmark adds a function NAME_report(d) and a row in REPORTS.
+#
+# IDENTIFICATION
+#	  bench/report.py
+#
+# -------------------------------------------------------------------------
+import csv
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+# ------------------------------------------------------------------ input
+
+
+def read_csv(path, header=None):
+    """rows of a CSV file as dicts; [] if there is no such file"""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f, fieldnames=header))
+
+
+def read_meta(d):
+    """meta.txt as {key: first value} and its lines"""
+    out = {}
+    lines = []
+    with open(os.path.join(d, "meta.txt")) as f:
+        for line in f:
+            lines.append(line.rstrip("\n"))
+            if ": " in line and not line.startswith(" "):
+                key, val = line.rstrip("\n").split(": ", 1)
+                out.setdefault(key, val)
+    return out, lines
+
+
+def med(values):
+    values = [float(v) for v in values]
+    return statistics.median(values) if values else None
+
+
+# ------------------------------------------------------ QPS at recall R
+
+
+def qps_at_recall(points, target):
+    """points: [(ef, recall, qps)] -> (qps, interpolated?) or None"""
+    points = sorted(points)
+    if not points:
+        return None
+    if points[0][1] >= target:
+        return (points[0][2], False)
+    for (e0, r0, q0), (e1, r1, q1) in zip(points, points[1:]):
+        if r0 < target <= r1:
+            t = (target - r0) / (r1 - r0)
+            return (math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0))), True)
+    return None
+
+
+def show_at(v, digits):
+    """a qps_at_recall value as "N", ">N" or "-" """
+    if v is None:
+        return "-"
+    return ("%.*f" if v[1] else ">%.*f") % (digits, v[0])
+
+
+def ratio_at(a, b, none):
+    """a / b of two qps_at_recall values, if both are interpolated"""
+    if a is None or b is None or not a[1] or not b[1] or b[0] == 0:
+        return none
+    return "%.2f" % (a[0] / b[0])
+
+
+# ------------------------------------------------------------------ plots
+
+
+def plot(png, title, xlabel, ylabel, curves, key):
+    """
+    One recall/QPS plot, log scale on y, points labelled with ef_search:
+    curves is [(title, [(recall, qps, ef)])].  Nothing without gnuplot.
+    """
+    if not shutil.which("gnuplot"):
+        return False
+    dat = png[:-4] + ".dat"
+    with open(dat, "w") as f:
+        for name, pts in curves:
+            f.write('"%s"\n' % name)
+            for r, q, e in pts:
+                f.write("%.5f %.2f %d\n" % (r, q, e))
+            f.write("\n\n")
+    script = (
+        'set terminal pngcairo size 900,600 font ",10" noenhanced\n'
+        'set output "%s"\nset title "%s"\nset xlabel "%s"\nset ylabel "%s"\n'
+        'set logscale y\nset grid\nset key %s\n'
+        'plot for [i=0:*] "%s" index i using 1:2 with linespoints pt 7 title columnheader(1), '
+        'for [i=0:*] "%s" index i using 1:2:3 with labels offset 0.8,0.5 font ",7" notitle\n'
+    ) % (png, title.replace('"', ""), xlabel, ylabel, key, dat, dat)
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True,
+                       stderr=subprocess.DEVNULL)
+    except (subprocess.CalledProcessError, OSError):
+        pass
+    return True
+
+
+def header_lines(meta):
+    """the machine and the run, as comment lines"""
+    out = ["# " + meta.get("command", "")]
+    out.append("# %s; %s; %s" % (meta.get("cpu", ""), meta.get("cpus", ""), meta.get("os kernel", "")))
+    out.append("# load average: start %s, end %s" %
+               (meta.get("load average at start", "?"), meta.get("load average at end", "?")))
+    for key, val in meta.items():
+        if key.startswith("extension "):
+            out.append("# %s: %s" % (key, val))
+    return out
+
+
+def finish(d, lines):
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(d, "report.txt"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+# -------------------------------------------------------------------- ann
+
+
+def ann_report(d):
+    meta, _ = read_meta(d)
+    systems = meta["systems"].split()
+    kernels = ", ".join(
+        "%s %s (kernel: %s)" % m.groups()
+        for m in (re.match(r"extension ([^:]*): version ([^;]*); hnsw.distance_kernel: ([^;]*);", x)
+                  for x in open(os.path.join(d, "meta.txt")))
+        if m)
+    build = {(b["label"], b["metric"]): b for b in read_csv(os.path.join(d, "build.csv"))}
+    rows = read_csv(os.path.join(d, "search.csv"))
+    if not rows:
+        sys.exit("no %s" % os.path.join(d, "search.csv"))
+
+    metrics, efs, groups = [], {}, {}
+    for r in rows:
+        m, ef = r["metric"], int(r["ef_search"])
+        if m not in metrics:
+            metrics.append(m)
+        efs.setdefault(m, [])
+        if ef not in efs[m]:
+            efs[m].append(ef)
+        groups.setdefault((r["label"], m, ef), []).append(r)
+    nq, k = rows[-1]["queries"], rows[-1]["k"]
+    summary = {}
+    for key, g in groups.items():
+        summary[key] = {
+            "runs": len(g),
+            "recall": med(x["recall"] for x in g),
+            "qps": med(x["qps"] for x in g),
+            "p50": med(x["p50_ms"] for x in g),
+            "p99": med(x["p99_ms"] for x in g),
+            "seqscan": any(x["planner"] != "index" for x in g),
+        }
+
+    def ratio(a, b):
+        return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
+
+    two = len(systems) == 2
+    out = ["ANN benchmark: %s" % meta.get("data files", ""), meta.get("parameters", ""), kernels]
+    with open(os.path.join(d, "summary.csv"), "w") as f:
+        f.write("label,metric,ef_search,runs,recall,qps,p50_ms,p99_ms\n")
+        for m in metrics:
+            for s in systems:
+                for ef in efs[m]:
+                    x = summary.get((s, m, ef))
+                    if x:
+                        f.write("%s,%s,%d,%d,%.4f,%.1f,%.3f,%.3f\n" % (
+                            s, m, ef, x["runs"], x["recall"], x["qps"], x["p50"], x["p99"]))
+    for m in metrics:
+        first = summary.get((systems[0], m, efs[m][0]))
+        out.append("")
+        out.append("== %s: %s queries, k=%s, medians of %d run(s) ==" % (
+            m, nq, k, first["runs"] if first else 0))
+        out.append("%-22s" % "" + "".join(" %12s" % s for s in systems) +
+                   (" %12s" % "/".join(systems) if two else ""))
+        for name, field, scale in (("build time (s)", "build_s", 1), ("index size (MiB)", "index_bytes", 1048576)):
+            vals = [float(build[(s, m)][field]) / scale if (s, m) in build else None for s in systems]
+            out.append("%-22s" % name + "".join(" %12.1f" % (v or 0) for v in vals) +
+                       (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+        for target in (0.90, 0.95):
+            vals = [qps_at_recall([(ef, x["recall"], x["qps"]) for (s2, m2, ef), x in summary.items()
+                                   if s2 == s and m2 == m], target) for s in systems]
+            out.append("%-22s" % ("QPS at recall %.2f" % target) + "".join(" %12s" % show_at(v, 0) for v in vals) +
+                       (" %12s" % ratio_at(vals[0], vals[1], "n/a") if two else ""))
+        for s in systems:
+            seq = "".join(" %d" % ef for ef in efs[m] if summary.get((s, m, ef), {}).get("seqscan"))
+            if seq:
+                out.append("note: %s's planner would choose a sequential scan at ef_search%s" % (s, seq))
+                out.append("      (the index was measured, with enable_seqscan = off)")
+        out.append("")
+        out.append("%9s" % "ef_search" +
+                   "".join(" | %-8s %7s %9s %8s %8s" % (s, "recall", "QPS", "p50 ms", "p99 ms") for s in systems) +
+                   (" | %9s" % "QPS ratio" if two else ""))
+        for ef in efs[m]:
+            line = "%9d" % ef
+            for s in systems:
+                x = summary.get((s, m, ef))
+                if x:
+                    line += " | %-8s %7.4f %9.1f %8.3f %8.3f" % ("", x["recall"], x["qps"], x["p50"], x["p99"])
+                else:
+                    line += " | %-8s %7s %9s %8s %8s" % ("", "-", "-", "-", "-")
+            if two:
+                a, b = (summary.get((s, m, ef)) for s in systems)
+                line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
+            out.append(line)
+    finish(d, out)
+
+    for m in metrics:
+        curves = [(s, [(x["recall"], x["qps"], ef) for ef in efs[m] for x in [summary.get((s, m, ef))] if x])
+                  for s in systems]
+        if not plot(os.path.join(d, m + ".png"), "%s: recall@k vs QPS (%s)" % (m, meta.get("data files", "")),
+                    "recall", "queries per second (one client)", curves, "top right"):
+            print("gnuplot not found: no plots (apt-get install -y gnuplot-nox)", file=sys.stderr)
+            break
+
+
+# ----------------------------------------------------------------- filter
+
+SELECTIVITY = {"c10": "10%", "c100": "1%"}
+
+
+def plan_word(shape):
+    """the scan that answers, in one word"""
+    for key, word in (("Index Scan", "index"), ("Bitmap", "bitmap"), ("Seq Scan", "seqscan")):
+        if key in shape:
+            return word
+    return shape[:22]
+
+
+def filter_report(d):
+    meta, metalines = read_meta(d)
+    rows = read_csv(os.path.join(d, "search.csv"))
+    plans = read_csv(os.path.join(d, "plans.csv"))
+    build = read_csv(os.path.join(d, "build.csv"))
+    modes = [m.replace(":", "/") for m in meta["modes"].split(",")]
+    systems = meta["systems"].split()
+    filters = []
+    for r in rows:
+        if r["filter"] not in filters:
+            filters.append(r["filter"])
+
+    # medians per (label/mode, filter, ef)
+    groups = {}
+    for r in rows:
+        key = (r["label"] + "/" + r["mode"], r["filter"], int(r["ef_search"]))
+        groups.setdefault(key, []).append(r)
+    summary = {}
+    for key, g in groups.items():
+        summary[key] = {
+            "recall": med(x["recall"] for x in g),
+            "qps": med(x["qps"] for x in g),
+            "p50": med(x["p50_ms"] for x in g),
+            "p99": med(x["p99_ms"] for x in g),
+            "rows": med(x["rows_per_query"] for x in g),
+            "min_rows": min(int(x["min_rows"]) for x in g),
+            "planner": g[0]["planner"],
+            "runs": len(g),
+            "queries": g[0]["queries"],
+            "k": g[0]["k"],
+        }
+    with open(os.path.join(d, "summary.csv"), "w") as f:
+        f.write("system,mode,filter,ef_search,runs,queries,recall,qps,p50_ms,p99_ms,"
+                "rows_per_query,min_rows,planner\n")
+        for (sm, flt, ef), s in sorted(summary.items()):
+            f.write("%s,%s,%d,%d,%s,%.5f,%.2f,%.4f,%.4f,%.3f,%d,%s\n" % (
+                sm.replace("/", ","), flt, ef, s["runs"], s["queries"], s["recall"], s["qps"],
+                s["p50"], s["p99"], s["rows"], s["min_rows"], s["planner"]))
+
+    out = header_lines(meta)
+    out.append("# " + meta.get("dataset", ""))
+    out.append("# " + meta.get("parameters", ""))
+    out.append("")
+    out.append("%-34s%s" % ("", "".join("%16s" % s for s in systems)))
+    out.append("%-34s%s" % ("build time (s)", "".join(
+        "%16.1f" % med(b["build_s"] for b in build if b["label"] == s) for s in systems)))
+    out.append("%-34s%s" % ("index size (MiB)", "".join(
+        "%16.1f" % med(float(b["index_bytes"]) / 1048576 for b in build if b["label"] == s)
+        for s in systems)))
+
+    w = 21
+    for flt in filters:
+        k = next(s["k"] for (sm, f, e), s in summary.items() if f == flt)
+        runs = max(s["runs"] for (sm, f, e), s in summary.items() if f == flt)
+        nq = next(s["queries"] for (sm, f, e), s in summary.items() if f == flt and e > 0)
+        out.append("")
+        out.append("== WHERE %s = $2 (%s of rows match): %s queries, k=%s, medians of %d run(s) ==" % (
+            flt, SELECTIVITY.get(flt, "?"), nq, k, runs))
+        curves = {}
+        for m in modes:
+            curves[m] = sorted((e, s["recall"], s["qps"]) for (sm, f, e), s in summary.items()
+                               if sm == m and f == flt and e > 0)
+        head = "%-34s" % "" + "".join("%*s" % (w, m) for m in modes)
+        if len(modes) >= 2:
+            head += "%*s" % (w, "ratio 1st/2nd")
+        out.append(head)
+        for t in (0.90, 0.95, 0.99):
+            vals = [qps_at_recall(curves[m], t) for m in modes]
+            line = "%-34s" % ("QPS at recall %.2f" % t) + "".join("%*s" % (w, show_at(v, 1)) for v in vals)
+            if len(modes) >= 2:
+                line += "%*s" % (w, ratio_at(vals[0], vals[1], "-"))
+            out.append(line)
+        line = "%-34s" % "max recall (at largest ef_search)"
+        for m in modes:
+            line += "%*s" % (w, "%.4f" % curves[m][-1][1] if curves[m] else "-")
+        out.append(line)
+        line = "%-34s" % "min rows per query, whole sweep"
+        for m in modes:
+            mins = [s["min_rows"] for (sm, f, e), s in summary.items() if sm == m and f == flt and e > 0]
+            line += "%*s" % (w, min(mins) if mins else "-")
+        out.append(line)
+        out.append("planner at default settings (first query, EXPLAIN ANALYZE):")
+        for p in plans:
+            if p["filter"] == flt:
+                out.append("    %-26s %s, %.2f ms" % (p["label"] + "/" + p["mode"], p["plan"],
+                                                      float(p["execution_ms"])))
+        out.append("exact plan (Seq Scan, Filter, top-%s Sort):" % k)
+        for s in systems:
+            ex = summary.get((s + "/exact", flt, 0))
+            if ex:
+                out.append("    %-26s QPS %.1f, p50 %.2f ms, recall %.4f, rows %.2f (%s queries)" % (
+                    s, ex["qps"], ex["p50"], ex["recall"], ex["rows"], ex["queries"]))
+        out.append("")
+        out.append("%9s |" % "ef_search" + "|".join(
+            " %-22s" % m[:22] + "%7s %8s %5s %7s " % ("recall", "QPS", "rows", "p50ms") for m in modes))
+        efs = sorted({e for (sm, f, e) in summary if f == flt and e > 0})
+        for ef in efs:
+            cells = []
+            for m in modes:
+                s = summary.get((m, flt, ef))
+                if s is None:
+                    cells.append(" " * 55)
+                else:
+                    cells.append(" %-22s%7.4f %8.1f %5.2f %7.3f " % (
+                        plan_word(s["planner"]), s["recall"], s["qps"], s["rows"], s["p50"]))
+            out.append("%9d |" % ef + "|".join(cells))
+        out.append("(index/seqscan: what the planner would choose itself at that ef_search,"
+                   " with enable_seqscan = on; the timed queries ran with it off)")
+
+    out.extend(x for x in metalines if x.startswith(("server log: ", "WARNING")))
+    finish(d, out)
+
+    for flt in filters:
+        k = next(s["k"] for (sm, f, e), s in summary.items() if f == flt)
+        curves = [(m, [(s["recall"], s["qps"], e) for (sm, fl, e), s in sorted(summary.items(), key=lambda x: x[0][2])
+                       if sm == m and fl == flt and e > 0]) for m in modes]
+        for s in systems:
+            ex = summary.get((s + "/exact", flt, 0))
+            if ex:
+                curves.append(("%s exact (seq scan)" % s, [(ex["recall"], ex["qps"], 0)]))
+        plot(os.path.join(d, "filter-%s.png" % flt),
+             "WHERE %s = $2 (%s match), k=%s: recall against QPS" % (flt, SELECTIVITY.get(flt, "?"), k),
+             "recall@%s" % k, "QPS (one client)", curves, "left bottom")
+
+
+# ------------------------------------------------------------------ write
+
+
+def write_report(d):
+    m, metalines = read_meta(d)
+    systems = m["systems"].split()
+    two = len(systems) == 2
+    lines = []
+
+    def fmt(v, spec):
+        return "-" if v is None else format(v, spec)
+
+    def ratio(a, b):
+        return "-" if a is None or b is None or b == 0 else "%.2f" % (a / b)
+
+    def row(name, vals, spec, better=""):
+        cells = "".join("%14s" % fmt(v, spec) for v in vals)
+        r = ("%14s" % ratio(vals[0], vals[1])) if two else ""
+        lines.append("%-40s%s%s%s" % (name, cells, r, better))
+
+    head = "%-40s%s" % ("", "".join("%14s" % s for s in systems))
+    if two:
+        head += "%14s" % ("%s/%s" % tuple(systems))
+
+    lines.extend(header_lines(m))
+    lines.append("# " + m.get("parameters", ""))
+    lines.append("# " + m.get("base", ""))
+
+    build = read_csv(os.path.join(d, "build.csv"))
+    ins = read_csv(os.path.join(d, "insert.csv"))
+    after = read_csv(os.path.join(d, "insert_after.csv"),
+                     ["label", "round", "clients", "sync", "selfhit", "index_bytes", "wal_per_row"])
+    if ins:
+        runs = max(int(r["tag"]) for r in ins)
+        lines.append("")
+        lines.append("== inserts: %s rows per run, single-row INSERT in autocommit; medians of %d run(s) =="
+                     % (ins[0]["rows"], runs))
+        lines.append(head)
+        row("build time over the base (s)",
+            [med(r["build_s"] for r in build if r["label"] == s) for s in systems], ".1f", "   (lower is better)")
+        row("index size after build (MiB)",
+            [med(float(r["index_bytes"]) / 1048576 for r in build if r["label"] == s) for s in systems], ".1f")
+        configs = []
+        for r in ins:
+            c = (int(r["clients"]), r["synchronous_commit"])
+            if c not in configs:
+                configs.append(c)
+        for c, sync in configs:
+            sel = [[r for r in ins if r["label"] == s and int(r["clients"]) == c and r["synchronous_commit"] == sync]
+                   for s in systems]
+            row("rows/s, %d client%s, sync_commit=%s" % (c, "s" if c > 1 else "", sync),
+                [med(r["rows_per_s"] for r in x) for x in sel], ".1f", "   (higher is better)")
+            row("  latency p50 (ms)", [med(r["p50_ms"] for r in x) for x in sel], ".3f")
+            row("  latency p99 (ms)", [med(r["p99_ms"] for r in x) for x in sel], ".3f")
+        row("inserted rows found again (top-1)",
+            [med(r["selfhit"] for r in after if r["label"] == s) for s in systems], ".4f")
+        for c, sync in configs:
+            row("WAL bytes per row, %d client%s, sync=%s" % (c, "s" if c > 1 else "", sync),
+                [med(r["wal_per_row"] for r in after if r["label"] == s and int(r["clients"]) == c
+                     and r["sync"] == sync and r["wal_per_row"]) for s in systems], ".0f")
+        row("index size after inserts (MiB)",
+            [med(float(r["index_bytes"]) / 1048576 for r in after if r["label"] == s) for s in systems], ".1f")
+
+    vac = read_csv(os.path.join(d, "vacuum.csv"))
+    if vac:
+        before = read_csv(os.path.join(d, "recall_before.csv"))
+        rec = read_csv(os.path.join(d, "recall_after.csv"))
+        rebuilt = read_csv(os.path.join(d, "recall_rebuilt.csv"))
+        runs = max(int(r["round"]) for r in vac)
+        lines.append("")
+        lines.append("== VACUUM after deleting %s random rows; medians of %d run(s) ==" % (vac[0]["deleted"], runs))
+        lines.append(head)
+        row("VACUUM time (s)", [med(r["vacuum_s"] for r in vac if r["label"] == s) for s in systems],
+            ".2f", "   (lower is better)")
+        row("index size before VACUUM (MiB)",
+            [med(float(r["index_bytes_before"]) / 1048576 for r in vac if r["label"] == s) for s in systems], ".1f")
+        row("index size after VACUUM (MiB)",
+            [med(float(r["index_bytes_after"]) / 1048576 for r in vac if r["label"] == s) for s in systems], ".1f")
+        efs = []
+        for r in rec:
+            if int(r["ef_search"]) not in efs:
+                efs.append(int(r["ef_search"]))
+        k = rec[0]["k"] if rec else "k"
+        for ef in efs:
+            for name, src in (("fresh build", before), ("after VACUUM", rec), ("rebuilt after delete", rebuilt)):
+                row("recall@%s ef_search=%d, %s" % (k, ef, name),
+                    [med(r["recall"] for r in src if r["label"] == s and int(r["ef_search"]) == ef)
+                     for s in systems], ".4f")
+            row("  rows per query", [med(r["rows_per_query"] for r in rec
+                                         if r["label"] == s and int(r["ef_search"]) == ef) for s in systems], ".2f")
+            row("  QPS after VACUUM", [med(r["qps"] for r in rec
+                                           if r["label"] == s and int(r["ef_search"]) == ef) for s in systems],
+                ".1f", "   (higher is better)")
+
+    checks = os.path.join(d, "checks.txt")
+    if os.path.exists(checks):
+        lines.append("")
+        lines.append("index checks (elements, heap TIDs, reachable):")
+        with open(checks) as f:
+            lines.extend("  " + x.rstrip("\n") for x in f)
+    lines.extend(x for x in metalines if x.startswith(("server log: ", "WARNING")))
+    finish(d, lines)
+
+
+REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in REPORTS:
+        sys.exit("usage: report.py %s RESULTS_DIR" % "|".join(REPORTS))
+    REPORTS[sys.argv[1]](sys.argv[2])
+
+
+if __name__ == "__main__":
+    main()
