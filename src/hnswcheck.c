@@ -222,6 +222,24 @@ CheckReadPage(CheckState *cs, int slot, BlockNumber blkno)
 }
 
 /*
+ * For a pass over every page: block blkno copied into slot 0, checked to be
+ * a data page, or NULL for a new page (an extension whose first write did
+ * not survive a crash).
+ */
+static Page
+CheckReadDataPage(CheckState *cs, BlockNumber blkno)
+{
+	Page		page = CheckReadPage(cs, 0, blkno);
+
+	CHECK_FOR_INTERRUPTS();
+	if (cs->pagenew[0])
+		return NULL;
+	if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
+		CORRUPT(cs, "block %u is not a data page", blkno);
+	return page;
+}
+
+/*
  * The tuple at tid on a data page (a copy in a page slot), checked: its
  * line pointer, type, length, level and slot count.  Returns false if the
  * page has no tuple at that offset (a new page, past the last line
@@ -486,15 +504,11 @@ CollectElements(CheckState *cs)
 	cs->maxlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
 	{
-		Page		page = CheckReadPage(cs, 0, blk);
+		Page		page = CheckReadDataPage(cs, blk);
 		OffsetNumber maxoff;
 
-		CHECK_FOR_INTERRUPTS();
-		/* a new page: an extension whose first write did not survive a crash */
-		if (cs->pagenew[0])
+		if (page == NULL)
 			continue;
-		if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-			CORRUPT(cs, "block %u is not a data page", blk);
 		maxoff = PageGetMaxOffsetNumber(page);
 		if (maxoff > cs->maxoffsets)
 			CORRUPT(cs, "block %u has %u line pointers, more than the %d that fit",
@@ -651,14 +665,11 @@ CheckLinks(CheckState *cs)
 {
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
 	{
-		Page		page = CheckReadPage(cs, 0, blk);
+		Page		page = CheckReadDataPage(cs, blk);
 		OffsetNumber maxoff;
 
-		CHECK_FOR_INTERRUPTS();
-		if (cs->pagenew[0])
+		if (page == NULL)
 			continue;
-		if (!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_DATA))
-			CORRUPT(cs, "block %u is not a data page", blk);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{

@@ -133,6 +133,22 @@ HnswListUpdateCmp(const void *a, const void *b)
 }
 
 /*
+ * ups[] sorted by HnswListUpdateCmp: the end of the run of updates from g
+ * on whose lists are on the same page, which are read, and written, with
+ * one buffer lock.
+ */
+static int
+SamePageEnd(HnswListUpdate **ups, int g, int n)
+{
+	BlockNumber blk = ItemPointerGetBlockNumber(&ups[g]->ntid);
+	int			end = g;
+
+	while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
+		end++;
+	return end;
+}
+
+/*
  * Back-links, and why no insert leaves an element unreachable.
  *
  * A full list that takes the new element u gives up a member w.  If that
@@ -280,12 +296,10 @@ PlanBacklinks(const HnswListCtx *ctx, HnswCandidate **chosen, int *nchosen,
 	for (int g = 0; g < n;)
 	{
 		BlockNumber blk = ItemPointerGetBlockNumber(&ups[g]->ntid);
-		int			end = g;
+		int			end = SamePageEnd(ups, g, n);
 		Buffer		buf;
 		Page		page;
 
-		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
-			end++;
 		buf = HnswReadBuffer(ctx->index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
@@ -609,15 +623,13 @@ ApplyBacklinks(const HnswListCtx *ctx, BacklinkPlan *plan,
 	for (int g = 0; g < n;)
 	{
 		BlockNumber blk = ItemPointerGetBlockNumber(&ups[g]->ntid);
-		int			end = g;
+		int			end = SamePageEnd(ups, g, n);
 		Buffer		buf;
 		HnswEdit	edit;
 		Page		page;
 		bool		conflict[2 * HNSW_MAX_M * (HNSW_MAX_LEVEL + 1)];
 		bool		anyapplied = false;
 
-		while (end < n && ItemPointerGetBlockNumber(&ups[end]->ntid) == blk)
-			end++;
 		buf = HnswReadBuffer(ctx->index, blk);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		HnswEditBegin(&edit, ctx->index, ctx->building);
