@@ -867,6 +867,81 @@ HnswFindHighestLive(Relation index, ItemPointer exclude, ItemPointer tid,
 	return found;
 }
 
+/* Where an insert starts, and the lock it holds meanwhile */
+typedef struct EntryState
+{
+	LOCKMODE	lockmode;		/* on HNSW_UPDATE_LOCK, unless building */
+	HnswMetaPageData meta;		/* the metapage as last read under it */
+	HnswCandidate ep;			/* the entry point, if any */
+} EntryState;
+
+/*
+ * Take HNSW_UPDATE_LOCK for an insert of the given level (ShareLock; or
+ * ExclusiveLock if the new element is to become the entry point, or the
+ * entry point is gone) and find the entry point, as a candidate with its
+ * distance to g->query.  Returns false if the index has no live element to
+ * start from.  The lock is held on return (none when building).
+ */
+static bool
+LockEntry(Relation index, HnswDiskGraph *g, int level, bool building,
+		  EntryState *es)
+{
+	ItemPointerData entry;
+	bool		have;
+
+	es->lockmode = ShareLock;
+	if (!building)
+		LockPage(index, HNSW_UPDATE_LOCK, es->lockmode);
+	HnswReadMeta(index, &es->meta);
+	if (level > es->meta.entry_level && !building)
+	{
+		/* we may become the entry point: exclude other inserts */
+		UnlockPage(index, HNSW_UPDATE_LOCK, es->lockmode);
+		es->lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, es->lockmode);
+		HnswReadMeta(index, &es->meta);
+	}
+
+	if (!BlockNumberIsValid(es->meta.entry_blkno))
+		return false;
+	ItemPointerSet(&entry, es->meta.entry_blkno, es->meta.entry_offno);
+	have = HnswDiskEntryCandidate(g, &entry, &es->ep);
+	if (!have && es->lockmode != ExclusiveLock && !building)
+	{
+		/*
+		 * The entry point was deleted and vacuum has not moved it yet: we
+		 * will make ourselves the entry point, which needs the exclusive
+		 * lock.  Vacuum moves it under that lock too.
+		 */
+		UnlockPage(index, HNSW_UPDATE_LOCK, es->lockmode);
+		es->lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, es->lockmode);
+		HnswReadMeta(index, &es->meta);
+		if (!BlockNumberIsValid(es->meta.entry_blkno))
+			return false;
+		ItemPointerSet(&entry, es->meta.entry_blkno, es->meta.entry_offno);
+		have = HnswDiskEntryCandidate(g, &entry, &es->ep);
+	}
+	if (!have && !building)
+	{
+		int			elevel;
+
+		/*
+		 * Still no usable entry point, though the index has one: left so by
+		 * a vacuum interrupted before it could move it.  Starting a new
+		 * graph here would cut off the old one, so find its highest live
+		 * element and make that the entry point.
+		 */
+		if (HnswFindHighestLive(index, NULL, &entry, &elevel))
+		{
+			HnswUpdateEntryPoint(index, &entry, elevel, false);
+			es->meta.entry_level = elevel;
+			have = HnswDiskEntryCandidate(g, &entry, &es->ep);
+		}
+	}
+	return have;
+}
+
 /*
  * Algorithm 1 over the on-disk graph (HnswInsertSearchRun): an identical
  * vector takes the heap TID in its element (AddHeapTid); candidates'
@@ -944,7 +1019,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	int			efc = HnswGetEfConstruction(index);
 	int			dim = dist->dim;
 	int			level;
-	LOCKMODE	lockmode = ShareLock;
+	LOCKMODE	lockmode;
 	HnswMetaPageData meta;
 	HnswDiskGraph g;
 	HnswSearch	s;
@@ -965,69 +1040,19 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	BacklinkPlan plan;
 	int			ngood0 = 0;
 	HnswListCtx lctx = {index, dist, m, building};
+	EntryState	es;
 
 	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswMaxLevel(m));
-
-	if (!building)
-		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
-	HnswReadMeta(index, &meta);
-	if (level > meta.entry_level && !building)
-	{
-		/* we may become the entry point: exclude other inserts */
-		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		lockmode = ExclusiveLock;
-		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		HnswReadMeta(index, &meta);
-	}
 
 	HnswDiskGraphInit(&g, index, dist, m, efc * m);
 	g.query = vec;
 	HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
 	w = palloc(sizeof(HnswCandidate) * (efc + 1));
 
-	haveEntry = BlockNumberIsValid(meta.entry_blkno);
-	if (haveEntry)
-	{
-		ItemPointerData entry;
-
-		ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
-		haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
-		if (!haveEntry && lockmode != ExclusiveLock && !building)
-		{
-			/*
-			 * The entry point was deleted and vacuum has not moved it yet:
-			 * we will make ourselves the entry point, which needs the
-			 * exclusive lock.  Vacuum moves it under that lock too.
-			 */
-			UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-			lockmode = ExclusiveLock;
-			LockPage(index, HNSW_UPDATE_LOCK, lockmode);
-			HnswReadMeta(index, &meta);
-			haveEntry = BlockNumberIsValid(meta.entry_blkno);
-			if (haveEntry)
-			{
-				ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
-				haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
-			}
-		}
-		if (!haveEntry && BlockNumberIsValid(meta.entry_blkno) && !building)
-		{
-			int			elevel;
-
-			/*
-			 * Still no usable entry point, though the index has one: left so
-			 * by a vacuum interrupted before it could move it.  Starting a
-			 * new graph here would cut off the old one, so find its highest
-			 * live element and make that the entry point.
-			 */
-			if (HnswFindHighestLive(index, NULL, &entry, &elevel))
-			{
-				HnswUpdateEntryPoint(index, &entry, elevel, false);
-				meta.entry_level = elevel;
-				haveEntry = HnswDiskEntryCandidate(&g, &entry, &ep);
-			}
-		}
-	}
+	haveEntry = LockEntry(index, &g, level, building, &es);
+	ep = es.ep;
+	meta = es.meta;
+	lockmode = es.lockmode;
 
 	memset(nchosen, 0, sizeof(nchosen));
 	memset(ngoodchosen, 0, sizeof(ngoodchosen));
