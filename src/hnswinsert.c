@@ -3,20 +3,19 @@
  * hnswinsert.c
  *	  Insert one vector into an hnsw index on disk (aminsert).
  *
- * The insert follows Algorithm 1 of the paper: draw a level, descend
- * greedily from the entry point to that level, then on each layer down to
- * 0 search ef_construction candidates (Algorithm 2), pick neighbours with
- * the heuristic (Algorithm 4), write the new element, and add a back-link
- * to it from every chosen neighbour, pruning a full list with the same
- * heuristic.
+ * The insert follows Algorithm 1 of the paper: draw a level, then the
+ * search and choice of neighbours that the build shares
+ * (HnswInsertSearchRun, hnswgraph.c); then plan the back-links, write the
+ * new element (hnswspace.c) and the back-links, under the rule that keeps
+ * every element reachable (see "Back-links" below).  The forced link that
+ * vacuum uses to reconnect an unreached element is here too, under the
+ * same rule.
  *
  * Locking (see src/README.md): the insert holds the HNSW_UPDATE_LOCK page
  * lock in ShareLock mode throughout, or ExclusiveLock when its level is
  * above the entry point's, since it then moves the entry point.  It holds
- * at most one buffer lock at a time.  A back-link is computed from a copy
- * of the neighbour list read under a share lock; the list is then written
- * under an exclusive lock only if it is still the same, and recomputed
- * otherwise.
+ * at most one buffer lock at a time.  Lists change by read-copy-verify
+ * (HnswListUpdateLoop, hnswlist.c).
  *
  * IDENTIFICATION
  *	  src/hnswinsert.c

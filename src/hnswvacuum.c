@@ -456,7 +456,7 @@ NoteRepair(HnswVacuumState *vs, Page page, BlockNumber blk, OffsetNumber off,
 
 	/*
 	 * A dead element that is LIVE again was claimed by an insert when pass
-	 * 1 read it (see ReuseSpace in hnswinsert.c), and the insert, which
+	 * 1 read it (see ReuseSpace in hnswspace.c), and the insert, which
 	 * pass 2 waited for, has made it a new element: it is not dead.
 	 */
 	ItemPointerSet(&tid, blk, off);
