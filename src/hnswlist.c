@@ -191,7 +191,8 @@ HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
  * owner is closer to it than the owner is; if it is good, it demotes the
  * good members further from the owner that are closer to it than to the
  * owner.  (A full re-run could also promote members those demoted ones had
- * pruned; this does not.)  The list is then the good members, then the
+ * pruned; this does not.)  A full list takes it only if it is good.  The
+ * list is then the good members, then the
  * others by distance, up to its capacity (u->newlist is in that order;
  * on the page, HnswListApply moves as few members as it can).  Members that
  * are no longer live elements drop out.
@@ -235,6 +236,15 @@ HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u, ItemPointer newtid,
 	for (int i = 0; i < count && newgood; i++)
 		if (good[i] && present[i] && downer[i] <= newdist && dnew[i] < newdist)
 			newgood = false;
+	/*
+	 * A full list takes the new element only if the heuristic would keep
+	 * it (unless forced): replacing a member that only fills the list up by
+	 * another such member changes little for searches, and costs a page
+	 * write (and its WAL, a full-page image after each checkpoint) for most
+	 * back-links.  A list with room takes it either way.
+	 */
+	if (!newgood && !force && count == cap)
+		return;
 	/* it demotes the good members further out that it is closer to */
 	if (newgood)
 		for (int i = 0; i < count; i++)
