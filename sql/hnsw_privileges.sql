@@ -140,50 +140,14 @@ DROP ROLE regress_hnsw_checker;
 -- Installing 0.1.1 directly and updating from 0.1.0 give the same objects
 -- and the same ACLs: a fingerprint of the extension's members, with the
 -- ACLs of its functions
-CREATE FUNCTION pg_temp.ext_fingerprint() RETURNS TABLE (version text, objects bigint, fingerprint text)
-LANGUAGE sql AS $$
-	SELECT e.extversion::text, count(*),
-		   md5(string_agg(pg_describe_object(d.classid, d.objid, d.objsubid) || ' ' ||
-						  coalesce((SELECT string_agg(CASE a.grantee WHEN 0 THEN 'public'
-											 WHEN p.proowner THEN 'owner'
-											 ELSE a.grantee::regrole::text END ||
-											 '=' || a.privilege_type, ' ' ORDER BY a.grantee, a.privilege_type)
-									FROM pg_proc p,
-										 aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-									WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid),
-								   ''),
-						  ',' ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid)))
-	FROM pg_extension e
-	JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
-		AND d.deptype = 'e'
-	WHERE e.extname = 'hnsw'
-	GROUP BY e.extversion
-$$;
+\i sql/include/ext_fingerprint.sql
 SELECT version, objects AS objects0, fingerprint AS fingerprint0
 FROM pg_temp.ext_fingerprint() \gset
 SELECT :'version' AS version, :objects0 > 0 AS has_objects;
 SELECT current_database() AS regress_db \gset
 CREATE DATABASE regress_hnsw_update TEMPLATE template0;
 \c regress_hnsw_update
-CREATE FUNCTION pg_temp.ext_fingerprint() RETURNS TABLE (version text, objects bigint, fingerprint text)
-LANGUAGE sql AS $$
-	SELECT e.extversion::text, count(*),
-		   md5(string_agg(pg_describe_object(d.classid, d.objid, d.objsubid) || ' ' ||
-						  coalesce((SELECT string_agg(CASE a.grantee WHEN 0 THEN 'public'
-											 WHEN p.proowner THEN 'owner'
-											 ELSE a.grantee::regrole::text END ||
-											 '=' || a.privilege_type, ' ' ORDER BY a.grantee, a.privilege_type)
-									FROM pg_proc p,
-										 aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-									WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid),
-								   ''),
-						  ',' ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid)))
-	FROM pg_extension e
-	JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
-		AND d.deptype = 'e'
-	WHERE e.extname = 'hnsw'
-	GROUP BY e.extversion
-$$;
+\i sql/include/ext_fingerprint.sql
 CREATE EXTENSION hnsw VERSION '0.1.0';
 SELECT version, objects = :objects0 AS same_objects,
        fingerprint = :'fingerprint0' AS same_fingerprint

@@ -1,0 +1,23 @@
+-- pg_temp.ext_fingerprint(): the extension's version, how many objects it
+-- has, and a fingerprint of its members with the ACLs of its functions.
+-- Read by hnsw_privileges.sql (\i, from the top of the tree, where the
+-- regression tests run) in each database it compares.
+CREATE FUNCTION pg_temp.ext_fingerprint() RETURNS TABLE (version text, objects bigint, fingerprint text)
+LANGUAGE sql AS $$
+	SELECT e.extversion::text, count(*),
+		   md5(string_agg(pg_describe_object(d.classid, d.objid, d.objsubid) || ' ' ||
+						  coalesce((SELECT string_agg(CASE a.grantee WHEN 0 THEN 'public'
+											 WHEN p.proowner THEN 'owner'
+											 ELSE a.grantee::regrole::text END ||
+											 '=' || a.privilege_type, ' ' ORDER BY a.grantee, a.privilege_type)
+									FROM pg_proc p,
+										 aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+									WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid),
+								   ''),
+						  ',' ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid)))
+	FROM pg_extension e
+	JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+		AND d.deptype = 'e'
+	WHERE e.extname = 'hnsw'
+	GROUP BY e.extversion
+$$;
