@@ -4,14 +4,9 @@
 -- hnsw.distance_kernel; the extension's objects and ACLs after an update
 --
 
+\i sql/include/ext_fingerprint.sql
 -- Nobody but superusers may execute the inspection functions by default
-SELECT p.oid::regprocedure AS function,
-       EXISTS (SELECT 1
-               FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS public_execute
-FROM pg_proc p
-WHERE p.proname IN ('hnsw_index_check', 'hnsw_index_stats')
-ORDER BY 1::text;
+SELECT * FROM pg_temp.public_execute();
 
 CREATE ROLE regress_hnsw_owner;		-- owns the table and its index function
 CREATE ROLE regress_hnsw_nobody;	-- granted nothing
@@ -140,7 +135,6 @@ DROP ROLE regress_hnsw_checker;
 -- Installing 0.1.1 directly and updating from 0.1.0 give the same objects
 -- and the same ACLs: a fingerprint of the extension's members, with the
 -- ACLs of its functions
-\i sql/include/ext_fingerprint.sql
 SELECT version, objects AS objects0, fingerprint AS fingerprint0
 FROM pg_temp.ext_fingerprint() \gset
 SELECT :'version' AS version, :objects0 > 0 AS has_objects;
@@ -156,12 +150,6 @@ ALTER EXTENSION hnsw UPDATE;
 SELECT version, objects = :objects0 AS same_objects,
        fingerprint = :'fingerprint0' AS same_fingerprint
 FROM pg_temp.ext_fingerprint();
-SELECT p.oid::regprocedure AS function,
-       EXISTS (SELECT 1
-               FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS public_execute
-FROM pg_proc p
-WHERE p.proname IN ('hnsw_index_check', 'hnsw_index_stats')
-ORDER BY 1::text;
+SELECT * FROM pg_temp.public_execute();
 \c :regress_db
 DROP DATABASE regress_hnsw_update;

@@ -1,5 +1,7 @@
 -- pg_temp.ext_fingerprint(): the extension's version, how many objects it
 -- has, and a fingerprint of its members with the ACLs of its functions.
+-- pg_temp.public_execute(): whether PUBLIC may execute each inspection
+-- function.
 -- Read by hnsw_privileges.sql (\i, from the top of the tree, where the
 -- regression tests run) in each database it compares.
 CREATE FUNCTION pg_temp.ext_fingerprint() RETURNS TABLE (version text, objects bigint, fingerprint text)
@@ -20,4 +22,14 @@ LANGUAGE sql AS $$
 		AND d.deptype = 'e'
 	WHERE e.extname = 'hnsw'
 	GROUP BY e.extversion
+$$;
+CREATE FUNCTION pg_temp.public_execute() RETURNS TABLE (function regprocedure, public_execute boolean)
+LANGUAGE sql AS $$
+	SELECT p.oid::regprocedure,
+		   EXISTS (SELECT 1
+				   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+				   WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+	FROM pg_proc p
+	WHERE p.proname IN ('hnsw_index_check', 'hnsw_index_stats')
+	ORDER BY 1::text
 $$;
