@@ -1,10 +1,12 @@
 # Makefile for the hnsw extension (PGXS)
 
 EXTENSION = hnsw
-EXTVERSION = 0.1.1
+EXTVERSION = 0.2.0
 
 MODULE_big = hnsw
 OBJS = \
+	src/bitvec.o \
+	src/halfvec.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -20,10 +22,11 @@ OBJS = \
 	src/hnswvacuum.o \
 	src/hnswvalidate.o \
 	src/hnsw_distance.o \
+	src/sparsevec.o \
 	src/vector.o \
 	src/vector_parse.o
 
-HEADERS = src/vector.h
+HEADERS = src/vector.h src/halfvec.h src/halfutils.h src/sparsevec.h
 
 DATA = $(wildcard hnsw--*.sql)
 

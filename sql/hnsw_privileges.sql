@@ -132,7 +132,7 @@ DROP ROLE regress_hnsw_owner;
 DROP ROLE regress_hnsw_nobody;
 DROP ROLE regress_hnsw_checker;
 
--- Installing 0.1.1 directly and updating from 0.1.0 give the same objects
+-- Installing the default version directly and updating from 0.1.0 give the same objects
 -- and the same ACLs: a fingerprint of the extension's members, with the
 -- ACLs of its functions
 SELECT version, objects AS objects0, fingerprint AS fingerprint0

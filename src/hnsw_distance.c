@@ -35,6 +35,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -47,6 +48,7 @@
 #define HNSW_HAVE_NEON_KERNELS 1
 #endif
 
+#include "halfutils.h"
 #include "hnsw_distance.h"
 
 
@@ -111,9 +113,117 @@ scalar_cosine_parts(const float *a, const float *b, int n,
 	*normb = nb;
 }
 
+static float
+scalar_half_l2sq(const uint16_t *a, const uint16_t *b, int n)
+{
+	float		s = 0.0f;
+
+	for (int i = 0; i < n; i++)
+	{
+		float		d = HalfToFloat4(a[i]) - HalfToFloat4(b[i]);
+
+		s += d * d;
+	}
+	return s;
+}
+
+static float
+scalar_half_dot(const uint16_t *a, const uint16_t *b, int n)
+{
+	float		s = 0.0f;
+
+	for (int i = 0; i < n; i++)
+		s += HalfToFloat4(a[i]) * HalfToFloat4(b[i]);
+	return s;
+}
+
+static float
+scalar_half_l1(const uint16_t *a, const uint16_t *b, int n)
+{
+	float		s = 0.0f;
+
+	for (int i = 0; i < n; i++)
+		s += fabsf(HalfToFloat4(a[i]) - HalfToFloat4(b[i]));
+	return s;
+}
+
+static void
+scalar_half_cosine_parts(const uint16_t *a, const uint16_t *b, int n,
+						 float *dot, float *norma, float *normb)
+{
+	float		d = 0.0f;
+	float		na = 0.0f;
+	float		nb = 0.0f;
+
+	for (int i = 0; i < n; i++)
+	{
+		float		x = HalfToFloat4(a[i]);
+		float		y = HalfToFloat4(b[i]);
+
+		d += x * y;
+		na += x * x;
+		nb += y * y;
+	}
+	*dot = d;
+	*norma = na;
+	*normb = nb;
+}
+
+static uint64_t
+scalar_bit_hamming(const unsigned char *a, const unsigned char *b, size_t nbytes)
+{
+	uint64_t	n = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		n += (uint64_t) __builtin_popcountll(x ^ y);
+	}
+	for (; i < nbytes; i++)
+		n += (uint64_t) __builtin_popcount((unsigned) (a[i] ^ b[i]));
+	return n;
+}
+
+static void
+scalar_bit_and_or(const unsigned char *a, const unsigned char *b, size_t nbytes,
+				  uint64_t *nand, uint64_t *nor)
+{
+	uint64_t	na = 0;
+	uint64_t	no = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= nbytes; i += 8)
+	{
+		uint64_t	x,
+					y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		na += (uint64_t) __builtin_popcountll(x & y);
+		no += (uint64_t) __builtin_popcountll(x | y);
+	}
+	for (; i < nbytes; i++)
+	{
+		na += (uint64_t) __builtin_popcount((unsigned) (a[i] & b[i]));
+		no += (uint64_t) __builtin_popcount((unsigned) (a[i] | b[i]));
+	}
+	*nand = na;
+	*nor = no;
+}
+
+#define SCALAR_EXT_KERNELS \
+	scalar_half_l2sq, scalar_half_dot, scalar_half_l1, scalar_half_cosine_parts, \
+	scalar_bit_hamming, scalar_bit_and_or
+
 static const HnswKernels scalar_kernels = {
 	HNSW_KERNEL_SCALAR, "scalar",
-	scalar_l2sq, scalar_dot, scalar_l1, scalar_cosine_parts
+	scalar_l2sq, scalar_dot, scalar_l1, scalar_cosine_parts,
+	SCALAR_EXT_KERNELS
 };
 
 
@@ -335,7 +445,8 @@ avx2_cosine_parts(const float *a, const float *b, int n,
 
 static const HnswKernels avx2_kernels = {
 	HNSW_KERNEL_AVX2, "avx2",
-	avx2_l2sq, avx2_dot, avx2_l1, avx2_cosine_parts
+	avx2_l2sq, avx2_dot, avx2_l1, avx2_cosine_parts,
+	SCALAR_EXT_KERNELS
 };
 
 
@@ -528,7 +639,8 @@ avx512_cosine_parts(const float *a, const float *b, int n,
 
 static const HnswKernels avx512_kernels = {
 	HNSW_KERNEL_AVX512, "avx512",
-	avx512_l2sq, avx512_dot, avx512_l1, avx512_cosine_parts
+	avx512_l2sq, avx512_dot, avx512_l1, avx512_cosine_parts,
+	SCALAR_EXT_KERNELS
 };
 
 #endif							/* HNSW_HAVE_X86_KERNELS */
@@ -692,7 +804,8 @@ neon_cosine_parts(const float *a, const float *b, int n,
 
 static const HnswKernels neon_kernels = {
 	HNSW_KERNEL_NEON, "neon",
-	neon_l2sq, neon_dot, neon_l1, neon_cosine_parts
+	neon_l2sq, neon_dot, neon_l1, neon_cosine_parts,
+	SCALAR_EXT_KERNELS
 };
 
 #endif							/* HNSW_HAVE_NEON_KERNELS */
@@ -895,3 +1008,103 @@ HnswKernelsInit(void)
 
 /* The kernel set in use; the scalar one until HnswKernelsInit() has run */
 const HnswKernels *hnsw_kernels = &scalar_kernels;
+
+
+/*
+ * Sparse vectors
+ *
+ * Merges over two strictly ascending index lists.  Entries present in one
+ * vector only meet a zero in the other.
+ */
+float
+HnswSparseL2sq(const int32_t *ia, const float *va, int na,
+			   const int32_t *ib, const float *vb, int nb)
+{
+	float		s = 0.0f;
+	int			i = 0,
+				j = 0;
+
+	while (i < na && j < nb)
+	{
+		if (ia[i] == ib[j])
+		{
+			float		d = va[i++] - vb[j++];
+
+			s += d * d;
+		}
+		else if (ia[i] < ib[j])
+		{
+			s += va[i] * va[i];
+			i++;
+		}
+		else
+		{
+			s += vb[j] * vb[j];
+			j++;
+		}
+	}
+	for (; i < na; i++)
+		s += va[i] * va[i];
+	for (; j < nb; j++)
+		s += vb[j] * vb[j];
+	return s;
+}
+
+float
+HnswSparseDot(const int32_t *ia, const float *va, int na,
+			  const int32_t *ib, const float *vb, int nb)
+{
+	float		s = 0.0f;
+	int			i = 0,
+				j = 0;
+
+	while (i < na && j < nb)
+	{
+		if (ia[i] == ib[j])
+			s += va[i++] * vb[j++];
+		else if (ia[i] < ib[j])
+			i++;
+		else
+			j++;
+	}
+	return s;
+}
+
+float
+HnswSparseL1(const int32_t *ia, const float *va, int na,
+			 const int32_t *ib, const float *vb, int nb)
+{
+	float		s = 0.0f;
+	int			i = 0,
+				j = 0;
+
+	while (i < na && j < nb)
+	{
+		if (ia[i] == ib[j])
+		{
+			s += fabsf(va[i] - vb[j]);
+			i++;
+			j++;
+		}
+		else if (ia[i] < ib[j])
+			s += fabsf(va[i++]);
+		else
+			s += fabsf(vb[j++]);
+	}
+	for (; i < na; i++)
+		s += fabsf(va[i]);
+	for (; j < nb; j++)
+		s += fabsf(vb[j]);
+	return s;
+}
+
+float
+HnswSparseDotDense(const int32_t *ia, const float *va, int na,
+				   const float *dense)
+{
+	float		s = 0.0f;
+
+	for (int i = 0; i < na; i++)
+		s += va[i] * dense[ia[i]];
+	return s;
+}

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * hnsw_distance.h
- *	  Float4 distance kernels with run-time CPU dispatch.
+ *	  Distance kernels with run-time CPU dispatch: float4, half (binary16),
+ *	  bit strings, and sparse vectors.
  *
  * This module is plain C: it includes no PostgreSQL header, so that the
  * kernel tests and benchmarks can link it on its own.  Every kernel
@@ -16,6 +17,9 @@
 #ifndef HNSW_DISTANCE_H
 #define HNSW_DISTANCE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 typedef enum HnswKernelKind
 {
 	HNSW_KERNEL_AUTO = 0,		/* best one the CPU supports */
@@ -27,6 +31,14 @@ typedef enum HnswKernelKind
 
 typedef float (*HnswDistanceFn) (const float *a, const float *b, int n);
 
+/*
+ * Half kernels take binary16 bit patterns (see halfutils.h), widen each
+ * value to float4 exactly and accumulate in float4 like the float4
+ * kernels, so that a half vector and its float4 widening give the same
+ * sums up to the order of summation.
+ */
+typedef float (*HnswHalfDistanceFn) (const uint16_t *a, const uint16_t *b, int n);
+
 typedef struct HnswKernels
 {
 	HnswKernelKind kind;
@@ -37,6 +49,23 @@ typedef struct HnswKernels
 	/* dot, |a|^2 and |b|^2 in one pass */
 	void		(*cosine_parts) (const float *a, const float *b, int n,
 								 float *dot, float *norma, float *normb);
+
+	/* the same four over half vectors */
+	HnswHalfDistanceFn half_l2sq;
+	HnswHalfDistanceFn half_dot;
+	HnswHalfDistanceFn half_l1;
+	void		(*half_cosine_parts) (const uint16_t *a, const uint16_t *b, int n,
+									  float *dot, float *norma, float *normb);
+
+	/*
+	 * Bit strings of nbytes bytes (unused bits of the last byte are 0, as
+	 * PostgreSQL keeps them): popcount(a ^ b), and popcount(a & b) with
+	 * popcount(a | b) for the Jaccard distance.
+	 */
+	uint64_t	(*bit_hamming) (const unsigned char *a, const unsigned char *b,
+								size_t nbytes);
+	void		(*bit_and_or) (const unsigned char *a, const unsigned char *b,
+							   size_t nbytes, uint64_t *nand, uint64_t *nor);
 } HnswKernels;
 
 /* The kernel set in use; never NULL once HnswKernelsInit() has run */
@@ -53,5 +82,21 @@ extern const HnswKernels *HnswKernelsGet(HnswKernelKind kind);
 
 /* Make the given kind current; returns 0 if unsupported (nothing changes) */
 extern int	HnswKernelsSelect(HnswKernelKind kind);
+
+/*
+ * Sparse vectors: na (nb) entries with strictly ascending indices ia (ib)
+ * and values va (vb).  A merge over the indices, accumulating in float4 in
+ * index order.  Not dispatched: the work is in the merge, not the
+ * arithmetic.  The *Dense variants take the other operand as a dense
+ * float4 array covering every index (a query densified once per scan).
+ */
+extern float HnswSparseL2sq(const int32_t *ia, const float *va, int na,
+							const int32_t *ib, const float *vb, int nb);
+extern float HnswSparseDot(const int32_t *ia, const float *va, int na,
+						   const int32_t *ib, const float *vb, int nb);
+extern float HnswSparseL1(const int32_t *ia, const float *va, int na,
+						  const int32_t *ib, const float *vb, int nb);
+extern float HnswSparseDotDense(const int32_t *ia, const float *va, int na,
+								const float *dense);
 
 #endif							/* HNSW_DISTANCE_H */
