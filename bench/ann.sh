@@ -17,8 +17,13 @@ set -euo pipefail
 USAGE=$(cat <<'EOF'
   --ext NAME         extension under test (default hnsw)
   --peer NAME        also run this extension, e.g. vector (pgvector), if installed
+  --type TYPE        column type: vector (default) or halfvec (values
+                     rounded to half precision; opclasses halfvec_*_ops)
+  --vector-index W   with --type halfvec, also build a vector index on
+                     (embedding::vector(d)) of the same data, for its size:
+                     ext (default), all or none
   --dataset NAME     glove (GloVe-100 word vectors, default) or synthetic
-  --kind KIND        synthetic data: uniform or clustered (default clustered)
+  --kind KIND        synthetic data: uniform, clustered (default) or lowrank
   --n N              base vectors (glove: the first N of the base set;
                      synthetic: default 100000)
   --dim D            synthetic dimension (default 100)
@@ -40,6 +45,8 @@ EOF
 )
 
 # defaults (see also COMMON_OPTIONS in lib.sh)
+TYPE=vector
+VECTOR_INDEX=ext
 DATASET=glove
 KIND=clustered
 N=
@@ -52,7 +59,7 @@ SHARED_BUFFERS=2GB
 KEEP=0
 
 parse_options dataset=DATASET kind=KIND dim=DIM metrics=METRICS format=FORMAT \
-	shared-buffers=SHARED_BUFFERS 'keep!KEEP' -- "$@"
+	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -63,6 +70,9 @@ fi
 for metric in ${METRICS//,/ }; do
 	check_metric "$metric"
 done
+case "$TYPE" in vector | halfvec) ;; *) die "unknown type $TYPE (vector or halfvec)" ;; esac
+case "$VECTOR_INDEX" in ext | all | none) ;; *) die "--vector-index is ext, all or none" ;; esac
+[ "$TYPE" = halfvec ] || VECTOR_INDEX=none
 
 bench_build
 
@@ -73,6 +83,9 @@ case "$DATASET" in
 	synthetic) synth_dataset "$KIND" "${N:-100000}" "$DIM" "$SEED" ;;
 	*) die "unknown dataset $DATASET" ;;
 esac
+# a halfvec column holds every value rounded to half: the ground truth is
+# computed on those values, and they are what is sent
+[ "$TYPE" = halfvec ] && half_dataset
 cut_dataset "$N" "$NQ"
 ensure_gt "$K" ${METRICS//,/ }
 
@@ -96,8 +109,8 @@ echo "label,metric,m,ef_construction,build_s,index_bytes,rows" >"$BUILD_CSV"
 	meta_begin ann.sh "$ORIG_ARGS"
 	echo "dataset: $DSDESC"
 	echo "data files: $(basename "$BASEF") ($NBASE x $DIM), $(basename "$QUERYF") ($NQ queries)"
-	echo "parameters: metrics=$METRICS k=$K m=$M ef_construction=$EFC ef_search=$EFS repeat=$REPEAT format=$FORMAT"
-	echo "query: SELECT id FROM items ORDER BY embedding <op> \$1::vector LIMIT $K (prepared, one client)"
+	echo "parameters: type=$TYPE metrics=$METRICS k=$K m=$M ef_construction=$EFC ef_search=$EFS repeat=$REPEAT format=$FORMAT vector_index=$VECTOR_INDEX"
+	echo "query: SELECT id FROM items ORDER BY embedding <op> \$1::$TYPE LIMIT $K (prepared, one client)"
 	echo "systems: ${SYSTEMS[*]}"
 	meta_settings
 } >"$META"
@@ -108,7 +121,7 @@ for sys in "${SYSTEMS[@]}"; do
 	meta_extension "$sys" "bench_$sys" >>"$META"
 
 	log "$sys: loading $NBASE vectors"
-	load=$("$VB" ann load --conn "$(conninfo "bench_$sys")" --base "$BASEF" --format "$FORMAT")
+	load=$("$VB" ann load --conn "$(conninfo "bench_$sys")" --base "$BASEF" --format "$FORMAT" --type "$TYPE")
 	echo "load $sys: ${load#*,} s for ${load%,*} rows (COPY $FORMAT, then VACUUM FREEZE ANALYZE)" >>"$META"
 done
 
@@ -116,8 +129,19 @@ done
 
 for metric in ${METRICS//,/ }; do
 	for sys in "${SYSTEMS[@]}"; do
-		log "$sys: CREATE INDEX ($metric, m=$M, ef_construction=$EFC)"
-		b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --metric "$metric" \
+		# with --type halfvec, the vector index on the same values, built,
+		# measured and dropped first (label "<ext>:vector" in build.csv)
+		if [ "$VECTOR_INDEX" = all ] || { [ "$VECTOR_INDEX" = ext ] && [ "$sys" = "$EXT" ]; }; then
+			log "$sys: CREATE INDEX on (embedding::vector($DIM)) ($metric, for its size)"
+			b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --m "$M" --efc "$EFC" \
+				--using "(embedding::vector($DIM)) vector_${metric}_ops" --index "items_${metric}_vidx" \
+				2> >(sed "s/^/$sys $metric vector build:/" | tee -a "$OUT/messages.txt" >&2))
+			echo "$sys:vector,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
+			sql "bench_$sys" -c "DROP INDEX items_${metric}_vidx"
+			log "$sys: vector index built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
+		fi
+		log "$sys: CREATE INDEX ($TYPE, $metric, m=$M, ef_construction=$EFC)"
+		b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --metric "$metric" --type "$TYPE" \
 			--m "$M" --efc "$EFC" 2> >(sed "s/^/$sys $metric build:/" | tee -a "$OUT/messages.txt" >&2))
 		echo "$sys,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
 		log "$sys: built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
@@ -129,7 +153,7 @@ for metric in ${METRICS//,/ }; do
 			"$VB" ann search --conn "$(conninfo "bench_$sys")" --metric "$metric" \
 				--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric" "$K")" \
 				--k "$K" --ef "$EFS" --warmup $([ "$r" = 1 ] && echo 1 || echo 0) \
-				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV" --format "$FORMAT"
+				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV" --format "$FORMAT" --type "$TYPE"
 		done
 	done
 	if [ "$KEEP" = 0 ]; then

@@ -13,6 +13,7 @@
 
 #include "ann_common.h"
 #include "ann_pg.h"
+#include "../src/halfutils.h"
 
 static void
 show_notice(void *arg, const char *message)
@@ -83,6 +84,44 @@ encode_vector(char *p, const float *v, int dim)
 		memcpy(&bits, &v[i], 4);
 		put_u32(&p, bits);
 	}
+	return p;
+}
+
+char *
+encode_halfvec(char *p, const float *v, int dim)
+{
+	put_u16(&p, (uint16_t) dim);
+	put_u16(&p, 0);
+	for (int i = 0; i < dim; i++)
+		put_u16(&p, Float4ToHalf(v[i]));
+	return p;
+}
+
+char *
+encode_sparsevec(char *p, int dim, int nnz, const int32_t *idx, const float *val)
+{
+	put_u32(&p, (uint32_t) dim);
+	put_u32(&p, (uint32_t) nnz);
+	put_u32(&p, 0);
+	for (int i = 0; i < nnz; i++)
+		put_u32(&p, (uint32_t) idx[i]);
+	for (int i = 0; i < nnz; i++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &val[i], 4);
+		put_u32(&p, bits);
+	}
+	return p;
+}
+
+char *
+encode_sparse_text(char *p, int dim, int nnz, const int32_t *idx, const float *val)
+{
+	*p++ = '{';
+	for (int i = 0; i < nnz; i++)
+		p += sprintf(p, i ? ",%d:%.9g" : "%d:%.9g", idx[i] + 1, val[i]);
+	p += sprintf(p, "}/%d", dim);
 	return p;
 }
 

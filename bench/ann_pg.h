@@ -74,6 +74,35 @@ extern char *encode_text(char *p, const float *v, int dim);
 #define TEXT_VECTOR_MAX(dim) (16 * (size_t) (dim) + 8)
 
 /*
+ * Write vector v in the binary form of the "halfvec" type (int16 dim,
+ * int16 zero, binary16[dim], big-endian) at p, each value rounded to the
+ * nearest half (ties to even, as the server rounds); returns the end.
+ * The text form of a halfvec is encode_text's.
+ */
+extern char *encode_halfvec(char *p, const float *v, int dim);
+
+/*
+ * Write a sparse vector (nnz 0-based ascending indices idx, values val,
+ * dimension dim) in the binary form of the "sparsevec" type (int32 dim,
+ * int32 nnz, int32 zero, int32 idx[nnz], float4 val[nnz], big-endian) at
+ * p; returns the end.  SPARSEVEC_BIN_SIZE(nnz) bytes.
+ */
+extern char *encode_sparsevec(char *p, int dim, int nnz, const int32_t *idx,
+							  const float *val);
+
+#define SPARSEVEC_BIN_SIZE(nnz) (12 + 8 * (size_t) (nnz))
+
+/*
+ * Write the same in the text form "{i:v,...}/dim" (1-based indices, "%.9g")
+ * at p, NUL-terminated; returns the end (the NUL).  At most
+ * TEXT_SPARSEVEC_MAX(nnz) bytes.
+ */
+extern char *encode_sparse_text(char *p, int dim, int nnz, const int32_t *idx,
+								const float *val);
+
+#define TEXT_SPARSEVEC_MAX(nnz) (28 * (size_t) (nnz) + 16)
+
+/*
  * COPY ... FROM STDIN through a buffer.  copy_begin starts the COPY (and
  * writes the binary header if binary); copy_reserve returns where at
  * least need bytes may be written, sending what is buffered first when

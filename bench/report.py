@@ -11,6 +11,8 @@
 #	  python3 bench/report.py ann    bench/results/<timestamp>
 #	  python3 bench/report.py filter bench/results/<timestamp>-filter
 #	  python3 bench/report.py write  bench/results/<timestamp>-write
+#	  python3 bench/report.py bq     bench/results/<timestamp>-bq
+#	  python3 bench/report.py sparse bench/results/<timestamp>-sparse
 #
 # Values are medians over the repeated runs.  "QPS at recall R" is
 # computed in one place, qps_at_recall: it follows a curve in ef_search
@@ -149,7 +151,21 @@ def finish(d, lines):
 # -------------------------------------------------------------------- ann
 
 
-def ann_report(d):
+def pareto(points):
+    """
+    The upper envelope of [(recall, qps, label)]: the points that no other
+    point beats in both recall and QPS, by increasing recall (so by
+    decreasing QPS), as [(rank, recall, qps, label)] for qps_at_recall.
+    """
+    best = []
+    for r, q, lab in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if not best or q > best[-1][1]:
+            best.append((r, q, lab))
+    best.reverse()
+    return [(i, r, q, lab) for i, (r, q, lab) in enumerate(best)]
+
+
+def ann_report(d, title="ANN benchmark"):
     meta, _ = read_meta(d)
     systems = meta["systems"].split()
     kernels = ", ".join(
@@ -187,7 +203,7 @@ def ann_report(d):
         return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
 
     two = len(systems) == 2
-    out = ["ANN benchmark: %s" % meta.get("data files", ""), meta.get("parameters", ""), kernels]
+    out = ["%s: %s" % (title, meta.get("data files", "")), meta.get("parameters", ""), kernels]
     with open(os.path.join(d, "summary.csv"), "w") as f:
         f.write("label,metric,ef_search,runs,recall,qps,p50_ms,p99_ms\n")
         for m in metrics:
@@ -208,6 +224,16 @@ def ann_report(d):
             vals = [float(build[(s, m)][field]) / scale if (s, m) in build else None for s in systems]
             out.append("%-22s" % name + "".join(" %12.1f" % (v or 0) for v in vals) +
                        (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+        # with --type halfvec: the vector index on the same values
+        if any((s + ":vector", m) in build for s in systems):
+            vsize = [float(build[(s + ":vector", m)]["index_bytes"]) / 1048576
+                     if (s + ":vector", m) in build else None for s in systems]
+            out.append("%-22s" % "vector index (MiB)" +
+                       "".join(" %12s" % ("-" if v is None else "%.1f" % v) for v in vsize))
+            hsize = [float(build[(s, m)]["index_bytes"]) / 1048576 if (s, m) in build else None
+                     for s in systems]
+            out.append("%-22s" % "index / vector index" +
+                       "".join(" %12s" % ratio(h, v) for h, v in zip(hsize, vsize)))
         for target in (0.90, 0.95):
             vals = [qps_at_recall([(ef, x["recall"], x["qps"]) for (s2, m2, ef), x in summary.items()
                                    if s2 == s and m2 == m], target) for s in systems]
@@ -487,7 +513,137 @@ def write_report(d):
     finish(d, lines)
 
 
-REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report}
+# -------------------------------------------------------------------- bq
+
+
+def bq_report(d):
+    """
+    Binary quantization with re-rank: one curve per system and inner LIMIT
+    N over ef_search; QPS at recall R on each system's upper envelope of
+    all its (N, ef_search) points.
+    """
+    meta, metalines = read_meta(d)
+    systems = meta["systems"].split()
+    two = len(systems) == 2
+    build = {b["label"]: b for b in read_csv(os.path.join(d, "build.csv"))}
+    rows = read_csv(os.path.join(d, "search.csv"))
+    if not rows:
+        sys.exit("no %s" % os.path.join(d, "search.csv"))
+    groups, curves = {}, []
+    for r in rows:
+        c = r["curve"]
+        if c not in curves:
+            curves.append(c)
+        groups.setdefault((r["label"], c, int(r["ef_search"])), []).append(r)
+    summary = {}
+    for key, g in groups.items():
+        summary[key] = {
+            "runs": len(g),
+            "recall": med(x["recall"] for x in g),
+            "qps": med(x["qps"] for x in g),
+            "p50": med(x["p50_ms"] for x in g),
+            "p99": med(x["p99_ms"] for x in g),
+            "rows": med(x["rows_per_query"] for x in g),
+            "planner": "index" if all(x["planner"] == "index" for x in g) else "seqscan",
+        }
+    with open(os.path.join(d, "summary.csv"), "w") as f:
+        f.write("label,curve,ef_search,runs,recall,qps,p50_ms,p99_ms,rows_per_query,planner\n")
+        for (s, c, ef), x in sorted(summary.items(), key=lambda i: (i[0][0], curves.index(i[0][1]), i[0][2])):
+            f.write("%s,%s,%d,%d,%.4f,%.1f,%.3f,%.3f,%.2f,%s\n" % (
+                s, c, ef, x["runs"], x["recall"], x["qps"], x["p50"], x["p99"], x["rows"], x["planner"]))
+
+    def ratio(a, b):
+        return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
+
+    out = header_lines(meta)
+    out.append("# " + meta.get("dataset", ""))
+    out.append("# " + meta.get("parameters", ""))
+    out.append("# query: " + meta.get("query", ""))
+    out.append("")
+    nq, k = rows[-1]["queries"], rows[-1]["k"]
+    runs = max(x["runs"] for x in summary.values())
+    out.append("== binary quantization + re-rank: %s queries, recall@%s against exact cosine, medians of %d run(s) ==" % (
+        nq, k, runs))
+    out.append("%-34s" % "" + "".join(" %12s" % s for s in systems) + (" %12s" % "/".join(systems) if two else ""))
+    vals = [float(build[s]["build_s"]) if s in build else None for s in systems]
+    out.append("%-34s" % "build time (s)" + "".join(" %12s" % ("-" if v is None else "%.1f" % v) for v in vals) +
+               (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+    vals = [float(build[s]["index_bytes"]) / 1048576 if s in build else None for s in systems]
+    out.append("%-34s" % "index size (MiB)" + "".join(" %12s" % ("-" if v is None else "%.1f" % v) for v in vals) +
+               (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+    fronts = {}
+    for s in systems:
+        pts = [(x["recall"], x["qps"], "%s/ef%d" % (c, ef)) for (s2, c, ef), x in summary.items() if s2 == s]
+        fronts[s] = pareto(pts)
+    for target in (0.80, 0.90, 0.95, 0.99):
+        vals = [qps_at_recall([(i, r, q) for i, r, q, lab in fronts[s]], target) for s in systems]
+        out.append("%-34s" % ("QPS at recall %.2f (envelope)" % target) +
+                   "".join(" %12s" % show_at(v, 0) for v in vals) +
+                   (" %12s" % ratio_at(vals[0], vals[1], "n/a") if two else ""))
+    for s in systems:
+        out.append("envelope of %s: %s" % (s, ", ".join("%s %.3f/%.0f" % (lab, r, q) for i, r, q, lab in fronts[s])))
+    for c in curves:
+        for target in (0.90, 0.95):
+            vals = [qps_at_recall([(ef, x["recall"], x["qps"]) for (s2, c2, ef), x in summary.items()
+                                   if s2 == s and c2 == c], target) for s in systems]
+            out.append("%-34s" % ("QPS at recall %.2f, %s" % (target, c)) +
+                       "".join(" %12s" % show_at(v, 0) for v in vals) +
+                       (" %12s" % ratio_at(vals[0], vals[1], "n/a") if two else ""))
+    for s in systems:
+        seq = sorted("%s/ef%d" % (c, ef) for (s2, c, ef), x in summary.items() if s2 == s and x["planner"] != "index")
+        if seq:
+            out.append("note: %s's planner would not use the index at %s" % (s, " ".join(seq)))
+            out.append("      (the index was measured, with enable_seqscan = off)")
+
+    for c in curves:
+        out.append("")
+        out.append("-- inner LIMIT %s --" % c.lstrip("n"))
+        out.append("%9s" % "ef_search" +
+                   "".join(" | %-8s %7s %9s %8s %8s %5s" % (s, "recall", "QPS", "p50 ms", "p99 ms", "rows")
+                           for s in systems) + (" | %9s" % "QPS ratio" if two else ""))
+        efs = sorted({ef for (s2, c2, ef) in summary if c2 == c})
+        for ef in efs:
+            line = "%9d" % ef
+            for s in systems:
+                x = summary.get((s, c, ef))
+                if x:
+                    line += " | %-8s %7.4f %9.1f %8.3f %8.3f %5.2f" % (
+                        "", x["recall"], x["qps"], x["p50"], x["p99"], x["rows"])
+                else:
+                    line += " | %-8s %7s %9s %8s %8s %5s" % ("", "-", "-", "-", "-", "-")
+            if two:
+                a, b = (summary.get((s, c, ef)) for s in systems)
+                line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
+            out.append(line)
+
+    plans = os.path.join(d, "plans.txt")
+    if os.path.exists(plans):
+        out.append("")
+        out.append("plans at default settings (EXPLAIN, first query):")
+        with open(plans) as f:
+            out.extend("  " + x.rstrip("\n") for x in f if x.strip())
+    out.extend(x for x in metalines if x.startswith(("server log: ", "WARNING")))
+    finish(d, out)
+
+    pc = []
+    for s in systems:
+        for c in curves:
+            pts = [(x["recall"], x["qps"], ef) for (s2, c2, ef), x in sorted(summary.items(), key=lambda i: i[0][2])
+                   if s2 == s and c2 == c]
+            if pts:
+                pc.append(("%s LIMIT %s" % (s, c.lstrip("n")), pts))
+    if not plot(os.path.join(d, "bq.png"),
+                "binary quantization + re-rank: recall@%s vs QPS (%s)" % (k, meta.get("data files", "").split(",")[0]),
+                "recall (against exact cosine)", "queries per second (one client)", pc, "left bottom"):
+        print("gnuplot not found: no plots (apt-get install -y gnuplot-nox)", file=sys.stderr)
+
+
+def sparse_report(d):
+    ann_report(d, "sparsevec benchmark")
+
+
+REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report,
+           "bq": bq_report, "sparse": sparse_report}
 
 
 def main():

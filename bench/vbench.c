@@ -8,8 +8,9 @@
  *	  vbench help [GROUP]
  *
  * Groups: ann (load, build, search, gt), filter (load, gt, search), write
- * (insert, delete, selfhit), data (glove, synth, split, head, info).  The
- * scripts bench/ann.sh, filter.sh and write.sh drive them; see
+ * (insert, delete, selfhit), data (glove, synth, split, head, info, half),
+ * sparse (gen, gt, load, search, info).  The scripts bench/ann.sh,
+ * filter.sh, write.sh, bq.sh and sparse.sh drive them; see
  * bench/README.md.  An option is looked up first among the common ones,
  * then in the command's table; an option that is in neither is an error.
  *
@@ -57,8 +58,8 @@ static const OptSpec common_opts[] = {
 static const Command commands[] = {
 	{"ann", "load", ann_load, ann_load_opts, NULL,
 	"create and fill table items from --base"},
-	{"ann", "build", ann_build, NULL, NULL,
-	"CREATE INDEX items_<metric>_idx; prints seconds,bytes"},
+	{"ann", "build", ann_build, ann_build_opts, NULL,
+	"CREATE INDEX items_<metric>_idx (or --index); prints seconds,bytes"},
 	{"ann", "search", ann_search, ann_search_opts, NULL,
 	"ef_search sweep: recall@k, QPS and latency per point"},
 	{"ann", "gt", ann_gt, ann_gt_opts, "BASE QUERY METRIC:OUT ...",
@@ -83,6 +84,18 @@ static const Command commands[] = {
 	"hold out NQ vectors (seeded shuffle, --seed) as queries"},
 	{"data", "head", data_head, NULL, "IN OUT N", "copy the first N vectors"},
 	{"data", "info", data_info, NULL, "IN", "print count and dimension"},
+	{"data", "half", data_half, NULL, "IN OUT",
+	"round every value to the nearest binary16 (half), kept as float32"},
+	{"sparse", "gen", sparse_gen, sparse_gen_opts, "BASE QUERY",
+	"seeded SPLADE-like sparse vectors (svecs): --n base rows, --nq queries"},
+	{"sparse", "gt", sparse_gt, ann_gt_opts, "BASE QUERY METRIC:OUT ...",
+	"exact k nearest sparse vectors by brute force (ivecs)"},
+	{"sparse", "load", sparse_load, sparse_load_opts, NULL,
+	"create and fill table items (id, embedding sparsevec(dim)) from --base"},
+	{"sparse", "search", sparse_search, sparse_search_opts, NULL,
+	"ef_search sweep over sparse queries, as ann search"},
+	{"sparse", "info", sparse_info, NULL, "IN",
+	"print count, dimension and mean non-zeros"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -180,6 +193,16 @@ set_option(Options *opt, const OptSpec *s, const char *v)
 			else
 				die("unknown format \"%s\"", v);
 			break;
+		case OPT_TYPE:
+			if (strcmp(v, "vector") == 0)
+				*(ColType *) field = COL_VECTOR;
+			else if (strcmp(v, "halfvec") == 0)
+				*(ColType *) field = COL_HALFVEC;
+			else if (strcmp(v, "sparsevec") == 0)
+				*(ColType *) field = COL_SPARSEVEC;
+			else
+				die("unknown type \"%s\"", v);
+			break;
 	}
 }
 
@@ -230,6 +253,15 @@ main(int argc, char **argv)
 	opt.dim = 100;
 	opt.clusters = 100;
 	opt.sigma = 0.1;
+	opt.latent = 64;
+	opt.noise = 0.0;
+	opt.nq = 1000;
+	opt.nnz_min = 50;
+	opt.nnz_max = 200;
+	opt.zipf = 1.0;
+	opt.topics = 100;
+	opt.topic_share = 0.5;
+	opt.type = COL_VECTOR;
 	parse_ef_list(&opt, "10,20,40,80,120,200,400");
 	opt.args = xmalloc(sizeof(char *) * argc);
 

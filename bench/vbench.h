@@ -34,6 +34,14 @@ typedef enum WireFormat
 	WIRE_TEXT
 } WireFormat;
 
+/* The type of column "embedding" (--type) */
+typedef enum ColType
+{
+	COL_VECTOR,
+	COL_HALFVEC,
+	COL_SPARSEVEC
+} ColType;
+
 typedef struct Options
 {
 	/* common options (vbench.c) */
@@ -55,10 +63,15 @@ typedef struct Options
 	int			nef;			/* --ef: ef_search sweep */
 	int			ef[MAX_EF];
 	WireFormat	format;			/* --format binary|text */
+	ColType		type;			/* --type vector|halfvec|sparsevec */
 
 	/* ann */
 	const char *ef_guc;			/* --ef-guc */
 	int			threads;		/* --threads (ann gt) */
+	const char *sql;			/* --sql: the query, $1 the query vector */
+	const char *index;			/* --index: index name */
+	const char *using;			/* --using: index column and opclass */
+	const char *curve;			/* --curve: curve name in the CSV */
 
 	/* filter */
 	const char *col;			/* --col c10|c100 */
@@ -79,12 +92,20 @@ typedef struct Options
 	bool		sync;			/* --sync on|off */
 	double		frac;			/* --frac */
 
-	/* data synth */
-	const char *kind;			/* --kind uniform|clustered */
+	/* data synth, sparse gen */
+	const char *kind;			/* --kind uniform|clustered|lowrank */
 	long		n;				/* --n */
 	int			dim;			/* --dim */
 	int			clusters;		/* --clusters */
 	double		sigma;			/* --sigma */
+	int			latent;			/* --latent (lowrank) */
+	double		noise;			/* --noise (lowrank) */
+	long		nq;				/* --nq (sparse gen) */
+	int			nnz_min;		/* --nnz-min */
+	int			nnz_max;		/* --nnz-max */
+	double		zipf;			/* --zipf: exponent */
+	int			topics;			/* --topics */
+	double		topic_share;	/* --topic-share */
 
 	/* positional arguments, for the commands that take them */
 	int			nargs;
@@ -102,7 +123,8 @@ typedef enum OptType
 	OPT_ONOFF,					/* bool from "on" (anything else: off) */
 	OPT_METRIC,					/* AnnMetric, sets have_metric */
 	OPT_EFLIST,					/* comma-separated ef_search values */
-	OPT_FORMAT					/* WireFormat */
+	OPT_FORMAT,					/* WireFormat */
+	OPT_TYPE					/* ColType */
 } OptType;
 
 typedef struct OptSpec
@@ -126,6 +148,10 @@ extern const OptSpec write_insert_opts[];
 extern const OptSpec write_delete_opts[];
 extern const OptSpec write_selfhit_opts[];
 extern const OptSpec data_synth_opts[];
+extern const OptSpec ann_build_opts[];
+extern const OptSpec sparse_gen_opts[];
+extern const OptSpec sparse_load_opts[];
+extern const OptSpec sparse_search_opts[];
 
 /* the commands */
 extern void ann_load(const Options *opt);
@@ -143,6 +169,15 @@ extern void data_synth(const Options *opt);
 extern void data_split(const Options *opt);
 extern void data_head(const Options *opt);
 extern void data_info(const Options *opt);
+extern void data_half(const Options *opt);
+extern void sparse_gen(const Options *opt);
+extern void sparse_gt(const Options *opt);
+extern void sparse_load(const Options *opt);
+extern void sparse_search(const Options *opt);
+extern void sparse_info(const Options *opt);
+
+/* "vector", "halfvec" or "sparsevec" */
+extern const char *coltype_name(ColType type);
 
 /*
  * Table "items" (id int4, embedding vector(dim)) with row i of the base
@@ -151,5 +186,29 @@ extern void data_info(const Options *opt);
  * Prints "rows,seconds" (the COPY).  (cmd_ann.c)
  */
 extern void load_items(const Options *opt, bool labels);
+
+/*
+ * An ef_search sweep of one prepared statement (cmd_ann.c), shared by
+ * "ann search" and "sparse search".  sql is the query ($1: the query
+ * vector, of params->formats[0]); index names the index its plan must
+ * use; hits(arg, q, ids, nrows) counts the hits among the ids query q
+ * returned.  On one connection with enable_seqscan = off: the warm-up
+ * passes, then per ef_search every query once, timed; one CSV row per
+ * ef_search (columns of SWEEP_CSV_HEADER), and with --plans, the plan
+ * at default settings of the first query.
+ */
+typedef struct Sweep
+{
+	const char *sql;
+	const char *index;
+	const struct QueryParams *params;
+	int			(*hits) (void *arg, long q, const int32_t *ids, int nrows);
+	void	   *arg;
+} Sweep;
+
+#define SWEEP_CSV_HEADER "label,metric,ef_search,repeat,queries,k,recall,qps," \
+	"mean_ms,p50_ms,p95_ms,p99_ms,rows_per_query,planner,curve"
+
+extern void run_sweep(const Options *opt, const Sweep *sw);
 
 #endif							/* VBENCH_H */
