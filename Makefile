@@ -21,6 +21,7 @@ OBJS = \
 	src/hnswutils.o \
 	src/hnswvacuum.o \
 	src/hnswvalidate.o \
+	src/hnswvalue.o \
 	src/hnsw_distance.o \
 	src/sparsevec.o \
 	src/vector.o \
