@@ -763,7 +763,11 @@ halfvec_l2_normalize(PG_FUNCTION_ARGS)
 	if (norm > 0)
 	{
 		for (int i = 0; i < a->dim; i++)
-			result->x[i] = Float4ToHalfArith((float) ((double) HalfToFloat4(a->x[i]) / norm));
+		{
+			double		v = (double) HalfToFloat4(a->x[i]) / norm;
+
+			result->x[i] = Float4ToHalfArith((float) v);
+		}
 	}
 
 	PG_RETURN_HALFVEC_P(result);
