@@ -7,6 +7,7 @@ MODULE_big = hnsw
 OBJS = \
 	src/bitvec.o \
 	src/halfvec.o \
+	src/halfvec_parse.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
