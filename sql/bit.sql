@@ -119,15 +119,15 @@ SELECT pg_temp.sqlerr($$SELECT ''::varbit <%> B'00000000'$$);
 SELECT pg_temp.sqlerr($$SELECT repeat('1', 1000)::varbit <~> repeat('1', 1001)::varbit$$);
 
 -- binary_quantize(vector) composed with the distances
-SELECT binary_quantize('[1,-1,2,0]'), binary_quantize('[1,1,-2,3]'),
-       binary_quantize('[1,-1,2,0]') <~> binary_quantize('[1,1,-2,3]'),
-       binary_quantize('[1,-1,2,0]') <%> binary_quantize('[1,1,-2,3]');
-SELECT hamming_distance(binary_quantize('[1,2,3,4,5,6,7,8,9]'),
-                        binary_quantize('[-1,2,-3,4,-5,6,-7,8,-9]')),
-       jaccard_distance(binary_quantize('[1,2,3,4,5,6,7,8,9]'),
-                        binary_quantize('[-1,2,-3,4,-5,6,-7,8,-9]'));
+SELECT binary_quantize('[1,-1,2,0]'::vector), binary_quantize('[1,1,-2,3]'::vector),
+       binary_quantize('[1,-1,2,0]'::vector) <~> binary_quantize('[1,1,-2,3]'::vector),
+       binary_quantize('[1,-1,2,0]'::vector) <%> binary_quantize('[1,1,-2,3]'::vector);
+SELECT hamming_distance(binary_quantize('[1,2,3,4,5,6,7,8,9]'::vector),
+                        binary_quantize('[-1,2,-3,4,-5,6,-7,8,-9]'::vector)),
+       jaccard_distance(binary_quantize('[1,2,3,4,5,6,7,8,9]'::vector),
+                        binary_quantize('[-1,2,-3,4,-5,6,-7,8,-9]'::vector));
 SELECT binary_quantize(array_fill(1, ARRAY[1000])::vector) <~>
        binary_quantize(array_fill(-1, ARRAY[1000])::vector) AS h1000,
        binary_quantize(array_fill(1, ARRAY[1000])::vector) <%>
        binary_quantize(array_fill(-1, ARRAY[1000])::vector) AS j1000;
-SELECT pg_temp.sqlerr($$SELECT binary_quantize('[1,2,3]') <~> binary_quantize('[1,2]')$$);
+SELECT pg_temp.sqlerr($$SELECT binary_quantize('[1,2,3]'::vector) <~> binary_quantize('[1,2]'::vector)$$);
