@@ -7,6 +7,7 @@ MODULE_big = hnsw
 OBJS = \
 	src/bitvec.o \
 	src/halfvec.o \
+	src/halfvec_parse.o \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
@@ -21,6 +22,7 @@ OBJS = \
 	src/hnswutils.o \
 	src/hnswvacuum.o \
 	src/hnswvalidate.o \
+	src/hnswvalue.o \
 	src/hnsw_distance.o \
 	src/sparsevec.o \
 	src/vector.o \

@@ -8,7 +8,7 @@ INSERT INTO hav SELECT id, ARRAY[id, id * id % 7]::real[]::vector
 FROM generate_series(1, 12) id;
 CREATE INDEX hav_idx ON hav USING hnsw (v vector_l2_ops);
 DELETE FROM hav;
-VACUUM hav;
+VACUUM (INDEX_CLEANUP ON) hav;
 SELECT elements, heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hav_idx');
 INSERT INTO hav VALUES (1, '[1,2]'), (2, '[2,1]');
 SET enable_seqscan = off;
@@ -27,7 +27,7 @@ INSERT INTO hav SELECT id, ARRAY[id, id * id % 7]::real[]::vector
 FROM generate_series(1, 12) id;
 REINDEX INDEX hav_idx;
 DELETE FROM hav WHERE id <> 12;
-VACUUM hav;
+VACUUM (INDEX_CLEANUP ON) hav;
 INSERT INTO hav VALUES (1, '[1,2]'), (2, '[2,1]');
 SELECT id FROM hav ORDER BY v <-> '[1,1.5]';
 SELECT elements, heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hav_idx');

@@ -225,7 +225,7 @@ DELETE FROM hit WHERE tenth <> 0;
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hit ORDER BY v <-> '[60,60]' LIMIT 100) s;
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hit WHERE hundredth = 10 ORDER BY v <-> '[0,0]' LIMIT 100) s;
 SELECT hit_index('hundredth = 10', '[0,0]', 100) = hit_exact('hundredth = 10', '[0,0]', 100) AS exact;
-VACUUM hit;
+VACUUM (INDEX_CLEANUP ON) hit;
 SELECT elements, heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hit_idx');
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hit ORDER BY v <-> '[60,60]' LIMIT 1000) s;
 SELECT hit_index('hundredth = 10', '[0,0]', 100) = hit_exact('hundredth = 10', '[0,0]', 100) AS exact;

@@ -85,20 +85,20 @@ SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 1;
 ROLLBACK;
 SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 1;
 SELECT elements, heap_tids FROM hnsw_index_check('hm_idx');
-VACUUM hm;
+VACUUM (INDEX_CLEANUP ON) hm;
 SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
 
 -- DELETE, then VACUUM: deleted rows never come back, before or after
 DELETE FROM hm WHERE id IN (4, 5, 9);
 SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
-VACUUM hm;
+VACUUM (INDEX_CLEANUP ON) hm;
 SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
 SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
 SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM hm ORDER BY v <-> (SELECT NULL::vector)) s;
 -- an UPDATE moves a row
 UPDATE hm SET v = '[4,2]' WHERE id = 12;
 SELECT id, v FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 2;
-VACUUM hm;
+VACUUM (INDEX_CLEANUP ON) hm;
 SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hm_idx');
 -- the rows deleted are gone for good, the new ones are found
 INSERT INTO hm VALUES (4, '[20,20]'), (5, '[21,21]');
@@ -109,7 +109,7 @@ SELECT * FROM hnsw_index_check('hm_idx');
 SELECT id FROM hm ORDER BY v <-> '[4.5,2.25]' LIMIT 4;
 -- delete everything: the index returns nothing
 DELETE FROM hm;
-VACUUM hm;
+VACUUM (INDEX_CLEANUP ON) hm;
 SELECT heap_tids FROM hnsw_index_check('hm_idx');
 SELECT count(*) FROM (SELECT id FROM hm ORDER BY v <-> '[1,1]') s;
 RESET enable_seqscan;

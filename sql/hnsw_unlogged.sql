@@ -25,7 +25,7 @@ SET enable_seqscan = off;
 INSERT INTO hu VALUES (22, '[2,1,3]');
 SELECT id FROM hu ORDER BY v <-> '[2.25,1.5,3.125]' LIMIT 2;
 DELETE FROM hu WHERE id = 22;
-VACUUM hu;
+VACUUM (INDEX_CLEANUP ON) hu;
 SELECT heap_tids, reachable = elements AS all_reachable FROM hnsw_index_check('hu_idx');
 SELECT id FROM hu ORDER BY v <-> '[2.25,1.5,3.125]' LIMIT 2;
 REINDEX INDEX hu_idx;

@@ -30,15 +30,15 @@ WHERE prokind = 'f'
   AND (provolatile <> 'i' OR NOT proisstrict OR proparallel <> 's');
 
 -- distances
-SELECT l2_distance('[0,0]', '[3,4]'), '[0,0]'::vector <-> '[3,4]',
+SELECT l2_distance('[0,0]'::vector, '[3,4]'), '[0,0]'::vector <-> '[3,4]',
        vector_l2_squared_distance('[0,0]', '[3,4]');
-SELECT inner_product('[1,2]', '[3,4]'), '[1,2]'::vector <#> '[3,4]',
+SELECT inner_product('[1,2]'::vector, '[3,4]'), '[1,2]'::vector <#> '[3,4]',
        vector_negative_inner_product('[1,2]', '[3,4]');
-SELECT cosine_distance('[1,2]', '[2,4]'), cosine_distance('[1,2]', '[0,0]'),
-       cosine_distance('[1,1]', '[1,1]'), cosine_distance('[1,1]', '[-1,-1]'),
-       cosine_distance('[1,0]', '[0,2]'), '[1,2]'::vector <=> '[-2,-4]';
-SELECT l1_distance('[0,0]', '[3,4]'), '[0,0]'::vector <+> '[3,-4]',
-       l1_distance('[1,2,3]', '[1,2,3]');
+SELECT cosine_distance('[1,2]'::vector, '[2,4]'), cosine_distance('[1,2]'::vector, '[0,0]'),
+       cosine_distance('[1,1]'::vector, '[1,1]'), cosine_distance('[1,1]'::vector, '[-1,-1]'),
+       cosine_distance('[1,0]'::vector, '[0,2]'), '[1,2]'::vector <=> '[-2,-4]';
+SELECT l1_distance('[0,0]'::vector, '[3,4]'), '[0,0]'::vector <+> '[3,-4]',
+       l1_distance('[1,2,3]'::vector, '[1,2,3]');
 SELECT vector_spherical_distance('[1,0]', '[0,1]'),
        vector_spherical_distance('[1,0]', '[1,0]'),
        vector_spherical_distance('[1,0]', '[-1,0]'),
@@ -46,12 +46,12 @@ SELECT vector_spherical_distance('[1,0]', '[0,1]'),
        vector_spherical_distance('[-2,0]', '[3,0]');
 
 -- distances: edge results
-SELECT l2_distance('[3e38]', '[-3e38]');
+SELECT l2_distance('[3e38]'::vector, '[-3e38]');
 SELECT vector_l2_squared_distance('[3e38]', '[-3e38]');
-SELECT inner_product('[3e38]', '[3e38]'), inner_product('[3e38]', '[-3e38]');
-SELECT cosine_distance('[3e38]', '[3e38]');
-SELECT cosine_distance('[0,0]', '[0,0]'), cosine_distance('[0,0]', '[1,2]');
-SELECT l1_distance('[3e38]', '[-3e38]');
+SELECT inner_product('[3e38]'::vector, '[3e38]'), inner_product('[3e38]'::vector, '[-3e38]');
+SELECT cosine_distance('[3e38]'::vector, '[3e38]');
+SELECT cosine_distance('[0,0]'::vector, '[0,0]'), cosine_distance('[0,0]'::vector, '[1,2]');
+SELECT l1_distance('[3e38]'::vector, '[-3e38]');
 -- cosine distance stays in [0, 2] whatever the rounding
 SELECT bool_and(cosine_distance(v, v) BETWEEN 0 AND 2) AS same_in_range,
        bool_and(cosine_distance(v, vector_mul(v, array_fill(-1, ARRAY[vector_dims(v)])::vector))
@@ -61,41 +61,41 @@ FROM (SELECT array_agg(sin(i * j) * 10)::vector AS v
 
 -- distances: operands of different dimensions
 SELECT q, pg_temp.sqlerr(q) FROM (VALUES
-	($$SELECT l2_distance('[1,2]', '[1]')$$),
+	($$SELECT l2_distance('[1,2]'::vector, '[1]')$$),
 	($$SELECT '[1,2]'::vector <-> '[1]'$$),
 	($$SELECT vector_l2_squared_distance('[1,2]', '[1]')$$),
-	($$SELECT inner_product('[1,2]', '[1]')$$),
+	($$SELECT inner_product('[1,2]'::vector, '[1]')$$),
 	($$SELECT '[1,2]'::vector <#> '[1]'$$),
-	($$SELECT cosine_distance('[1,2]', '[1]')$$),
+	($$SELECT cosine_distance('[1,2]'::vector, '[1]')$$),
 	($$SELECT '[1,2]'::vector <=> '[1]'$$),
 	($$SELECT vector_spherical_distance('[1,2]', '[1]')$$),
-	($$SELECT l1_distance('[1,2]', '[1]')$$),
+	($$SELECT l1_distance('[1,2]'::vector, '[1]')$$),
 	($$SELECT '[1]'::vector <+> '[1,2]'$$)
 ) v(q);
 
 -- functions of one vector
-SELECT vector_dims('[1,2,3]'), vector_dims('[1]');
+SELECT vector_dims('[1,2,3]'::vector), vector_dims('[1]'::vector);
 SELECT vector_norm('[3,4]'), vector_norm('[0,0]'), vector_norm('[-1,1,1,-1]');
 SELECT vector_norm('[3e38,3e38]');
-SELECT l2_normalize('[3,4]'), l2_normalize('[0,-5]'), l2_normalize('[0,0]');
-SELECT l2_normalize('[3e38,4e37]'), l2_normalize('[1e-45]');
-SELECT binary_quantize('[1,0,-1,2]'), binary_quantize('[-0.5]'),
-       binary_quantize('[1,2,3,4,5,6,7,8,9]'), binary_quantize('[0,0,0,0,0,0,0,0,1]');
-SELECT pg_typeof(binary_quantize('[1]'));
+SELECT l2_normalize('[3,4]'::vector), l2_normalize('[0,-5]'::vector), l2_normalize('[0,0]'::vector);
+SELECT l2_normalize('[3e38,4e37]'::vector), l2_normalize('[1e-45]'::vector);
+SELECT binary_quantize('[1,0,-1,2]'::vector), binary_quantize('[-0.5]'::vector),
+       binary_quantize('[1,2,3,4,5,6,7,8,9]'::vector), binary_quantize('[0,0,0,0,0,0,0,0,1]'::vector);
+SELECT pg_typeof(binary_quantize('[1]'::vector));
 
 -- subvector: 1-based start, count clipped at the end, like substring
-SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2),
-       subvector('[1,2,3,4,5]', 4, 10), subvector('[1,2,3,4,5]', 5, 1),
-       subvector('[1,2,3,4,5]', 0, 2), subvector('[1,2,3,4,5]', -1, 3),
-       subvector('[1,2,3,4,5]', 1, 2147483647);
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 3), subvector('[1,2,3,4,5]'::vector, 3, 2),
+       subvector('[1,2,3,4,5]'::vector, 4, 10), subvector('[1,2,3,4,5]'::vector, 5, 1),
+       subvector('[1,2,3,4,5]'::vector, 0, 2), subvector('[1,2,3,4,5]'::vector, -1, 3),
+       subvector('[1,2,3,4,5]'::vector, 1, 2147483647);
 SELECT q, pg_temp.sqlerr(q) FROM (VALUES
-	($$SELECT subvector('[1,2,3,4,5]', -2147483648, 2147483647)$$),
-	($$SELECT subvector('[1,2,3,4,5]', 6, 1)$$),
-	($$SELECT subvector('[1,2,3,4,5]', 1, 0)$$),
-	($$SELECT subvector('[1,2,3,4,5]', 1, -1)$$),
-	($$SELECT subvector('[1,2,3,4,5]', -1, 2)$$),
-	($$SELECT subvector('[1,2,3,4,5]', 2147483647, 2147483647)$$),
-	($$SELECT subvector('[1,2,3,4,5]', 3, -2147483648)$$)
+	($$SELECT subvector('[1,2,3,4,5]'::vector, -2147483648, 2147483647)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, 6, 1)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, 1, 0)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, 1, -1)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, -1, 2)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, 2147483647, 2147483647)$$),
+	($$SELECT subvector('[1,2,3,4,5]'::vector, 3, -2147483648)$$)
 ) v(q);
 
 -- arithmetic
@@ -141,7 +141,7 @@ SELECT DISTINCT v FROM vt ORDER BY v;
 DROP TABLE vt;
 
 -- the kernel setting does not change results on integer vectors
-SELECT l2_distance('[1]', '[1]');	-- load the library
+SELECT l2_distance('[1]'::vector, '[1]');	-- load the library
 CREATE TABLE vk (id int, a vector, b vector);
 INSERT INTO vk
 SELECT d * 100 + k,

@@ -40,7 +40,12 @@
 #define HNSW_MIN_EF_SEARCH			1
 #define HNSW_MAX_EF_SEARCH			1000
 
-#define HNSW_MAX_DIM				2000
+/* Index limits, by kind of value (see HnswTypeInfo) */
+#define HNSW_MAX_DIM				2000	/* vector */
+#define HNSW_MAX_HALF_DIM			4000	/* halfvec */
+#define HNSW_MAX_BITS				64000	/* bit */
+#define HNSW_MAX_NNZ				1000	/* sparsevec: non-zero entries */
+#define HNSW_MAX_SPARSE_DIM			1000000000	/* sparsevec: its own limit */
 
 /* Hard cap on levels, whatever m; see HnswMaxLevel() */
 #define HNSW_MAX_LEVEL				32
@@ -77,6 +82,22 @@ extern int	hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
 
 /*
+ * What the index knows of the type of its column: the kind of value its
+ * elements store, and the limits.  The opclass's FUNCTION 3 (type info)
+ * returns one of these; an opclass without it indexes float4 vectors.
+ */
+typedef struct HnswTypeInfo
+{
+	int			kind;			/* HNSW_VALUE_* */
+	const char *typname;		/* for messages: "vector", "halfvec", ... */
+	int			maxdim;			/* most dimensions (bits) an index takes,
+								 * or 0 for no limit */
+	int			maxnnz;			/* SPARSE: most entries, or 0 */
+} HnswTypeInfo;
+
+extern const HnswTypeInfo *HnswGetTypeInfo(Relation index);
+
+/*
  * How the index computes distances.  The support function is recognised by
  * address and replaced by a direct kernel call; anything else goes through
  * fmgr (HNSW_DIST_GENERIC).
@@ -86,37 +107,55 @@ typedef enum HnswDistKind
 	HNSW_DIST_L2SQ,				/* vector_l2_squared_distance */
 	HNSW_DIST_NEG_DOT,			/* vector_negative_inner_product */
 	HNSW_DIST_L1,				/* l1_distance */
+	HNSW_DIST_HALF_L2SQ,		/* halfvec_l2_squared_distance */
+	HNSW_DIST_HALF_NEG_DOT,		/* halfvec_negative_inner_product */
+	HNSW_DIST_HALF_L1,			/* l1_distance(halfvec, halfvec) */
+	HNSW_DIST_HAMMING,			/* hamming_distance */
+	HNSW_DIST_JACCARD,			/* jaccard_distance */
+	HNSW_DIST_SPARSE_L2SQ,		/* sparsevec_l2_squared_distance */
+	HNSW_DIST_SPARSE_NEG_DOT,	/* sparsevec_negative_inner_product */
+	HNSW_DIST_SPARSE_L1,		/* l1_distance(sparsevec, sparsevec) */
 	HNSW_DIST_GENERIC			/* any other support function */
 } HnswDistKind;
 
 typedef struct HnswDistance
 {
 	HnswDistKind kind;
-	HnswDistanceFn fn;			/* kernel, unless GENERIC */
+	HnswDistanceFn fn;			/* float4 kernel */
+	HnswHalfDistanceFn hfn;		/* half kernel */
+	const HnswTypeInfo *type;
+	int			vkind;			/* type->kind, HNSW_VALUE_* */
+	int			dim;			/* dimensions (bits for BIT) */
+	Size		maxvsize;		/* bytes of the largest value indexed */
 	bool		normalize;		/* has a norm proc: store unit vectors */
-	int			dim;
 	FmgrInfo   *procinfo;		/* distance support proc (GENERIC) */
 	FmgrInfo   *normprocinfo;	/* norm support proc, or NULL */
 	Oid			collation;
-	Vector	   *scratch1;		/* datum buffers for GENERIC */
-	Vector	   *scratch2;
+	Pointer		scratch1;		/* datum buffers for GENERIC */
+	Pointer		scratch2;
 } HnswDistance;
 
-extern float HnswDistGeneric(const HnswDistance *d, const float *a,
-							 const float *b);
+extern float HnswDistOther(const HnswDistance *d, const char *a, const char *b);
+
+/* Bytes of the value v, stored in d's encoding */
+static inline Size
+HnswDistValueSize(const HnswDistance *d, const void *v)
+{
+	return HnswValueSize(d->vkind, d->dim, (const char *) v);
+}
 
 /*
- * Distance between two raw float arrays of d->dim values, as the graph
- * orders it.  Finite vectors can still give an infinite or NaN distance
- * (an inner product of large components overflows to +Inf in one lane and
- * -Inf in another).  NaN compares false with everything, which would break
- * the heaps and the search bound, so it is ordered as +Infinity: such
- * elements sort last, ties broken by TID, and are still found and
- * returned.  "Not an element" is never a distance value: it is the
- * HNSW_CAND_ABSENT flag.
+ * Distance between two values in the index's encoding (see HNSW_VALUE_*
+ * in hnsw_page.h), as the graph orders it.  Finite vectors can still give
+ * an infinite or NaN distance (an inner product of large components
+ * overflows to +Inf in one lane and -Inf in another).  NaN compares false
+ * with everything, which would break the heaps and the search bound, so it
+ * is ordered as +Infinity: such elements sort last, ties broken by TID,
+ * and are still found and returned.  "Not an element" is never a distance
+ * value: it is the HNSW_CAND_ABSENT flag.
  */
 static inline float
-HnswDist(const HnswDistance *d, const float *a, const float *b)
+HnswDist(const HnswDistance *d, const void *a, const void *b)
 {
 	float		r;
 
@@ -124,13 +163,20 @@ HnswDist(const HnswDistance *d, const float *a, const float *b)
 	{
 		case HNSW_DIST_L2SQ:
 		case HNSW_DIST_L1:
-			r = d->fn(a, b, d->dim);
+			r = d->fn((const float *) a, (const float *) b, d->dim);
 			break;
 		case HNSW_DIST_NEG_DOT:
-			r = -d->fn(a, b, d->dim);
+			r = -d->fn((const float *) a, (const float *) b, d->dim);
+			break;
+		case HNSW_DIST_HALF_L2SQ:
+		case HNSW_DIST_HALF_L1:
+			r = d->hfn((const uint16 *) a, (const uint16 *) b, d->dim);
+			break;
+		case HNSW_DIST_HALF_NEG_DOT:
+			r = -d->hfn((const uint16 *) a, (const uint16 *) b, d->dim);
 			break;
 		default:
-			r = HnswDistGeneric(d, a, b);
+			r = HnswDistOther(d, (const char *) a, (const char *) b);
 			break;
 	}
 	return unlikely(isnan(r)) ? INFINITY : r;
@@ -316,13 +362,16 @@ extern bool HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep,
 extern int	HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);
 
-/* hnswutils.c: options, distances, values */
+/* hnswutils.c: options */
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 extern int	HnswGetDimensions(Relation index);
-extern void HnswInitDistance(HnswDistance *d, Relation index, int dim);
-extern bool HnswPrepareValue(const HnswDistance *d, Datum value, float *out);
+
+/* hnswvalue.c: the column's type, its values, and distances */
 extern void HnswCheckIndexColumn(Relation index);
+extern void HnswInitDistance(HnswDistance *d, Relation index, int dim);
+extern bool HnswPrepareValue(const HnswDistance *d, Datum value, void *out);
+extern void *HnswPrepareQuery(const HnswDistance *d, Datum value);
 
 /* hnswpage.c: pages, WAL, the metapage and the buffer cache */
 typedef struct HnswEdit
@@ -340,8 +389,8 @@ extern void HnswEditFinish(HnswEdit *e);
 extern void HnswEditAbort(HnswEdit *e);
 
 extern void HnswInitPage(Page page, uint16 flags);
-extern void HnswFormElement(HnswElementTuple etup, int dim, int level,
-							const float *vec, const ItemPointerData *heaptids,
+extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,
+							Size vsize, const ItemPointerData *heaptids,
 							int nheaptids);
 extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
 extern Buffer HnswNewBuffer(Relation index);
@@ -421,7 +470,7 @@ typedef struct HnswTidBitmap
 	uint64		nwords;
 } HnswTidBitmap;
 
-extern int	HnswMaxOffsets(int dim, int m);
+extern int	HnswMaxOffsets(Size vsize, int m);
 extern Size HnswTidBitmapBytes(BlockNumber nblocks, int maxoffsets);
 extern void HnswTidBitmapInit(HnswTidBitmap *b, Relation index,
 							  BlockNumber nblocks, int maxoffsets);
@@ -441,7 +490,7 @@ typedef struct HnswDiskGraph
 {
 	Relation	index;
 	HnswDistance *dist;
-	const float *query;
+	const void *query;
 	int			m;
 	HnswTidSet	visited;
 	int64		ndistances;		/* distances computed, for statistics */
@@ -455,7 +504,7 @@ extern const HnswGraphOps hnsw_disk_graph_ops;
 extern void HnswDiskGraphInit(HnswDiskGraph *g, Relation index,
 							  HnswDistance *dist, int m, uint32 expected);
 extern void HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids,
-							int n, const float *a, const float *b,
+							int n, const void *a, const void *b,
 							float *da, float *db, bool *present);
 extern bool HnswDiskEntryCandidate(HnswDiskGraph *g, ItemPointer tid,
 								   HnswCandidate *c);
@@ -512,7 +561,7 @@ typedef struct HnswListUpdate
 	uint8		oldngood;		/* good entries in old */
 	uint8		newngood;		/* good entries in newlist */
 	float		newdist;		/* distance of the element being added */
-	float	   *ownervec;		/* the element's vector, once loaded */
+	void	   *ownervec;		/* the element's vector, once loaded */
 	int			nevicted;		/* live members newlist leaves out */
 	ItemPointerData evicted[2];
 	int			nnew;
@@ -551,7 +600,7 @@ extern bool HnswListRead(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern bool HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u);
 extern bool HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern void HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u,
-						ItemPointer newtid, const float *newvec, bool force);
+						ItemPointer newtid, const void *newvec, bool force);
 extern HnswListResult HnswListUpdateLoop(const HnswListCtx *ctx,
 										 HnswListUpdate *u,
 										 HnswListComputeFn compute, void *arg);
@@ -580,7 +629,8 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
-extern bool HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out);
+extern bool HnswLoadValue(Relation index, ItemPointer tid,
+						  const HnswDistance *dist, void *out);
 
 /* A forced layer-0 link for vacuum's reconnection (HnswLinkUnreached) */
 typedef struct HnswLinkRequest
@@ -590,7 +640,7 @@ typedef struct HnswLinkRequest
 	float		dist;			/* distance between the two */
 	ItemPointerData to;			/* the unreached element */
 	ItemPointerData tolist;		/* its neighbour tuple */
-	const float *tovec;			/* its vector */
+	const void *tovec;			/* its vector */
 	const HnswTidBitmap *reached;	/* elements reached so far, or NULL */
 } HnswLinkRequest;
 
@@ -599,7 +649,7 @@ extern bool HnswLinkUnreached(const HnswListCtx *ctx,
 extern bool HnswFindHighestLive(Relation index, ItemPointer exclude,
 								ItemPointer tid, int *level);
 extern void HnswInsertVector(Relation index, HnswDistance *dist,
-							 const float *vec, ItemPointer heaptid,
+							 const void *vec, ItemPointer heaptid,
 							 bool building);
 
 /* hnswbuild.c */

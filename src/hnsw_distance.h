@@ -24,8 +24,8 @@ typedef enum HnswKernelKind
 {
 	HNSW_KERNEL_AUTO = 0,		/* best one the CPU supports */
 	HNSW_KERNEL_SCALAR,
-	HNSW_KERNEL_AVX2,			/* AVX2 + FMA */
-	HNSW_KERNEL_AVX512,			/* AVX-512F */
+	HNSW_KERNEL_AVX2,			/* AVX2 + FMA, with F16C and POPCNT */
+	HNSW_KERNEL_AVX512,			/* AVX-512F (+ VPOPCNTDQ when present) */
 	HNSW_KERNEL_NEON
 } HnswKernelKind;
 

@@ -9,6 +9,10 @@
  *
  * Format history:
  *	  1		first format: metapage, element tuples, neighbour tuples.
+ *	  2		the metapage names the kind of value the elements hold (float4,
+ *			half, bit or sparse); element values are stored in their own
+ *			type's encoding.  An index of format 1 is read as format 2 with
+ *			float4 values, which is what it holds (its kind field was 0).
  *
  * IDENTIFICATION
  *	  src/hnsw_page.h
@@ -24,7 +28,8 @@
 #include "utils/relcache.h"
 
 #define HNSW_MAGIC_NUMBER		0x484E5357	/* "HNSW" */
-#define HNSW_FORMAT_VERSION		1
+#define HNSW_FORMAT_VERSION		2
+#define HNSW_OLDEST_FORMAT		1	/* still read */
 
 #define HNSW_METAPAGE_BLKNO		0
 #define HNSW_PAGE_ID			0xFF91	/* identifies our pages in dumps */
@@ -64,13 +69,74 @@ typedef struct HnswMetaPageData
 	BlockNumber entry_blkno;	/* entry point element, or InvalidBlockNumber */
 	OffsetNumber entry_offno;	/* entry point element's line pointer */
 	int16		entry_level;	/* entry point's level, -1 if index empty */
-	uint32		unused;			/* always 0 */
+	uint16		kind;			/* HNSW_VALUE_*: what element values are */
+	uint16		unused;			/* always 0 */
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
 
 #define HnswPageGetMeta(page) \
 	((HnswMetaPage) PageGetContents(page))
+
+/*
+ * Kinds of element values (HnswMetaPageData.kind), and how each is stored
+ * in an element tuple.  "dim" is the metapage's dimensions: the vector's
+ * dimensions, the bit string's length in bits, or the sparse vector's
+ * dimensions.
+ *
+ *	kind		value bytes				encoding
+ *	FLOAT4		4 * dim					float4[dim]
+ *	HALF		2 * dim					binary16[dim] (bit patterns)
+ *	BIT			(dim + 7) / 8			bytes, first bit in the high-order
+ *										bit of the first byte (as varbit);
+ *										unused trailing bits are 0
+ *	SPARSE		4 + 8 * nnz				int32 nnz, int32 indices[nnz]
+ *										(0-based, strictly ascending),
+ *										float4 values[nnz] (non-zero)
+ */
+#define HNSW_VALUE_FLOAT4		0
+#define HNSW_VALUE_HALF			1
+#define HNSW_VALUE_BIT			2
+#define HNSW_VALUE_SPARSE		3
+#define HNSW_VALUE_MAX_KIND		HNSW_VALUE_SPARSE
+
+/* Bytes of a value of a fixed-size kind; for SPARSE, of an empty one */
+static inline Size
+HnswValueMinSize(int kind, int dim)
+{
+	switch (kind)
+	{
+		case HNSW_VALUE_HALF:
+			return (Size) 2 * dim;
+		case HNSW_VALUE_BIT:
+			return ((Size) dim + 7) / 8;
+		case HNSW_VALUE_SPARSE:
+			return sizeof(int32);
+		default:
+			return (Size) 4 * dim;
+	}
+}
+
+/* Number of entries of a sparse value */
+static inline int32
+HnswSparseNnz(const char *value)
+{
+	int32		nnz;
+
+	memcpy(&nnz, value, sizeof(int32));
+	return nnz;
+}
+
+#define HNSW_SPARSE_VALUE_SIZE(nnz)	(sizeof(int32) + (Size) 8 * (nnz))
+
+/* Bytes of the value v (for SPARSE, v's nnz must have been checked) */
+static inline Size
+HnswValueSize(int kind, int dim, const char *v)
+{
+	if (kind == HNSW_VALUE_SPARSE)
+		return HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(v));
+	return HnswValueMinSize(kind, dim);
+}
 
 /* Tuple types: the first byte of every tuple on a data page */
 #define HNSW_ELEMENT_TUPLE		1
@@ -106,9 +172,12 @@ typedef HnswMetaPageData *HnswMetaPage;
  *	4		6			neighbortid: TID of the element's neighbour tuple
  *	10		2			unused
  *	12		24			heaptids[4]: heap TIDs; invalid TIDs mark free slots
- *	36		4 * dim		vec: the vector, float4 (normalised for cosine)
+ *	36		(varies)	value: the vector in the encoding of the index's
+ *						kind (normalised for cosine)
  *
- * The vector starts 4-byte aligned because tuples start MAXALIGNed.
+ * The value starts 4-byte aligned because tuples start MAXALIGNed.  An
+ * element tuple may be longer than its value needs (a SPARSE element that
+ * took the place of a bigger one); the rest is zero.
  */
 typedef struct HnswElementTupleData
 {
@@ -119,13 +188,13 @@ typedef struct HnswElementTupleData
 	ItemPointerData neighbortid;	/* the neighbour tuple of this element */
 	uint16		unused2;		/* always 0 */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* heap rows with this vector */
-	float		vec[FLEXIBLE_ARRAY_MEMBER]; /* dimensions float4 values */
+	char		value[FLEXIBLE_ARRAY_MEMBER];	/* the vector, see HNSW_VALUE_* */
 } HnswElementTupleData;
 
 typedef HnswElementTupleData *HnswElementTuple;
 
-#define HNSW_ELEMENT_TUPLE_SIZE(dim) \
-	(offsetof(HnswElementTupleData, vec) + sizeof(float) * (dim))
+#define HNSW_ELEMENT_TUPLE_SIZE(vsize) \
+	(offsetof(HnswElementTupleData, value) + (vsize))
 
 /*
  * Neighbour tuple: the adjacency lists of one element, for every layer it
@@ -202,6 +271,9 @@ typedef struct HnswPageLimits
 								 * this makes HnswCheckTidSlow look again */
 	int			m;				/* m from the metapage */
 	int			dim;			/* dimensions from the metapage */
+	int			kind;			/* value kind from the metapage */
+	Size		vsize;			/* bytes of a value (SPARSE: of an empty one) */
+	int			maxnnz;			/* SPARSE: most entries a value may have */
 	int			maxlevel;		/* highest level an element may have */
 	int			maxoffsets;		/* most line pointers a data page can have */
 } HnswPageLimits;
@@ -255,7 +327,7 @@ HnswPageGetItemIdChecked(const HnswPageLimits *lim, Page page,
 }
 
 /*
- * The element tuple at offno: long enough for the index's vectors, of the
+ * The element tuple at offno: long enough for its value, of the
  * element kind, with a level and a state that can be.  Any state is
  * returned; the caller decides what DELETED and REUSABLE mean to it.  Its
  * neighbortid is not checked here: the caller checks it with HnswCheckTid
@@ -271,11 +343,20 @@ HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
 {
 	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
 
-	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim) ||
+	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->vsize) ||
 				 etup->type != HNSW_ELEMENT_TUPLE ||
 				 etup->level > lim->maxlevel ||
 				 etup->state > HNSW_ELEMENT_REUSABLE))
 		HnswReportBadElement(lim, page, blkno, offno);
+	if (lim->kind == HNSW_VALUE_SPARSE)
+	{
+		int32		nnz = HnswSparseNnz(etup->value);
+
+		if (unlikely(nnz < 0 || nnz > lim->maxnnz ||
+					 ItemIdGetLength(iid) <
+					 HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(nnz))))
+			HnswReportBadElement(lim, page, blkno, offno);
+	}
 	return etup;
 }
 

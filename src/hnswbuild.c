@@ -62,6 +62,7 @@ typedef struct HnswBuildState
 	IndexInfo  *indexInfo;
 
 	int			dim;
+	Size		vsize;			/* bytes of every value, 0 if they vary */
 	int			m;
 	int			efc;
 	double		ml;
@@ -72,7 +73,11 @@ typedef struct HnswBuildState
 	int64		n;				/* elements */
 	int64		nchunks;
 	int64		maxchunks;
-	float	  **vecchunks;		/* BUILD_CHUNK * dim floats each */
+	char	  **vecchunks;		/* BUILD_CHUNK values each, vsize bytes
+								 * apart; or, if sizes vary, BUILD_CHUNK
+								 * pointers into the arena */
+	char	   *arena;			/* values of varying size go here */
+	Size		arenafree;
 	uint32	  **l0chunks;		/* BUILD_CHUNK layer 0 lists each */
 	BuildElement **elchunks;	/* BUILD_CHUNK elements each */
 	int64		entry;			/* entry point, -1 if none */
@@ -84,7 +89,7 @@ typedef struct HnswBuildState
 	uint32		epoch;
 
 	/* search scratch */
-	const float *query;
+	const char *query;
 	HnswSearch	search;
 	HnswCandidate *w;
 	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];	/* good ones first */
@@ -105,11 +110,20 @@ typedef struct HnswBuildState
 	int			chunkshift;		/* log2 of elements per chunk */
 } HnswBuildState;
 
-static inline float *
+static inline char *
 BuildVec(HnswBuildState *bs, int64 id)
 {
-	return bs->vecchunks[id >> BUILD_CHUNK_SHIFT] +
-		(Size) (id & (BUILD_CHUNK - 1)) * bs->dim;
+	if (likely(bs->vsize > 0))
+		return bs->vecchunks[id >> BUILD_CHUNK_SHIFT] +
+			(Size) (id & (BUILD_CHUNK - 1)) * bs->vsize;
+	return ((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)];
+}
+
+/* Bytes of element id's value */
+static inline Size
+BuildVecSize(HnswBuildState *bs, int64 id)
+{
+	return bs->vsize > 0 ? bs->vsize : HnswDistValueSize(&bs->dist, BuildVec(bs, id));
 }
 
 static inline BuildElement *
@@ -240,7 +254,8 @@ MemTakeDuplicate(void *ctx, const HnswCandidate *w, int n)
 		BuildElement *dup = BuildEl(bs, w[i].ref);
 
 		if (dup->nheaptids < HNSW_HEAPTIDS &&
-			memcmp(BuildVec(bs, w[i].ref), bs->query, sizeof(float) * bs->dim) == 0)
+			BuildVecSize(bs, w[i].ref) == HnswDistValueSize(&bs->dist, bs->query) &&
+			memcmp(BuildVec(bs, w[i].ref), bs->query, BuildVecSize(bs, w[i].ref)) == 0)
 		{
 			dup->heaptids[dup->nheaptids++] = *bs->heaptid;
 			return true;
@@ -274,11 +289,11 @@ static const HnswInsertOps mem_insert_ops = {
  * ---------------------------------------------------------------------
  */
 
-/* Bytes the graph needs for one more element at level */
+/* Bytes the graph needs for one more element at level, of vsize bytes */
 static Size
-ElementMemory(HnswBuildState *bs, int level)
+ElementMemory(HnswBuildState *bs, int level, Size vsize)
 {
-	return sizeof(BuildElement) + sizeof(float) * bs->dim +
+	return sizeof(BuildElement) + vsize + (bs->vsize > 0 ? 0 : sizeof(char *)) +
 		sizeof(uint32) * ListWords(2 * bs->m) +
 		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
 }
@@ -287,7 +302,8 @@ ElementMemory(HnswBuildState *bs, int level)
 static Size
 ChunkMemory(HnswBuildState *bs)
 {
-	return (sizeof(float) * bs->dim + sizeof(uint32) * ListWords(2 * bs->m) +
+	return ((bs->vsize > 0 ? bs->vsize : sizeof(char *)) +
+			sizeof(uint32) * ListWords(2 * bs->m) +
 			sizeof(BuildElement) + sizeof(uint32)) * BUILD_CHUNK;
 }
 
@@ -304,12 +320,13 @@ EnsureCapacity(HnswBuildState *bs)
 	if (bs->nchunks == bs->maxchunks)
 	{
 		bs->maxchunks *= 2;
-		bs->vecchunks = repalloc(bs->vecchunks, sizeof(float *) * bs->maxchunks);
+		bs->vecchunks = repalloc(bs->vecchunks, sizeof(char *) * bs->maxchunks);
 		bs->l0chunks = repalloc(bs->l0chunks, sizeof(uint32 *) * bs->maxchunks);
 		bs->elchunks = repalloc(bs->elchunks, sizeof(BuildElement *) * bs->maxchunks);
 	}
-	bs->vecchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
-														sizeof(float) * bs->dim * BUILD_CHUNK);
+	bs->vecchunks[bs->nchunks] =
+		MemoryContextAllocHuge(bs->graphCtx,
+							   (bs->vsize > 0 ? bs->vsize : sizeof(char *)) * BUILD_CHUNK);
 	bs->l0chunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
 													   sizeof(uint32) * ListWords(2 * bs->m) * BUILD_CHUNK);
 	bs->elchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
@@ -390,7 +407,7 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 	/* re-examine the members after it, if anything changed */
 	for (int e = p + 1; e < n && anychange; e++)
 	{
-		const float *evec = BuildVec(bs, nids[e]);
+		const char *evec = BuildVec(bs, nids[e]);
 		uint8		was = ngs[e];
 		uint8		now = 1;
 
@@ -459,15 +476,32 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
  * free heap TID slot takes the heap TID instead.
  */
 static void
-MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
+MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 {
 	int64		id = bs->n;
 	BuildElement *el;
 	HnswCandidate ep;
 	int			toplayer;
+	Size		vsize = HnswDistValueSize(&bs->dist, vec);
 
 	EnsureCapacity(bs);
-	memcpy(BuildVec(bs, id), vec, sizeof(float) * bs->dim);
+	if (bs->vsize == 0)
+	{
+		/* values of varying size: from the arena, 4-byte aligned */
+		Size		need = INTALIGN(vsize);
+
+		if (bs->arenafree < need)
+		{
+			Size		chunk = Max(need, (Size) 1024 * 1024);
+
+			bs->arena = MemoryContextAllocHuge(bs->graphCtx, chunk);
+			bs->arenafree = chunk;
+		}
+		((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)] = bs->arena;
+		bs->arena += need;
+		bs->arenafree -= need;
+	}
+	memcpy(BuildVec(bs, id), vec, vsize);
 	bs->query = BuildVec(bs, id);
 
 	toplayer = bs->entry >= 0 ? Min(level, bs->entrylevel) : -1;
@@ -513,7 +547,7 @@ MemInsert(HnswBuildState *bs, const float *vec, ItemPointer heaptid, int level)
 	}
 	BuildList(bs, id, 0)[0] = 0;
 	bs->n++;
-	bs->memused += ElementMemory(bs, level);
+	bs->memused += ElementMemory(bs, level, vsize);
 
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
@@ -570,6 +604,8 @@ WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
 	Buffer		buf;
 	Page		page;
 	HnswMetaPage meta;
+	int			kind = HnswGetTypeInfo(index)->kind;
+
 
 	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
 	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
@@ -587,6 +623,7 @@ WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
 	meta->entry_blkno = InvalidBlockNumber;
 	meta->entry_offno = InvalidOffsetNumber;
 	meta->entry_level = -1;
+	meta->kind = kind;
 	meta->unused = 0;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 	MarkBufferDirty(buf);
@@ -882,7 +919,6 @@ static void
 PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 		   ItemPointerData *ntids)
 {
-	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dim));
 	int			m = bs->m;
 	BlockNumber nextblk = RelationGetNumberOfBlocks(bs->index);
 	BlockNumber blk = nextblk++;
@@ -895,6 +931,7 @@ PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 	for (int64 k = 0; k < bs->n; k++)
 	{
 		int64		i = order[k];
+		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(BuildVecSize(bs, i)));
 		Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
 
 		if (esize + sizeof(ItemIdData) > freespace)
@@ -941,24 +978,25 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 			const ItemPointerData *ntids)
 {
 	Relation	index = bs->index;
-	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dim));
 	int			m = bs->m;
 	Buffer		buf = InvalidBuffer;
 	Buffer		ovfbuf = InvalidBuffer;
 	Page		page;
-	HnswElementTuple etup = palloc0(esize);
+	HnswElementTuple etup = palloc0(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dist.maxvsize)));
 	HnswNeighborTuple ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
 
 	for (int64 k = 0; k < bs->n; k++)
 	{
 		int64		i = order[k];
 		BuildElement *el = BuildEl(bs, i);
+		Size		vsize = BuildVecSize(bs, i);
+		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
 		Size		nsize = HNSW_NEIGHBOR_TUPLE_SIZE(el->level, m);
 		const ItemPointerData *want[2] = {&etids[i], &ntids[i]};
 		Pointer		tups[2];
 		Size		sizes[2];
 
-		HnswFormElement(etup, bs->dim, el->level, BuildVec(bs, i), el->heaptids,
+		HnswFormElement(etup, el->level, BuildVec(bs, i), vsize, el->heaptids,
 						el->nheaptids);
 		etup->neighbortid = ntids[i];
 		HnswFormNeighbors(ntup, el->level, m);
@@ -981,7 +1019,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		}
 
 		tups[0] = (Pointer) etup;
-		sizes[0] = HNSW_ELEMENT_TUPLE_SIZE(bs->dim);
+		sizes[0] = HNSW_ELEMENT_TUPLE_SIZE(vsize);
 		tups[1] = (Pointer) ntup;
 		sizes[1] = nsize;
 		for (int t = 0; t < 2; t++)
@@ -1073,7 +1111,9 @@ InitGraph(HnswBuildState *bs)
 
 	bs->maxchunks = 16;
 	bs->nchunks = 0;
-	bs->vecchunks = palloc(sizeof(float *) * bs->maxchunks);
+	bs->vecchunks = palloc(sizeof(char *) * bs->maxchunks);
+	bs->arena = NULL;
+	bs->arenafree = 0;
 	bs->l0chunks = palloc(sizeof(uint32 *) * bs->maxchunks);
 	bs->elchunks = palloc(sizeof(BuildElement *) * bs->maxchunks);
 	bs->tags = NULL;
@@ -1092,20 +1132,20 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 {
 	HnswBuildState *bs = state;
 	MemoryContext old;
-	float	   *vec;
+	char	   *vec;
 
 	if (isnull[0])
 		return;
 
 	old = MemoryContextSwitchTo(bs->tmpCtx);
-	vec = palloc(sizeof(float) * bs->dim);
+	vec = palloc(bs->dist.maxvsize);
 	if (HnswPrepareValue(&bs->dist, values[0], vec))
 	{
 		if (!bs->ondisk)
 		{
 			int			level = HnswRandomLevel(&bs->prng, bs->ml, bs->maxlevel);
 
-			if (bs->memused + ElementMemory(bs, level) +
+			if (bs->memused + ElementMemory(bs, level, HnswDistValueSize(&bs->dist, vec)) +
 				(bs->n % BUILD_CHUNK == 0 ? ChunkMemory(bs) : 0) > bs->memlimit &&
 				bs->n > 0)
 			{
@@ -1157,7 +1197,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxlevel = HnswMaxLevel(bs.m);
 	bs.chunkshift = BUILD_CHUNK_SHIFT_MAX;
 	while (bs.chunkshift > 4 &&
-		   ((Size) sizeof(float) * bs.dim + sizeof(uint32) * ListWords(2 * bs.m))
+		   (HnswValueMinSize(HnswGetTypeInfo(index)->kind, bs.dim) +
+			sizeof(char *) + sizeof(uint32) * ListWords(2 * bs.m))
 		   << bs.chunkshift > (Size) maintenance_work_mem * 1024 / 16)
 		bs.chunkshift--;
 	pg_prng_seed(&bs.prng, UINT64CONST(0x484E5357));
@@ -1167,6 +1208,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									  ALLOCSET_DEFAULT_SIZES);
 	HnswInitDistance(&bs.dist, index, bs.dim);
+	bs.vsize = bs.dist.vkind == HNSW_VALUE_SPARSE ? 0 :
+		HnswValueMinSize(bs.dist.vkind, bs.dim);
 	InitGraph(&bs);
 	HnswSearchInit(&bs.search, &mem_graph_ops, &bs, bs.m, bs.efc);
 	bs.w = palloc(sizeof(HnswCandidate) * (bs.efc + 1));

@@ -84,6 +84,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "halfutils.h"
 #include "hnsw.h"
 
 /* A set of heap TIDs: one bit per line pointer, for every heap block */
@@ -136,7 +137,8 @@ typedef struct CheckState
 	OffsetNumber maxheapoff;	/* highest heap TID offset seen */
 	CheckHeapTids heaptids;
 	HnswDistance dist;
-	float	   *vecbuf;
+	char	   *vecbuf;
+	const HnswTypeInfo *type;	/* the column's type */
 
 	/* two page copies: the page being walked and the one it points at */
 	BufferAccessStrategy strategy;
@@ -239,6 +241,87 @@ CheckReadDataPage(CheckState *cs, BlockNumber blkno)
 	return page;
 }
 
+
+/*
+ * Check the value of the element etup (len bytes, at blk/off) against the
+ * index's kind (HNSW_VALUE_* in hnsw_page.h): its length, and that it is a
+ * value the type can hold: float4 and half values finite, the unused bits
+ * of a bit string 0, a sparse vector's entries within the dimensions,
+ * strictly ascending, non-zero and finite, the rest of its tuple zero.
+ */
+static void
+CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
+		   OffsetNumber off)
+{
+	int			kind = cs->meta.kind;
+	int			dim = cs->meta.dimensions;
+	Size		vsize = HnswValueMinSize(kind, dim);
+
+	if (kind == HNSW_VALUE_SPARSE)
+	{
+		int32		nnz;
+		const int32 *idx;
+		const float *val;
+
+		if (len < HNSW_ELEMENT_TUPLE_SIZE(vsize))
+			CORRUPT(cs, "element (%u,%u) has length %zu, too short for a sparse vector",
+					blk, off, len);
+		nnz = HnswSparseNnz(etup->value);
+		if (nnz < 0 || nnz > cs->type->maxnnz)
+			CORRUPT(cs, "element (%u,%u) has %d entries, outside [0, %d]",
+					blk, off, nnz, cs->type->maxnnz);
+		vsize = HNSW_SPARSE_VALUE_SIZE(nnz);
+		if (len < HNSW_ELEMENT_TUPLE_SIZE(vsize))
+			CORRUPT(cs, "element (%u,%u) has length %zu, its %d entries need %zu",
+					blk, off, len, nnz, HNSW_ELEMENT_TUPLE_SIZE(vsize));
+		idx = (const int32 *) (etup->value + sizeof(int32));
+		val = (const float *) (idx + nnz);
+		for (int i = 0; i < nnz; i++)
+		{
+			if (idx[i] < 0 || idx[i] >= dim || (i > 0 && idx[i] <= idx[i - 1]))
+				CORRUPT(cs, "element (%u,%u) has index %d at entry %d, out of order or outside [0, %d)",
+						blk, off, idx[i], i, dim);
+			if (val[i] == 0.0f || isnan(val[i]) || isinf(val[i]))
+				CORRUPT(cs, "element (%u,%u) has value %g at entry %d",
+						blk, off, val[i], i);
+		}
+		for (Size b = HNSW_ELEMENT_TUPLE_SIZE(vsize); b < len; b++)
+			if (((const char *) etup)[b] != 0)
+				CORRUPT(cs, "element (%u,%u) has non-zero bytes after its value",
+						blk, off);
+		return;
+	}
+	if (len != HNSW_ELEMENT_TUPLE_SIZE(vsize))
+		CORRUPT(cs, "element (%u,%u) has length %zu, expected %zu",
+				blk, off, len, HNSW_ELEMENT_TUPLE_SIZE(vsize));
+	if (kind == HNSW_VALUE_FLOAT4)
+	{
+		const float *v = (const float *) etup->value;
+
+		for (int i = 0; i < dim; i++)
+			if (isnan(v[i]) || isinf(v[i]))
+				CORRUPT(cs, "element (%u,%u) has value %g in dimension %d",
+						blk, off, v[i], i + 1);
+	}
+	else if (kind == HNSW_VALUE_HALF)
+	{
+		const uint16 *v = (const uint16 *) etup->value;
+
+		for (int i = 0; i < dim; i++)
+			if (HalfIsNan(v[i]) || HalfIsInf(v[i]))
+				CORRUPT(cs, "element (%u,%u) has value %g in dimension %d",
+						blk, off, HalfToFloat4(v[i]), i + 1);
+	}
+	else if (kind == HNSW_VALUE_BIT && dim % 8 != 0)
+	{
+		uint8		last = (uint8) etup->value[vsize - 1];
+
+		if ((last & (0xFF >> (dim % 8))) != 0)
+			CORRUPT(cs, "element (%u,%u) has bits set past its length %d",
+					blk, off, dim);
+	}
+}
+
 /*
  * The tuple at tid on a data page (a copy in a page slot), checked: its
  * line pointer, type, length, level and slot count.  Returns false if the
@@ -276,9 +359,7 @@ CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
 	{
 		HnswElementTuple etup = (HnswElementTuple) tup;
 
-		if (len != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions))
-			CORRUPT(cs, "element (%u,%u) has length %zu, expected %zu",
-					blk, off, len, HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dimensions));
+		CheckValue(cs, etup, len, blk, off);
 		if (etup->state > HNSW_ELEMENT_REUSABLE)
 			CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, etup->state);
 		if (etup->level > cs->maxlevel_m)
@@ -320,6 +401,8 @@ CheckReadMeta(CheckState *cs)
 {
 	Page		page = CheckReadPage(cs, 0, HNSW_METAPAGE_BLKNO);
 	HnswMetaPage meta;
+	const HnswTypeInfo *type = HnswGetTypeInfo(cs->index);
+	int			maxdim = type->maxdim > 0 ? type->maxdim : HNSW_MAX_SPARSE_DIM;
 
 	if (cs->pagenew[0] || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
 		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData))
@@ -333,7 +416,7 @@ CheckReadMeta(CheckState *cs)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not an hnsw index",
 						RelationGetRelationName(cs->index))));
-	if (meta->version != HNSW_FORMAT_VERSION)
+	if (meta->version < HNSW_OLDEST_FORMAT || meta->version > HNSW_FORMAT_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has format version %u, expected %u",
@@ -341,12 +424,16 @@ CheckReadMeta(CheckState *cs)
 						HNSW_FORMAT_VERSION),
 				 errhint("REINDEX the index.")));
 	cs->meta = *meta;
+	cs->type = type;
 	if (cs->meta.m < HNSW_MIN_M || cs->meta.m > HNSW_MAX_M)
 		CORRUPT(cs, "metapage has m = %u, outside [%d, %d]",
 				cs->meta.m, HNSW_MIN_M, HNSW_MAX_M);
-	if (cs->meta.dimensions < 1 || cs->meta.dimensions > HNSW_MAX_DIM)
+	if (cs->meta.kind != type->kind)
+		CORRUPT(cs, "metapage has value kind %u, the column's type %s needs %d",
+				cs->meta.kind, type->typname, type->kind);
+	if (cs->meta.dimensions < 1 || cs->meta.dimensions > maxdim)
 		CORRUPT(cs, "metapage has %u dimensions, outside [1, %d]",
-				cs->meta.dimensions, HNSW_MAX_DIM);
+				cs->meta.dimensions, maxdim);
 	if (cs->meta.dimensions != HnswGetDimensions(cs->index))
 		CORRUPT(cs, "metapage has %u dimensions, column has %d",
 				cs->meta.dimensions, HnswGetDimensions(cs->index));
@@ -355,7 +442,8 @@ CheckReadMeta(CheckState *cs)
 		(cs->meta.entry_level < 0 || cs->meta.entry_level > cs->maxlevel_m))
 		CORRUPT(cs, "metapage has entry level %d, outside [0, %d]",
 				cs->meta.entry_level, cs->maxlevel_m);
-	cs->maxoffsets = HnswMaxOffsets(cs->meta.dimensions, cs->meta.m);
+	cs->maxoffsets = HnswMaxOffsets(HnswValueMinSize(cs->meta.kind, cs->meta.dimensions),
+									cs->meta.m);
 }
 
 /* ----------------------------------------------------------------
@@ -864,7 +952,7 @@ CheckHeap(CheckState *cs, Snapshot snapshot)
 	TableScanDesc scan;
 
 	HnswInitDistance(&cs->dist, cs->index, cs->meta.dimensions);
-	cs->vecbuf = palloc(sizeof(float) * Max(cs->meta.dimensions, 1));
+	cs->vecbuf = palloc(cs->dist.maxvsize);
 	scan = table_beginscan_strat(cs->heap, snapshot, 0, NULL, true, false);
 	indexInfo->ii_Concurrent = true;	/* rows visible to the snapshot */
 	table_index_build_scan(cs->heap, cs->index, indexInfo, true, false,

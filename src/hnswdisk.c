@@ -128,7 +128,7 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 		c->flags = HNSW_CAND_ABSENT;
 		return;
 	}
-	c->dist = HnswDist(g->dist, g->query, etup->vec);
+	c->dist = HnswDist(g->dist, g->query, etup->value);
 	c->aux = HnswTidToRef(&etup->neighbortid);
 	g->ndistances++;
 	if (!g->skipdead)
@@ -176,7 +176,6 @@ static void
 DiskDistances(void *ctx, HnswCandidate *cands, int n)
 {
 	HnswDiskGraph *g = ctx;
-	Size		tupbytes = HNSW_ELEMENT_TUPLE_SIZE(g->dist->dim);
 	HnswPageLimits lim;
 	int			done = 0;
 
@@ -241,7 +240,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 										   (OffsetNumber) (cands[i].ref & 0xFFFF));
 			iids[i - done] = iid;
 			tup = PageGetItem(pages[bufidx[i - done]], iid);
-			for (Size o = 0; o < tupbytes; o += 64)
+			for (Size o = 0; o < ItemIdGetLength(iid); o += 64)
 				__builtin_prefetch(tup + o);
 		}
 
@@ -275,7 +274,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
  */
 void
 HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
-				const float *a, const float *b, float *da, float *db,
+				const void *a, const void *b, float *da, float *db,
 				bool *present)
 {
 	int			order[2 * HNSW_MAX_M];
@@ -332,9 +331,9 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 			continue;
 		}
 		present[i] = true;
-		da[i] = HnswDist(dist, a, etup->vec);
+		da[i] = HnswDist(dist, a, etup->value);
 		if (db)
-			db[i] = HnswDist(dist, b, etup->vec);
+			db[i] = HnswDist(dist, b, etup->value);
 	}
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);

@@ -35,11 +35,13 @@
 #include "hnsw.h"
 
 /*
- * Copy the vector of the element at tid into out.  Returns false if there
- * is no live element there.  Takes and releases a share lock.
+ * Copy the value of the element at tid into out, which has room for
+ * dist->maxvsize bytes.  Returns false if there is no live element there.
+ * Takes and releases a share lock.
  */
 bool
-HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
+HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
+			  void *out)
 {
 	Buffer		buf;
 	HnswElementTuple etup;
@@ -55,7 +57,7 @@ HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 							  ItemPointerGetOffsetNumber(tid));
 	if (etup->state == HNSW_ELEMENT_LIVE)
 	{
-		memcpy(out, etup->vec, sizeof(float) * dim);
+		memcpy(out, etup->value, HnswDistValueSize(dist, etup->value));
 		found = true;
 	}
 	UnlockReleaseBuffer(buf);
@@ -63,12 +65,12 @@ HnswLoadVector(Relation index, ItemPointer tid, int dim, float *out)
 }
 
 /*
- * Add heaptid to the element at tid if it holds exactly vec and has a free
- * slot.  Returns true if it did.
+ * Add heaptid to the element at tid if it holds exactly vec (of vsize
+ * bytes) and has a free slot.  Returns true if it did.
  */
 static bool
-AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
-		   ItemPointer heaptid, bool building)
+AddHeapTid(Relation index, ItemPointer tid, const HnswDistance *dist,
+		   const void *vec, ItemPointer heaptid, bool building)
 {
 	Buffer		buf;
 	Page		page;
@@ -87,7 +89,8 @@ AddHeapTid(Relation index, ItemPointer tid, const float *vec, int dim,
 	page = BufferGetPage(buf);
 	etup = HnswPageGetElement(&lim, page, ItemPointerGetBlockNumber(tid), off);
 	if (etup->state != HNSW_ELEMENT_LIVE ||
-		memcmp(etup->vec, vec, sizeof(float) * dim) != 0)
+		HnswDistValueSize(dist, etup->value) != HnswDistValueSize(dist, vec) ||
+		memcmp(etup->value, vec, HnswDistValueSize(dist, vec)) != 0)
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
@@ -176,7 +179,7 @@ static const ItemPointerData NewPlaceholder = {{0xFFFF, 0xFFFE}, 0xFFFF};
 typedef struct NewElement
 {
 	ItemPointerData tid;		/* its TID, or NewPlaceholder */
-	const float *vec;			/* its vector */
+	const void *vec;			/* its vector */
 	ItemPointerData l0[2 * HNSW_MAX_M]; /* its layer-0 list, as written */
 	int			nl0;
 } NewElement;
@@ -950,10 +953,11 @@ typedef struct DiskInsertCtx
 {
 	Relation	index;
 	HnswDistance *dist;
-	const float *vec;			/* the new vector */
+	const void *vec;			/* the new vector */
 	ItemPointer heaptid;		/* its heap row */
 	bool		building;
-	float	   *vecs;			/* loaded candidates' vectors */
+	char	   *vecs;			/* loaded candidates' vectors, maxvsize
+								 * bytes apart */
 } DiskInsertCtx;
 
 static bool
@@ -966,7 +970,7 @@ DiskTakeDuplicate(void *ctx, const HnswCandidate *w, int n)
 		ItemPointerData t;
 
 		HnswRefToTid(w[i].ref, &t);
-		if (AddHeapTid(d->index, &t, d->vec, d->dist->dim, d->heaptid, d->building))
+		if (AddHeapTid(d->index, &t, d->dist, d->vec, d->heaptid, d->building))
 			return true;
 	}
 	return false;
@@ -976,7 +980,7 @@ static int
 DiskLoad(void *ctx, HnswCandidate *w, int n)
 {
 	DiskInsertCtx *d = ctx;
-	int			dim = d->dist->dim;
+	Size		stride = d->dist->maxvsize;
 	int			nv = 0;
 
 	for (int i = 0; i < n; i++)
@@ -984,7 +988,7 @@ DiskLoad(void *ctx, HnswCandidate *w, int n)
 		ItemPointerData t;
 
 		HnswRefToTid(w[i].ref, &t);
-		if (HnswLoadVector(d->index, &t, dim, d->vecs + (Size) nv * dim))
+		if (HnswLoadValue(d->index, &t, d->dist, d->vecs + (Size) nv * stride))
 			w[nv++] = w[i];
 	}
 	return nv;
@@ -994,9 +998,9 @@ static float
 DiskPairDist(void *ctx, int i, int j)
 {
 	DiskInsertCtx *d = ctx;
-	int			dim = d->dist->dim;
+	Size		stride = d->dist->maxvsize;
 
-	return HnswDist(d->dist, d->vecs + (Size) i * dim, d->vecs + (Size) j * dim);
+	return HnswDist(d->dist, d->vecs + (Size) i * stride, d->vecs + (Size) j * stride);
 }
 
 static const HnswInsertOps disk_insert_ops = {
@@ -1011,12 +1015,12 @@ static const HnswInsertOps disk_insert_ops = {
  * Allocates in CurrentMemoryContext; the caller resets it.
  */
 void
-HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
+HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 				 ItemPointer heaptid, bool building)
 {
 	int			m = HnswGetMetaM(index);
 	int			efc = HnswGetEfConstruction(index);
-	int			dim = dist->dim;
+	Size		vsize = HnswDistValueSize(dist, vec);
 	int			level;
 	LOCKMODE	lockmode;
 	HnswMetaPageData meta;
@@ -1029,7 +1033,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 	int			ngoodchosen[HNSW_MAX_LEVEL + 1];
 	HnswElementTuple etup;
 	HnswNeighborTuple ntup;
-	Size		esize = HNSW_ELEMENT_TUPLE_SIZE(dim);
+	Size		esize = HNSW_ELEMENT_TUPLE_SIZE(vsize);
 	Size		nsize;
 	ItemPointerData etid;
 	ItemPointerData entrytid;
@@ -1069,7 +1073,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 		dctx.vec = vec;
 		dctx.heaptid = heaptid;
 		dctx.building = building;
-		dctx.vecs = palloc(sizeof(float) * dim * (efc + 1));
+		dctx.vecs = palloc(dist->maxvsize * (efc + 1));
 		is.search = &s;
 		is.ops = &disk_insert_ops;
 		is.ctx = &dctx;
@@ -1096,7 +1100,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const float *vec,
 
 	/* the new element and its neighbour tuple */
 	etup = palloc(esize);
-	HnswFormElement(etup, dim, level, vec, heaptid, 1);
+	HnswFormElement(etup, level, vec, vsize, heaptid, 1);
 	nsize = HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
 	ntup = palloc(nsize);
 	HnswFormNeighbors(ntup, level, m);
@@ -1150,7 +1154,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	MemoryContext tmp;
 	MemoryContext old;
 	HnswDistance dist;
-	float	   *vec;
+	void	   *vec;
 	int			dim;
 
 	if (isnull[0])
@@ -1162,7 +1166,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	dim = HnswGetDimensions(index);
 	HnswInitDistance(&dist, index, dim);
-	vec = palloc(sizeof(float) * dim);
+	vec = palloc(dist.maxvsize);
 	if (HnswPrepareValue(&dist, values[0], vec))
 		HnswInsertVector(index, &dist, vec, heap_tid, false);
 

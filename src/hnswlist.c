@@ -28,16 +28,16 @@
 typedef struct PairDistCtx
 {
 	const HnswDistance *dist;
-	const float *vecs;			/* n * dim */
+	const char *vecs;			/* n values, dist->maxvsize bytes apart */
 } PairDistCtx;
 
 static float
 PairDist(void *ctx, int i, int j)
 {
 	PairDistCtx *p = ctx;
-	int			dim = p->dist->dim;
+	Size		stride = p->dist->maxvsize;
 
-	return HnswDist(p->dist, p->vecs + (Size) i * dim, p->vecs + (Size) j * dim);
+	return HnswDist(p->dist, p->vecs + (Size) i * stride, p->vecs + (Size) j * stride);
 }
 
 /*
@@ -49,8 +49,8 @@ LoadOwner(const HnswListCtx *ctx, HnswListUpdate *u)
 {
 	if (u->ownervec != NULL)
 		return true;
-	u->ownervec = palloc(sizeof(float) * ctx->dist->dim);
-	if (HnswLoadVector(ctx->index, &u->etid, ctx->dist->dim, u->ownervec))
+	u->ownervec = palloc(ctx->dist->maxvsize);
+	if (HnswLoadValue(ctx->index, &u->etid, ctx->dist, u->ownervec))
 		return true;
 	pfree(u->ownervec);
 	u->ownervec = NULL;
@@ -199,7 +199,7 @@ HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
  */
 void
 HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u, ItemPointer newtid,
-			const float *newvec, bool force)
+			const void *newvec, bool force)
 {
 	float		newdist = u->newdist;
 	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
@@ -336,12 +336,12 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	int			nextra = req->nextra;
 	HnswTidSet *drop = req->drop;
 	HnswDistance *dist = ctx->dist;
-	int			dim = dist->dim;
+	Size		stride = dist->maxvsize;
 	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
 	int			count = 0;
 	int			slots;
 	HnswCandidate *cs;
-	float	   *vecs;
+	char	   *vecs;
 	int		   *keep;
 	int			nc = 0;
 	int			nkeep;
@@ -373,16 +373,16 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	if (!LoadOwner(ctx, u))
 		return;
 	cs = palloc(sizeof(HnswCandidate) * nextra);
-	vecs = palloc(sizeof(float) * dim * nextra);
+	vecs = palloc(stride * nextra);
 	keep = palloc(sizeof(int) * nextra);
 	for (int i = 0; i < nextra; i++)
 	{
-		float	   *v = vecs + (Size) nc * dim;
+		char	   *v = vecs + (Size) nc * stride;
 
 		if (HnswTidEq(&extra[i], &u->etid) ||
 			HnswTidSetContains(drop, HnswTidToRef(&extra[i])) ||
 			HnswTidIn(&extra[i], u->newlist, u->nnew) ||
-			!HnswLoadVector(ctx->index, &extra[i], dim, v))
+			!HnswLoadValue(ctx->index, &extra[i], dist, v))
 			continue;
 		cs[nc].dist = HnswDist(dist, u->ownervec, v);
 		cs[nc].ref = HnswTidToRef(&extra[i]);
@@ -393,11 +393,11 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	HnswSortCandidates(cs, nc);
 	{
 		/* PairDist wants the vectors in sorted order */
-		float	   *sorted = palloc(sizeof(float) * dim * Max(nc, 1));
+		char	   *sorted = palloc(stride * Max(nc, 1));
 
 		for (int i = 0; i < nc; i++)
-			memcpy(sorted + (Size) i * dim, vecs + (Size) cs[i].aux * dim,
-				   sizeof(float) * dim);
+			memcpy(sorted + (Size) i * stride, vecs + (Size) cs[i].aux * stride,
+				   HnswDistValueSize(dist, vecs + (Size) cs[i].aux * stride));
 		pctx.dist = dist;
 		pctx.vecs = sorted;
 		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED,

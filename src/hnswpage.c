@@ -107,17 +107,17 @@ HnswInitPage(Page page, uint16 flags)
 }
 
 /*
- * Fill a zeroed element tuple of HNSW_ELEMENT_TUPLE_SIZE(dim) bytes: LIVE,
- * of the given level, holding vec and the first nheaptids heap TIDs (the
- * other slots invalid).  The caller sets neighbortid.  The build and the
- * insert form their tuples here.
+ * Fill an element tuple of HNSW_ELEMENT_TUPLE_SIZE(vsize) bytes: LIVE, of
+ * the given level, holding the value (vsize bytes) and the first nheaptids
+ * heap TIDs (the other slots invalid).  The caller sets neighbortid.  The
+ * build and the insert form their tuples here.
  */
 void
-HnswFormElement(HnswElementTuple etup, int dim, int level, const float *vec,
+HnswFormElement(HnswElementTuple etup, int level, const void *value, Size vsize,
 				const ItemPointerData *heaptids, int nheaptids)
 {
 	Assert(nheaptids >= 1 && nheaptids <= HNSW_HEAPTIDS);
-	memset(etup, 0, HNSW_ELEMENT_TUPLE_SIZE(dim));
+	memset(etup, 0, HNSW_ELEMENT_TUPLE_SIZE(vsize));
 	etup->type = HNSW_ELEMENT_TUPLE;
 	etup->level = level;
 	etup->state = HNSW_ELEMENT_LIVE;
@@ -128,7 +128,7 @@ HnswFormElement(HnswElementTuple etup, int dim, int level, const float *vec,
 		else
 			ItemPointerSetInvalid(&etup->heaptids[i]);
 	}
-	memcpy(etup->vec, vec, sizeof(float) * dim);
+	memcpy(etup->value, value, vsize);
 }
 
 /*
@@ -203,6 +203,8 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	Page		page;
 	HnswMetaPage m;
 	int			dim = HnswGetDimensions(index);
+	const HnswTypeInfo *type = HnswGetTypeInfo(index);
+	int			maxdim = type->maxdim > 0 ? type->maxdim : HNSW_MAX_SPARSE_DIM;
 	int			maxlevel;
 
 	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
@@ -217,7 +219,7 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not an hnsw index",
 						RelationGetRelationName(index))));
-	if (m->version != HNSW_FORMAT_VERSION)
+	if (m->version < HNSW_OLDEST_FORMAT || m->version > HNSW_FORMAT_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has format version %u, expected %u",
@@ -230,10 +232,14 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
 		ReportBadMeta(index, psprintf("Its m is %u; m must be between %d and %d.",
 									  meta->m, HNSW_MIN_M, HNSW_MAX_M));
-	if (meta->dimensions < 1 || meta->dimensions > HNSW_MAX_DIM ||
+	if (meta->dimensions < 1 || meta->dimensions > maxdim ||
 		meta->dimensions != dim)
 		ReportBadMeta(index, psprintf("It has %u dimensions; the indexed column has %d.",
 									  meta->dimensions, dim));
+	/* format 1 had only float4 values, and 0 in the kind's place */
+	if (meta->kind != type->kind)
+		ReportBadMeta(index, psprintf("It holds values of kind %u; the indexed column's type (%s) needs kind %d.",
+									  meta->kind, type->typname, type->kind));
 	maxlevel = HnswMaxLevel(meta->m);
 	if (meta->entry_level < -1 || meta->entry_level > maxlevel)
 		ReportBadMeta(index, psprintf("Its entry level is %d; it must be between -1 and %d.",
@@ -246,7 +252,8 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	}
 	else if (meta->entry_blkno == HNSW_METAPAGE_BLKNO ||
 			 meta->entry_offno < FirstOffsetNumber ||
-			 meta->entry_offno > HnswMaxOffsets(meta->dimensions, meta->m) ||
+			 meta->entry_offno > HnswMaxOffsets(HnswValueMinSize(meta->kind, meta->dimensions),
+												meta->m) ||
 			 meta->entry_level < 0)
 		ReportBadMeta(index, psprintf("Its entry point (%u,%u) at level %d cannot be an element.",
 									  meta->entry_blkno, meta->entry_offno,
@@ -355,8 +362,11 @@ InitPageLimits(Relation index, HnswPageLimits *lim)
 	lim->index = index;
 	lim->m = meta.m;
 	lim->dim = meta.dimensions;
+	lim->kind = meta.kind;
+	lim->vsize = HnswValueMinSize(meta.kind, meta.dimensions);
+	lim->maxnnz = meta.kind == HNSW_VALUE_SPARSE ? HnswGetTypeInfo(index)->maxnnz : 0;
 	lim->maxlevel = HnswMaxLevel(meta.m);
-	lim->maxoffsets = HnswMaxOffsets(meta.dimensions, meta.m);
+	lim->maxoffsets = HnswMaxOffsets(lim->vsize, meta.m);
 	lim->nblocks = RelationGetNumberOfBlocks(index);
 }
 
@@ -509,10 +519,21 @@ HnswReportBadElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 	if (ItemIdGetLength(iid) >= 1 && etup->type != HNSW_ELEMENT_TUPLE)
 		detail = psprintf("The tuple's type is %u, not %u (an element).",
 						  etup->type, HNSW_ELEMENT_TUPLE);
-	else if (ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->dim))
+	else if (ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->vsize))
 		detail = psprintf("The tuple is %u bytes long; an element of %d dimensions needs %zu.",
 						  ItemIdGetLength(iid), lim->dim,
-						  HNSW_ELEMENT_TUPLE_SIZE(lim->dim));
+						  HNSW_ELEMENT_TUPLE_SIZE(lim->vsize));
+	else if (lim->kind == HNSW_VALUE_SPARSE &&
+			 (HnswSparseNnz(etup->value) < 0 ||
+			  HnswSparseNnz(etup->value) > lim->maxnnz))
+		detail = psprintf("It has %d entries; the index allows from 0 to %d.",
+						  HnswSparseNnz(etup->value), lim->maxnnz);
+	else if (lim->kind == HNSW_VALUE_SPARSE &&
+			 ItemIdGetLength(iid) <
+			 HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(etup->value))))
+		detail = psprintf("The tuple is %u bytes long; an element of %d entries needs %zu.",
+						  ItemIdGetLength(iid), HnswSparseNnz(etup->value),
+						  HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(etup->value))));
 	else if (etup->level > lim->maxlevel)
 		detail = psprintf("Its level is %u; the index allows at most %d.",
 						  etup->level, lim->maxlevel);

@@ -45,7 +45,7 @@ typedef struct HnswScanOpaqueData
 	HnswDistance dist;
 	HnswDiskGraph graph;
 	HnswSearch	search;
-	float	   *query;
+	void	   *query;
 
 	HnswCandidate *results;		/* current batch, sorted by distance */
 	int			nresults;
@@ -303,7 +303,8 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	so->graph.skipdead = true;
 	{
 		/* at most this many tuples fit on a page */
-		Size		smallest = Min(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(so->dim)),
+		Size		smallest = Min(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(HnswValueMinSize(so->dist.vkind,
+																					  so->dim))),
 								   MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, so->m)));
 
 		HnswTidSetUseBitmap(&so->graph.visited, index, RelationGetNumberOfBlocks(index),
@@ -311,8 +312,6 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	}
 	HnswSearchInit(&so->search, &hnsw_disk_graph_ops, &so->graph, so->m,
 				   hnsw_ef_search);
-	so->query = palloc(sizeof(float) * Max(so->dim, 1));
-	so->graph.query = so->query;
 	so->results = palloc(sizeof(HnswCandidate) * 64);
 	MemoryContextSwitchTo(old);
 
@@ -364,14 +363,10 @@ StartScan(IndexScanDesc scan)
 	}
 	else
 	{
-		Vector	   *q = DatumGetVector(key->sk_argument);
-
-		if (q->dim != so->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("different vector dimensions %d and %d", so->dim, q->dim)));
-		if (!HnswPrepareValue(&so->dist, PointerGetDatum(q), so->query))
-			memcpy(so->query, q->x, sizeof(float) * so->dim);
+		if (so->query)
+			pfree(so->query);
+		so->query = HnswPrepareQuery(&so->dist, key->sk_argument);
+		so->graph.query = so->query;
 		RunSearch(scan);
 	}
 	MemoryContextSwitchTo(old);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * hnswutils.c
- *	  Index options, distance set-up, and sets of element TIDs (the visited
+ *	  Index options, and sets of element TIDs (the visited
  *	  set of a search, and bitmaps sized by blocks for passes over a whole
  *	  index).
  *
@@ -25,7 +25,7 @@
 #include "hnsw.h"
 
 /* ---------------------------------------------------------------------
- * Options and index column
+ * Options
  * ---------------------------------------------------------------------
  */
 int
@@ -49,138 +49,6 @@ int
 HnswGetDimensions(Relation index)
 {
 	return TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-}
-
-/*
- * Check that the indexed column can be indexed: it has dimensions, not too
- * many, and ef_construction is at least 2 * m.  Raises an ERROR if not.
- */
-void
-HnswCheckIndexColumn(Relation index)
-{
-	int			dim = HnswGetDimensions(index);
-
-	if (dim < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("column does not have dimensions")));
-	if (dim > HNSW_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column cannot have more than %d dimensions for hnsw index",
-						HNSW_MAX_DIM)));
-	if (HnswGetEfConstruction(index) < 2 * HnswGetM(index))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ef_construction must be greater than or equal to 2 * m")));
-}
-
-/* ---------------------------------------------------------------------
- * Distances and values
- * ---------------------------------------------------------------------
- */
-
-/*
- * Set up distance computation for an index whose vectors have dim
- * dimensions.  Support functions that this module implements are replaced
- * by direct kernel calls; the kernel is fixed here, once per scan or
- * insert.  Allocates in CurrentMemoryContext.
- */
-void
-HnswInitDistance(HnswDistance *d, Relation index, int dim)
-{
-	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_DISTANCE_PROC);
-
-	memset(d, 0, sizeof(*d));
-	d->dim = dim;
-	d->procinfo = proc;
-	d->collation = index->rd_indcollation[0];
-	if (OidIsValid(index_getprocid(index, 1, HNSW_NORM_PROC)))
-	{
-		d->normprocinfo = index_getprocinfo(index, 1, HNSW_NORM_PROC);
-		d->normalize = true;
-	}
-
-	if (proc->fn_addr == vector_l2_squared_distance)
-	{
-		d->kind = HNSW_DIST_L2SQ;
-		d->fn = hnsw_kernels->l2sq;
-	}
-	else if (proc->fn_addr == vector_negative_inner_product)
-	{
-		d->kind = HNSW_DIST_NEG_DOT;
-		d->fn = hnsw_kernels->dot;
-	}
-	else if (proc->fn_addr == l1_distance)
-	{
-		d->kind = HNSW_DIST_L1;
-		d->fn = hnsw_kernels->l1;
-	}
-	else
-	{
-		d->kind = HNSW_DIST_GENERIC;
-		d->scratch1 = InitVector(dim);
-		d->scratch2 = InitVector(dim);
-	}
-}
-
-/*
- * Distance through the support function, for opclasses whose function the
- * index does not recognise.
- */
-float
-HnswDistGeneric(const HnswDistance *d, const float *a, const float *b)
-{
-	memcpy(d->scratch1->x, a, sizeof(float) * d->dim);
-	memcpy(d->scratch2->x, b, sizeof(float) * d->dim);
-	return (float) DatumGetFloat8(FunctionCall2Coll(d->procinfo, d->collation,
-													PointerGetDatum(d->scratch1),
-													PointerGetDatum(d->scratch2)));
-}
-
-/*
- * Turn an indexed value (a vector datum) into the float array the index
- * stores: a copy, normalised when the opclass has a norm function.  Returns
- * false if the value cannot be indexed (zero norm with a norm function).
- */
-bool
-HnswPrepareValue(const HnswDistance *d, Datum value, float *out)
-{
-	Vector	   *v = DatumGetVector(value);
-	double		norm;
-
-	if (v->dim != d->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", d->dim, v->dim)));
-	memcpy(out, v->x, sizeof(float) * d->dim);
-
-	if (d->normalize)
-	{
-		if (d->normprocinfo->fn_addr == vector_norm)
-		{
-			norm = 0.0;
-			for (int i = 0; i < d->dim; i++)
-				norm += (double) out[i] * (double) out[i];
-			norm = sqrt(norm);
-		}
-		else
-			norm = DatumGetFloat8(FunctionCall1Coll(d->normprocinfo,
-													d->collation,
-													PointerGetDatum(v)));
-		if (!(norm > 0) || isinf(norm))
-		{
-			if ((Pointer) v != DatumGetPointer(value))
-				pfree(v);
-			return false;
-		}
-		for (int i = 0; i < d->dim; i++)
-			out[i] = (float) (out[i] / norm);
-	}
-
-	if ((Pointer) v != DatumGetPointer(value))
-		pfree(v);
-	return true;
 }
 
 /* ---------------------------------------------------------------------
@@ -417,14 +285,15 @@ HnswTidSetAdd(HnswTidSet *s, uint64 key)
  */
 
 /*
- * Most line pointers a data page of an index with these dimensions and m
- * can hold: every tuple is at least as large as the smaller of an element
- * tuple and a layer-0 neighbour tuple.
+ * Most line pointers a data page of an index with these values (the bytes
+ * of the smallest, see HnswValueMinSize) and m can hold: every tuple is at
+ * least as large as the smaller of an element tuple and a layer-0
+ * neighbour tuple.
  */
 int
-HnswMaxOffsets(int dim, int m)
+HnswMaxOffsets(Size vsize, int m)
 {
-	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(dim));
+	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
 	Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, m));
 
 	return (int) ((HNSW_PAGE_CAPACITY + sizeof(ItemIdData)) /

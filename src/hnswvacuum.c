@@ -645,7 +645,7 @@ RepairGraph(HnswVacuumState *vs)
  * many entries, or -1 if there is no live element there.
  */
 static int
-ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *vec,
+ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, void *vec,
 		   ItemPointer ntidout)
 {
 	Relation	index = vs->index;
@@ -672,7 +672,7 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, float *ve
 		return -1;
 	}
 	if (vec)
-		memcpy(vec, etup->vec, sizeof(float) * vs->dim);
+		memcpy(vec, etup->value, HnswDistValueSize(&vs->dist, etup->value));
 	if (ntidout)
 		*ntidout = ntid;
 
@@ -719,7 +719,7 @@ typedef struct ReachWalk
 static Size
 ReachWalkBytes(HnswVacuumState *vs, BlockNumber nblocks)
 {
-	return 2 * HnswTidBitmapBytes(nblocks, HnswMaxOffsets(vs->dim, vs->m)) +
+	return 2 * HnswTidBitmapBytes(nblocks, HnswMaxOffsets(HnswValueMinSize(vs->dist.vkind, vs->dim), vs->m)) +
 		sizeof(ItemPointerData) * HNSW_WALK_STACK;
 }
 
@@ -821,7 +821,7 @@ ConnectElement(HnswVacuumState *vs, ReachWalk *w, ItemPointer entry,
 	int			m = vs->m;
 	int			efc = HnswGetEfConstruction(index);
 	ItemPointerData list[2 * HNSW_MAX_M];
-	float	   *vec = palloc(sizeof(float) * vs->dim);
+	void	   *vec = palloc(vs->dist.maxvsize);
 	HnswLinkRequest req;
 	HnswDiskGraph g;
 	HnswSearch	s;
@@ -892,7 +892,7 @@ ReconnectUnreached(HnswVacuumState *vs)
 	ItemPointerData entry;
 	int			level;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int			maxoff = HnswMaxOffsets(vs->dim, vs->m);
+	int			maxoff = HnswMaxOffsets(HnswValueMinSize(vs->dist.vkind, vs->dim), vs->m);
 	ReachWalk	w;
 	HnswCandidate *wbuf;
 	ItemPointerData *unreached;
