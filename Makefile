@@ -23,6 +23,7 @@ OBJS = \
 	src/hnswvalidate.o \
 	src/hnsw_distance.o \
 	src/sparsevec.o \
+	src/sparsevec_parse.o \
 	src/vector.o \
 	src/vector_parse.o
 
