@@ -10,7 +10,7 @@
 # each used when present.
 #
 # Steps for each target: build with libFuzzer + ASan + UBSan, replay the
-# seed corpus, then fuzz.  FUZZ_SECONDS (default 90) is the fuzzing budget
+# seed corpus, then fuzz.  FUZZ_SECONDS (default 75) is the fuzzing budget
 # of the whole run, shared equally between the targets (at least 1 s
 # each).  New inputs go to a scratch directory, so the committed corpora
 # stay as they are.  When a target fails, its binary and any crashing input
@@ -23,7 +23,7 @@
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-budget=${FUZZ_SECONDS:-90}
+budget=${FUZZ_SECONDS:-75}
 cc=${FUZZ_CC:-clang}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
