@@ -1,5 +1,5 @@
 --
--- hnsw operator classes for halfvec and bit: exact results on small
+-- hnsw operator classes for halfvec, sparsevec and bit: exact results on small
 -- integer vectors (with fewer rows than hnsw.ef_search the search finds
 -- every row, so the index returns what a sequential scan returns), the
 -- checker, the limits and their messages, pgvector's documented patterns
@@ -115,6 +115,61 @@ SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw ((b64000::varbit) bit_ham
 SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (h4000 halfvec_l2_ops) WITH (m = 40, ef_construction = 50)');
 DROP TABLE hlim;
 
+-- sparsevec: the same 30 vectors as sparse vectors of 1000 dimensions
+-- (entries at 1, 500 and 1000), and then some with up to 1000 entries
+CREATE TABLE hs (id int, s sparsevec(1000));
+INSERT INTO hs SELECT id, ('{1:' || (id * 37) % 97 % 10 || ',500:' || (id * 53) % 89 % 10 ||
+	',1000:' || (id * 71) % 83 % 10 || '}/1000')::sparsevec FROM generate_series(1, 30) id;
+INSERT INTO hs VALUES (101, NULL);
+CREATE INDEX hs_l2 ON hs USING hnsw (s sparsevec_l2_ops);
+CREATE INDEX hs_ip ON hs USING hnsw (s sparsevec_ip_ops);
+CREATE INDEX hs_cos ON hs USING hnsw (s sparsevec_cosine_ops);
+CREATE INDEX hs_l1 ON hs USING hnsw (s sparsevec_l1_ops);
+SELECT i, (hnsw_index_check(i)).* FROM unnest(ARRAY['hs_l2', 'hs_ip', 'hs_cos', 'hs_l1']::regclass[]) i;
+SELECT pg_temp.same($$SELECT s <-> '{1:5.125,500:4.625,1000:3.375}/1000' AS d FROM hs ORDER BY s <-> '{1:5.125,500:4.625,1000:3.375}/1000' LIMIT 8$$);
+SELECT pg_temp.same($$SELECT s <+> '{1:5.125,500:4.625,1000:3.375}/1000' AS d FROM hs ORDER BY s <+> '{1:5.125,500:4.625,1000:3.375}/1000' LIMIT 8$$);
+SELECT pg_temp.same($$SELECT s <=> '{1:1,500:2,1000:4}/1000' AS d FROM hs ORDER BY s <=> '{1:1,500:2,1000:4}/1000' LIMIT 8$$);
+SELECT pg_temp.same($$SELECT s <#> '{1:1,500:2,1000:4}/1000' AS d FROM hs ORDER BY s <#> '{1:1,500:2,1000:4}/1000' LIMIT 8$$);
+SET enable_seqscan = off;
+SELECT id, s, s <-> '{1:5.125,500:4.625,1000:3.375}/1000' AS d FROM hs
+ORDER BY s <-> '{1:5.125,500:4.625,1000:3.375}/1000' LIMIT 5;
+-- a query with entries the rows do not have, and one of other dimensions
+SELECT id, s <#> '{2:1,500:1}/1000' AS d FROM hs ORDER BY s <#> '{2:1,500:1}/1000' LIMIT 3;
+SELECT pg_temp.sqlerr($$SELECT id FROM hs ORDER BY s <-> '{1:1}/999' LIMIT 1$$);
+RESET enable_seqscan;
+-- rows of 0 to 1000 entries, inserted, deleted and vacuumed; the zero
+-- vector is not indexed for cosine
+INSERT INTO hs SELECT 1000 + n, ('{' || coalesce((SELECT string_agg(k || ':' || (k * n) % 7 + 1, ',')
+	FROM generate_series(1, n) k), '') || '}/1000')::sparsevec
+FROM generate_series(0, 1000, 50) n;
+SELECT i, (hnsw_index_check(i)).* FROM unnest(ARRAY['hs_l2', 'hs_ip', 'hs_cos', 'hs_l1']::regclass[]) i;
+DELETE FROM hs WHERE id % 3 = 0;
+VACUUM (INDEX_CLEANUP ON) hs;
+INSERT INTO hs SELECT 2000 + n, ('{' || (SELECT string_agg(k || ':' || (k + n) % 5 + 1, ',')
+	FROM generate_series(1, n) k) || '}/1000')::sparsevec
+FROM generate_series(1, 1000, 111) n;
+SELECT i, (hnsw_index_check(i)).* FROM unnest(ARRAY['hs_l2', 'hs_ip', 'hs_cos', 'hs_l1']::regclass[]) i;
+SELECT pg_temp.same($$SELECT s <-> '{1:2,2:2,3:2}/1000' AS d FROM hs ORDER BY s <-> '{1:2,2:2,3:2}/1000' LIMIT 10$$);
+SELECT pg_temp.same($$SELECT s <=> '{1:2,2:2,3:2}/1000' AS d FROM hs ORDER BY s <=> '{1:2,2:2,3:2}/1000' LIMIT 10$$);
+-- at most 1000 entries for an index, at build and at insert, before the
+-- cosine test of a zero norm; any dimensions, but they must be given
+CREATE TABLE hslim (s sparsevec(2000), su sparsevec, sbig sparsevec(1000000000));
+CREATE INDEX hslim_s ON hslim USING hnsw (s sparsevec_l2_ops);
+SELECT pg_temp.sqlerr($$INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1001) k) || '}/2000')::sparsevec)$$);
+INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1000) k) || '}/2000')::sparsevec);
+SELECT elements FROM hnsw_index_check('hslim_s');
+DROP INDEX hslim_s;
+INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1001) k) || '}/2000')::sparsevec);
+SELECT pg_temp.sqlerr('CREATE INDEX ON hslim USING hnsw (s sparsevec_cosine_ops)');
+SELECT pg_temp.sqlerr('CREATE INDEX ON hslim USING hnsw (su sparsevec_l2_ops)');
+CREATE INDEX hslim_big ON hslim USING hnsw (sbig sparsevec_l1_ops);
+INSERT INTO hslim (sbig) VALUES ('{1:1,1000000000:2}/1000000000'), ('{999999999:1}/1000000000');
+SELECT elements FROM hnsw_index_check('hslim_big');
+SELECT id FROM (VALUES (1)) v(id), LATERAL (SELECT sbig <+> '{1000000000:1}/1000000000' AS d FROM hslim
+	WHERE sbig IS NOT NULL ORDER BY sbig <+> '{1000000000:1}/1000000000' LIMIT 1) s;
+DROP TABLE hslim;
+SELECT elements, dimensions FROM hnsw_index_stats('hs_l2');
+
 -- pgvector's documented patterns: a halfvec expression index over a
 -- vector column, and binary quantization with a re-rank
 CREATE TABLE items (id int, embedding vector(3));
@@ -140,4 +195,4 @@ CREATE INDEX hu2_b ON hu2 USING hnsw (b bit_jaccard_ops);
 INSERT INTO hu2 VALUES ('[1,2]', '1010'), ('[3,4]', '0110');
 SELECT i, (hnsw_index_check(i)).* FROM unnest(ARRAY['hu2_h', 'hu2_b']::regclass[]) i;
 
-DROP TABLE ht, items, hu2;
+DROP TABLE ht, hs, items, hu2;
