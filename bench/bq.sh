@@ -39,6 +39,8 @@ USAGE=$(cat <<'EOF'
   --repeat R         timed sweeps per system; medians are reported (default 3)
   --shared-buffers S shared_buffers of the cluster (default 2GB)
   --out DIR          results directory (default bench/results/<timestamp>-bq)
+  --scan-only        also time, per N, the inner index scan alone (curves
+                     "scan-nN": no re-rank; their recall is not meaningful)
   --keep             keep the cluster running and its indexes for inspection
   --quick            smoke test: 20000 base vectors, 200 queries, 1 repeat,
                      limits 10,20,40,80
@@ -58,9 +60,10 @@ LIMITS=10,20,40,80,160
 EFS=10,20,40,80,160,320
 SHARED_BUFFERS=2GB
 KEEP=0
+SCAN_ONLY=0
 
 parse_options dim=DIM kind=KIND latent=LATENT clusters=CLUSTERS sigma=SIGMA noise=NOISE \
-	limits=LIMITS shared-buffers=SHARED_BUFFERS 'keep!KEEP' -- "$@"
+	limits=LIMITS shared-buffers=SHARED_BUFFERS 'keep!KEEP' 'scan-only!SCAN_ONLY' -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -107,6 +110,8 @@ BITS="binary_quantize(embedding)::bit($DIM)"
 INDEX_USING="($BITS) bit_hamming_ops"
 # the query, with LIMIT @N@ replaced per curve
 QUERY="SELECT id FROM (SELECT * FROM items ORDER BY $BITS <~> binary_quantize(\$1::vector) LIMIT @N@) s ORDER BY embedding <=> \$1::vector LIMIT $K"
+# --scan-only: the inner query alone
+SCAN="SELECT id FROM items ORDER BY $BITS <~> binary_quantize(\$1::vector) LIMIT @N@"
 
 {
 	meta_begin bq.sh "$ORIG_ARGS"
@@ -115,6 +120,7 @@ QUERY="SELECT id FROM (SELECT * FROM items ORDER BY $BITS <~> binary_quantize(\$
 	echo "parameters: k=$K m=$M ef_construction=$EFC limits=$LIMITS ef_search=$EFS repeat=$REPEAT"
 	echo "index: CREATE INDEX items_bq_idx ON items USING hnsw ($INDEX_USING) WITH (m = $M, ef_construction = $EFC)"
 	echo "query: ${QUERY//@N@/N} (prepared, one client, N per curve)"
+	[ "$SCAN_ONLY" = 1 ] && echo "scan: ${SCAN//@N@/N} (curves scan-nN)"
 	echo "systems: ${SYSTEMS[*]}"
 	meta_settings
 } >"$META"
@@ -152,6 +158,13 @@ for r in $(seq 1 "$REPEAT"); do
 				$([ "$r" = 1 ] && echo --plans "$PLANS") \
 				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV"
 			first=0
+			if [ "$SCAN_ONLY" = 1 ]; then
+				"$VB" ann search --conn "$(conninfo "bench_$sys")" --metric cosine \
+					--base "$BASEF" --query "$QUERYF" --gt "$(gtfile cosine "$K")" \
+					--sql "${SCAN//@N@/$lim}" --index items_bq_idx --curve "scan-n$lim" \
+					--k "$K" --ef "$(efs_for "$lim")" --warmup 0 \
+					--repeat "$r" --label "$sys" --csv "$SEARCH_CSV"
+			fi
 		done
 	done
 done

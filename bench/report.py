@@ -571,9 +571,12 @@ def bq_report(d):
     vals = [float(build[s]["index_bytes"]) / 1048576 if s in build else None for s in systems]
     out.append("%-34s" % "index size (MiB)" + "".join(" %12s" % ("-" if v is None else "%.1f" % v) for v in vals) +
                (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+    scans = [c for c in curves if c.startswith("scan-")]
+    curves = [c for c in curves if not c.startswith("scan-")]
     fronts = {}
     for s in systems:
-        pts = [(x["recall"], x["qps"], "%s/ef%d" % (c, ef)) for (s2, c, ef), x in summary.items() if s2 == s]
+        pts = [(x["recall"], x["qps"], "%s/ef%d" % (c, ef)) for (s2, c, ef), x in summary.items()
+               if s2 == s and c in curves]
         fronts[s] = pareto(pts)
     for target in (0.80, 0.90, 0.95, 0.99):
         vals = [qps_at_recall([(i, r, q) for i, r, q, lab in fronts[s]], target) for s in systems]
@@ -615,6 +618,29 @@ def bq_report(d):
                 a, b = (summary.get((s, c, ef)) for s in systems)
                 line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
             out.append(line)
+
+    if scans:
+        out.append("")
+        out.append("-- the inner index scan alone (no re-rank): QPS, and its share of the time of the whole query --")
+        out.append("%-10s %9s" % ("inner N", "ef_search") +
+                   "".join(" | %-8s %9s %8s %6s" % (s, "QPS", "p50 ms", "share") for s in systems) +
+                   (" | %9s" % "QPS ratio" if two else ""))
+        for c in scans:
+            for ef in sorted({ef for (s2, c2, ef) in summary if c2 == c}):
+                line = "%-10s %9d" % (c[len("scan-n"):], ef)
+                for s in systems:
+                    x = summary.get((s, c, ef))
+                    whole = summary.get((s, c[len("scan-"):], ef))
+                    if x:
+                        share = "%.2f" % (whole["qps"] / x["qps"]) if whole else "-"
+                        line += " | %-8s %9.1f %8.3f %6s" % ("", x["qps"], x["p50"], share)
+                    else:
+                        line += " | %-8s %9s %8s %6s" % ("", "-", "-", "-")
+                if two:
+                    a, b = (summary.get((s, c, ef)) for s in systems)
+                    line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
+                out.append(line)
+        out.append("(share: time of the scan / time of the whole query = QPS of the query / QPS of the scan)")
 
     plans = os.path.join(d, "plans.txt")
     if os.path.exists(plans):
