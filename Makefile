@@ -25,6 +25,7 @@ OBJS = \
 	src/hnswvalue.o \
 	src/hnsw_distance.o \
 	src/sparsevec.o \
+	src/sparsevec_parse.o \
 	src/vector.o \
 	src/vector_parse.o
 

@@ -326,7 +326,9 @@ INSERT INTO ht VALUES ('{1,2,3}'::integer[]), ('{4,5,6}'::real[]),
 SELECT * FROM ht;
 SELECT pg_temp.sqlerr($$INSERT INTO ht VALUES ('{1,2}'::integer[])$$);
 SELECT pg_temp.sqlerr($$SELECT l2_norm('{1,2}'::integer[])$$);
-SELECT l2_norm('[3,4]'::vector);
+-- vector casts implicitly to halfvec and to sparsevec: l2_norm(vector) is ambiguous
+SELECT pg_temp.sqlerr($$SELECT l2_norm('[3,4]'::vector)$$);
+SELECT l2_norm('[3,4]'::vector::halfvec);
 CREATE TABLE vt (v vector(3), r real[]);
 INSERT INTO vt VALUES ('[1,2,3]'::halfvec, '[4,5,6]'::halfvec);
 SELECT * FROM vt;

@@ -143,8 +143,9 @@ PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
 /*
  * The highest level of a new element that can take the place of the
  * REUSABLE element at off on page blk and of its neighbour tuple, or -1 if
- * there is no REUSABLE element there.  Any element fits the element's slot
- * (all elements of an index have the same size); the level depends on the
+ * there is no REUSABLE element there.  Any element of a fixed-size kind
+ * fits the element's slot (they all have the same size; for sparse values
+ * ReuseSpace checks the slot's length); the level depends on the
  * length of the neighbour tuple.  When that is on the same page its length
  * is read.  When it is on another page (an element too big to share a page
  * with it), it is at least what the element's level needs (a neighbour
@@ -292,7 +293,12 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 					int			slot = HnswReusableLevel(&lim, page, blk, off);
 					int			rank;
 
-					if (slot < 0)
+					/*
+					 * An element of a kind whose values vary in size
+					 * (sparse) fits only a place at least as long.
+					 */
+					if (slot < 0 ||
+						ItemIdGetLength(PageGetItemId(page, off)) < esize)
 						continue;
 					rank = slot >= level ? slot - level : HNSW_MAX_LEVEL + 1 + slot;
 					if (rank < erank)
@@ -342,6 +348,8 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				nitem = PageGetItem(page, PageGetItemId(page, noff));
 				nlen = ItemIdGetLength(PageGetItemId(page, noff));
 				memcpy(PageGetItem(page, PageGetItemId(page, eoff)), etup, esize);
+				memset(PageGetItem(page, PageGetItemId(page, eoff)) + esize, 0,
+					   ItemIdGetLength(PageGetItemId(page, eoff)) - esize);
 				memcpy(nitem, ntup, nsize);
 				memset(nitem + nsize, 0, nlen - nsize);
 			}

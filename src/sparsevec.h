@@ -52,4 +52,7 @@ extern Datum sparsevec_negative_inner_product(PG_FUNCTION_ARGS);
 extern Datum sparsevec_l1_distance(PG_FUNCTION_ARGS);
 extern Datum sparsevec_l2_norm(PG_FUNCTION_ARGS);
 
+/* l2_normalize(sparsevec), which cosine indexes apply to values and queries */
+extern Datum sparsevec_l2_normalize(PG_FUNCTION_ARGS);
+
 #endif							/* HNSW_SPARSEVEC_H */
