@@ -16,8 +16,7 @@
 #	   ((binary_quantize(v)::bit(256)) bit_hamming_ops) on the vector
 #	   column they come from;
 #	 - sparsevec(1000): 1,500 rows of 10 to 40 non-zeros, indexes of
-#	   sparsevec_l2_ops, _ip_ops, _cosine_ops and _l1_ops (when the
-#	   installed extension has them).
+#	   sparsevec_l2_ops, _ip_ops, _cosine_ops and _l1_ops.
 # Phases: the build, 200 single-row inserts per table from 2 concurrent
 # pgbench clients, then DELETE of half the rows and VACUUM (INDEX_CLEANUP
 # ON).  After each phase, for every index:
@@ -75,11 +74,6 @@ $standby->start;
 is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
 	'generic', 'standby: wal_consistency_checking is on');
 
-# The sparsevec operator classes may not be there yet
-my $has_sparse = $primary->safe_psql('postgres',
-	"SELECT count(*) FROM pg_opclass WHERE opcname = 'sparsevec_l2_ops'") eq '1';
-note($has_sparse ? 'sparsevec operator classes present' : 'no sparsevec operator classes: sparsevec skipped');
-
 # rnd(seed, d): a value in [-1, 1) from an md5 hash.  pt(i, dim): point i,
 # of cluster i % 20: the cluster's centre plus noise of a third of its
 # range.
@@ -91,7 +85,7 @@ $primary->safe_psql(
 	$$;
 	CREATE FUNCTION pt(i bigint, dim int) RETURNS real[]
 	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT ARRAY(SELECT (rnd('c' || i % 20, d) + 0.35 * rnd('p' || i, d))::real
+		SELECT ARRAY(SELECT (rnd('c' || i % 20, d) + 0.5 * rnd('p' || i, d))::real
 					 FROM generate_series(1, dim) d)
 	$$;
 	CREATE SEQUENCE ids START 1501;
@@ -108,78 +102,74 @@ $primary->safe_psql(
 	INSERT INTO bt_q SELECT i, binary_quantize(pt(100000 + i, 256)::vector(256))::bit(256)
 	FROM generate_series(1, 20) i;
 });
-if ($has_sparse)
-{
-	# spt(i): the first 7 to 37 dimensions of a list drawn for the cluster
-	# (values: the cluster's plus noise) and 3 dimensions of the point's
-	# own, 10 to 40 non-zeros of 1,000 dimensions (fewer if a dimension is
-	# drawn twice).
-	$primary->safe_psql(
-		'postgres', q{
-		CREATE FUNCTION spt(i bigint) RETURNS sparsevec
-		IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-			SELECT ('{' || string_agg(k || ':' || val, ',' ORDER BY k) || '}/1000')::sparsevec
-			FROM (SELECT DISTINCT ON (k) k, val FROM (
-					SELECT 1 + floor((rnd('sc' || i % 20, j) + 1) * 500)::int AS k,
-						   rnd('sv' || i % 20, j) + 0.35 * rnd('sp' || i, j) AS val
-					FROM generate_series(1, 7 + floor((rnd('sn' || i, 0) + 1) * 15.5)::int) j
-					UNION ALL
-					SELECT 1 + floor((rnd('so' || i, j) + 1) * 500)::int,
-						   rnd('sw' || i, j)
-					FROM generate_series(1, 3) j) s
-				  ORDER BY k, val) t
-		$$;
-		CREATE TABLE sp (id int PRIMARY KEY, v sparsevec(1000));
-		INSERT INTO sp SELECT i, spt(i) FROM generate_series(1, 1500) i;
-		CREATE TABLE sp_q (qid int PRIMARY KEY, q sparsevec(1000));
-		INSERT INTO sp_q SELECT i, spt(100000 + i) FROM generate_series(1, 20) i;
-	});
-}
+
+# spt(i): non-zeros at dimensions 1 + (53c + 37s) % 1000, for steps s
+# all different (so are the dimensions): the cluster c's first 7 to 37
+# steps (values: the cluster's plus noise) and 3 steps of the point's
+# own beyond those, one in each of [41, 341), [341, 641), [641, 941):
+# 10 to 40 non-zeros of 1,000 dimensions.
+$primary->safe_psql(
+	'postgres', q{
+	CREATE FUNCTION spt(i bigint) RETURNS sparsevec
+	IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
+		SELECT ('{' || string_agg(1 + (53 * (i % 20) + 37 * s) % 1000 || ':' || val, ','
+								  ORDER BY 1 + (53 * (i % 20) + 37 * s) % 1000)
+				|| '}/1000')::sparsevec
+		FROM (SELECT j AS s, rnd('sv' || i % 20, j) + 0.35 * rnd('sp' || i, j) AS val
+			  FROM generate_series(1, 7 + floor((rnd('sn' || i, 0) + 1) * 15.5)::int) j
+			  UNION ALL
+			  SELECT 41 + 300 * (j - 1) + floor((rnd('so' || i, j) + 1) * 150)::int,
+					 rnd('sw' || i, j)
+			  FROM generate_series(1, 3) j) t
+	$$;
+	CREATE TABLE sp (id int PRIMARY KEY, v sparsevec(1000));
+	INSERT INTO sp SELECT i, spt(i) FROM generate_series(1, 1500) i;
+	CREATE TABLE sp_q (qid int PRIMARY KEY, q sparsevec(1000));
+	INSERT INTO sp_q SELECT i, spt(100000 + i) FROM generate_series(1, 20) i;
+});
 
 # Every index: name, table, operator class, operator, the expression
-# ordered by, the query table, and the recall@10 it must reach at
-# ef_search = 100 after each phase.
+# ordered by, and the query table.
 #
-# Thresholds: the recall measured over repeated runs (the build is
-# deterministic, the concurrent inserts interleave differently each time)
-# was at least 0.99 for every index and phase on this data; each threshold
-# is 0.05 below the lowest value seen, so that a change in interleaving
-# never fails the test but a broken distance, encoding or graph (which
-# drops recall far below, typically under 0.5) does.
+# The recall@10 every index must reach at ef_search = 100 after each
+# phase.  Measured over 6 runs of this test (the data and the build are
+# deterministic; the concurrent inserts interleave differently each time):
+# 1.0 for most indexes and phases, 0.995 at least after the build and the
+# inserts, and after delete and vacuum as low as 0.965 (hv_l2) and 0.945
+# (sp_ip, sp_cos), the same in every run.  The threshold is some 0.065
+# below the lowest value seen, so that another interleaving or a small
+# change in the graph's repair does not fail the test, while an index whose
+# distance or value encoding is wrong (it then orders the rows differently
+# from the exact search) loses far more than that.
+my $min_recall = 0.88;
 my @indexes = (
-	[ 'hv_l2', 'hv', 'halfvec_l2_ops', '<->', 'v', 'hv_q', 0.94 ],
-	[ 'hv_ip', 'hv', 'halfvec_ip_ops', '<#>', 'v', 'hv_q', 0.94 ],
-	[ 'hv_cos', 'hv', 'halfvec_cosine_ops', '<=>', 'v', 'hv_q', 0.94 ],
-	[ 'hv_l1', 'hv', 'halfvec_l1_ops', '<+>', 'v', 'hv_q', 0.94 ],
-	[ 'bt_ham', 'bt', 'bit_hamming_ops', '<~>', 'b', 'bt_q', 0.94 ],
-	[ 'bt_jac', 'bt', 'bit_jaccard_ops', '<%>', 'b', 'bt_q', 0.94 ],
-	[ 'bt_bq', 'bt', 'bit_hamming_ops', '<~>', '(binary_quantize(v)::bit(256))', 'bt_q', 0.94 ]);
-push @indexes,
-  (
-	[ 'sp_l2', 'sp', 'sparsevec_l2_ops', '<->', 'v', 'sp_q', 0.94 ],
-	[ 'sp_ip', 'sp', 'sparsevec_ip_ops', '<#>', 'v', 'sp_q', 0.94 ],
-	[ 'sp_cos', 'sp', 'sparsevec_cosine_ops', '<=>', 'v', 'sp_q', 0.94 ],
-	[ 'sp_l1', 'sp', 'sparsevec_l1_ops', '<+>', 'v', 'sp_q', 0.94 ])
-  if $has_sparse;
-my @tables = $has_sparse ? qw(hv bt sp) : qw(hv bt);
+	[ 'hv_l2', 'hv', 'halfvec_l2_ops', '<->', 'v', 'hv_q' ],
+	[ 'hv_ip', 'hv', 'halfvec_ip_ops', '<#>', 'v', 'hv_q' ],
+	[ 'hv_cos', 'hv', 'halfvec_cosine_ops', '<=>', 'v', 'hv_q' ],
+	[ 'hv_l1', 'hv', 'halfvec_l1_ops', '<+>', 'v', 'hv_q' ],
+	[ 'bt_ham', 'bt', 'bit_hamming_ops', '<~>', 'b', 'bt_q' ],
+	[ 'bt_jac', 'bt', 'bit_jaccard_ops', '<%>', 'b', 'bt_q' ],
+	[ 'bt_bq', 'bt', 'bit_hamming_ops', '<~>', '(binary_quantize(v)::bit(256))', 'bt_q' ],
+	[ 'sp_l2', 'sp', 'sparsevec_l2_ops', '<->', 'v', 'sp_q' ],
+	[ 'sp_ip', 'sp', 'sparsevec_ip_ops', '<#>', 'v', 'sp_q' ],
+	[ 'sp_cos', 'sp', 'sparsevec_cosine_ops', '<=>', 'v', 'sp_q' ],
+	[ 'sp_l1', 'sp', 'sparsevec_l1_ops', '<+>', 'v', 'sp_q' ]);
+my @tables = qw(hv bt sp);
 
 # The data are what they should be: no two rows alike (so that every row
 # is an element of its own), every sparse vector with 10 to 40 non-zeros
-foreach my $case ([ 'hv', 'v' ], [ 'bt', 'b' ], $has_sparse ? ([ 'sp', 'v' ]) : ())
+foreach my $case ([ 'hv', 'v' ], [ 'bt', 'b' ], [ 'sp', 'v' ])
 {
 	my ($table, $col) = @$case;
 	is($primary->safe_psql('postgres', "SELECT count(DISTINCT $col) FROM $table"),
 		'1500', "$table: 1500 distinct values");
 }
-if ($has_sparse)
-{
-	is( $primary->safe_psql(
-			'postgres',
-			q{SELECT min(n) >= 10 AND max(n) <= 40 FROM
-			  (SELECT length(v::text) - length(replace(v::text, ':', '')) AS n FROM sp) s}),
-		't',
-		'sp: 10 to 40 non-zeros per row');
-}
+is( $primary->safe_psql(
+		'postgres',
+		q{SELECT min(n) >= 10 AND max(n) <= 40 FROM
+		  (SELECT length(v::text) - length(replace(v::text, ':', '')) AS n FROM sp) s}),
+	't',
+	'sp: 10 to 40 non-zeros per row');
 
 foreach my $ix (@indexes)
 {
@@ -212,7 +202,7 @@ sub check_phase
 	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 	foreach my $ix (@indexes)
 	{
-		my ($name, $table, $opclass, $op, $expr, $q, $min) = @$ix;
+		my ($name, $table, $opclass, $op, $expr, $q) = @$ix;
 
 		my $plan = $primary->safe_psql('postgres',
 			"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $table ORDER BY $expr $op (SELECT q FROM $q LIMIT 1) LIMIT 10"
@@ -222,7 +212,8 @@ sub check_phase
 		my ($recall, $short) =
 		  recall_by_distance($primary, $table, $expr, $op, queries => $q);
 		note("$phase: $name ($opclass): recall\@10 $recall");
-		cmp_ok($recall, '>=', $min, "$phase: $name: recall\@10 $recall >= $min");
+		cmp_ok($recall, '>=', $min_recall,
+			"$phase: $name: recall\@10 $recall >= $min_recall");
 		is($short, '0', "$phase: $name returns 10 rows for every query");
 
 		my $rows = $primary->safe_psql('postgres', "SELECT count(*) FROM $table");
@@ -267,7 +258,8 @@ append_to_file(
 SELECT nextval('ids') AS n \gset
 INSERT INTO hv VALUES (:n, pt(:n, 64)::halfvec(64));
 INSERT INTO bt SELECT :n, v, binary_quantize(v)::bit(256) FROM (SELECT pt(:n, 256)::vector(256) AS v) s;
-} . ($has_sparse ? "INSERT INTO sp VALUES (:n, spt(:n));\n" : ''));
+INSERT INTO sp VALUES (:n, spt(:n));
+});
 $t0 = time;
 $primary->command_ok(
 	[
@@ -299,8 +291,8 @@ $standby->stop;
 # init fork, empty, and take rows again
 my @unlogged = (
 	[ 'u_hv', 'halfvec(64)', 'halfvec_l2_ops', '<->', 'pt(i, 64)::halfvec(64)' ],
-	[ 'u_bt', 'bit(256)', 'bit_hamming_ops', '<~>', 'binary_quantize(pt(i, 256)::vector(256))::bit(256)' ]);
-push @unlogged, [ 'u_sp', 'sparsevec(1000)', 'sparsevec_l2_ops', '<->', 'spt(i)' ] if $has_sparse;
+	[ 'u_bt', 'bit(256)', 'bit_hamming_ops', '<~>', 'binary_quantize(pt(i, 256)::vector(256))::bit(256)' ],
+	[ 'u_sp', 'sparsevec(1000)', 'sparsevec_l2_ops', '<->', 'spt(i)' ]);
 foreach my $u (@unlogged)
 {
 	my ($table, $type, $opclass, $op, $gen) = @$u;
