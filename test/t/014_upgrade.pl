@@ -20,6 +20,8 @@
 #	   exactly, next to the old ones;
 #	 - pg_dump of the database restores into a new one, with the same
 #	   answers, every index passing hnsw_index_check;
+#	 - after a crash, the unlogged index is its empty format-1 init fork,
+#	   which takes rows and answers;
 #	 - an index whose metapage says format 3 fails with
 #	   ERRCODE_INDEX_CORRUPTED and a hint to REINDEX, and REINDEX fixes it.
 #
@@ -316,9 +318,21 @@ $node->safe_psql(
 	CREATE INDEX fut_l2 ON fut USING hnsw (v vector_l2_ops);
 });
 my $fut = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('fut_l2')");
-$node->stop;
+# An immediate stop this time (after a checkpoint, so that recovery does
+# not write the metapage again): the unlogged index is then reset to its
+# init fork, the empty format-1 index patched above
+$node->safe_psql('postgres', 'CHECKPOINT');
+$node->stop('immediate');
 write_version($fut, 3);
 $node->start;
+
+is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('u_l2')"),
+	'0|0|0', 'after a crash: the format-1 unlogged index is empty');
+is(read_version($file{u_l2}), 1, 'after a crash: the unlogged index is its format-1 init fork');
+$node->safe_psql('postgres', 'INSERT INTO u_items SELECT i, vec(i) FROM generate_series(1, 300) i');
+check_exact('postgres', $old[-1], 'after a crash, format 1');
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(read_version($file{u_l2}), 1, 'after a crash and inserts: the unlogged index is still format 1');
 foreach my $case (
 	[ 'a scan', "SET enable_seqscan = off; SELECT id FROM fut ORDER BY v <-> vec(1) LIMIT 1" ],
 	[ 'an insert', "INSERT INTO fut VALUES (201, vec(201))" ],
