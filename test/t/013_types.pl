@@ -135,12 +135,17 @@ $primary->safe_psql(
 # phase.  Measured over 6 runs of this test (the data and the build are
 # deterministic; the concurrent inserts interleave differently each time):
 # 1.0 for most indexes and phases, 0.995 at least after the build and the
-# inserts, and after delete and vacuum as low as 0.965 (hv_l2) and 0.945
-# (sp_ip, sp_cos), the same in every run.  The threshold is some 0.065
-# below the lowest value seen, so that another interleaving or a small
-# change in the graph's repair does not fail the test, while an index whose
-# distance or value encoding is wrong (it then orders the rows differently
-# from the exact search) loses far more than that.
+# inserts, and after delete and vacuum 0.99 at least but for sp_l2: 0.965,
+# the same in every run.  That one is a single query (qid 8, whose cluster
+# lost half its rows) that finds 3 of its 10 neighbours up to ef_search =
+# 200 and all at 300; a vector_l2_ops index of the same rows as vector(1000)
+# behaves the same after the same delete and vacuum, and a REINDEX finds
+# all 10 at ef_search = 40: the graph as VACUUM leaves it, not the sparse
+# distance.  The threshold is some 0.085 below the lowest value seen, so
+# that another interleaving or a small change in the graph's repair does
+# not fail the test, while an index whose distance or value encoding is
+# wrong (it then orders the rows differently from the exact search) loses
+# far more than that.
 my $min_recall = 0.88;
 my @indexes = (
 	[ 'hv_l2', 'hv', 'halfvec_l2_ops', '<->', 'v', 'hv_q' ],
@@ -224,14 +229,16 @@ sub check_phase
 
 		# An iterative scan with a filter that keeps 1 row in 25 returns
 		# every such row, though ef_search is small
-		my $it = qq{
+		my $set = q{
 			SET enable_seqscan = off;
 			SET hnsw.iterative_scan = relaxed_order;
-			SET hnsw.ef_search = 20;
-			SELECT array_agg(id ORDER BY id) FROM
-				(SELECT id FROM $table WHERE id % 25 = 3
-				 ORDER BY $expr $op (SELECT q FROM $q WHERE qid = 1) LIMIT 1000) s};
-		is( $primary->safe_psql('postgres', $it),
+			SET hnsw.ef_search = 20;};
+		my $filtered = qq{SELECT id FROM $table WHERE id % 25 = 3
+			ORDER BY $expr $op (SELECT q FROM $q WHERE qid = 1) LIMIT 1000};
+		like($primary->safe_psql('postgres', "$set EXPLAIN (COSTS OFF) $filtered"),
+			qr/Index Scan using $name\b/, "$phase: $name serves the filtered scan");
+		is( $primary->safe_psql('postgres',
+				"$set SELECT array_agg(id ORDER BY id) FROM ($filtered) s"),
 			$primary->safe_psql('postgres',
 				"SELECT array_agg(id ORDER BY id) FROM $table WHERE id % 25 = 3"),
 			"$phase: $name: a filtered relaxed_order scan returns every matching row");
