@@ -132,21 +132,21 @@ $primary->safe_psql(
 # ordered by, and the query table.
 #
 # The recall@10 every index must reach at ef_search = 100 after each
-# phase.  Measured over 6 runs of this test (the data and the build are
+# phase.  Measured over 3 runs of this test (the data and the build are
 # deterministic; the concurrent inserts interleave differently each time):
-# 1.0 for most indexes and phases, 0.995 at least after the build and the
-# inserts, and after delete and vacuum 0.99 at least but for sp_l2: 0.965,
-# the same in every run.  That one is a single query (qid 8, whose cluster
-# lost half its rows) that finds 3 of its 10 neighbours up to ef_search =
-# 200 and all at 300; a vector_l2_ops index of the same rows as vector(1000)
-# behaves the same after the same delete and vacuum, and a REINDEX finds
-# all 10 at ef_search = 40: the graph as VACUUM leaves it, not the sparse
-# distance.  The threshold is some 0.085 below the lowest value seen, so
-# that another interleaving or a small change in the graph's repair does
-# not fail the test, while an index whose distance or value encoding is
-# wrong (it then orders the rows differently from the exact search) loses
-# far more than that.
-my $min_recall = 0.88;
+# 1.0 for every index and phase but hv_cos after the build, 0.995 (6
+# earlier runs saw 0.99 at least, but for sp_l2 below).  sp_l2 after
+# delete and vacuum was 0.965 in every run before VACUUM's repair kept
+# the direction of the longest edge a list loses (src/README.md, "Vacuum",
+# step 3): a single query (qid 8, whose cluster lost half its rows) found
+# 3 of its 10 neighbours up to ef_search = 200, as did a vector_l2_ops
+# index of the same rows as vector(1000), while a REINDEX found all 10 at
+# ef_search = 40; it finds all 10 now.  The threshold is
+# some 0.045 below the lowest value seen, so that another interleaving or
+# a small change in the graph's repair does not fail the test, while an
+# index whose distance or value encoding is wrong (it then orders the rows
+# differently from the exact search) loses far more than that.
+my $min_recall = 0.95;
 my @indexes = (
 	[ 'hv_l2', 'hv', 'halfvec_l2_ops', '<->', 'v', 'hv_q' ],
 	[ 'hv_ip', 'hv', 'halfvec_ip_ops', '<#>', 'v', 'hv_q' ],
