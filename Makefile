@@ -54,7 +54,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -Wno-clobbered -O2 -fno-math-errno \
 	-fno-semantic-interposition
 
-EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_vector_parse results regression.diffs regression.out tmp_check output_iso
+EXTRA_CLEAN = test/kernels/test_kernels test/fuzz/fuzz_*_parse results regression.diffs regression.out tmp_check output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -137,6 +137,18 @@ typedef struct HnswDistance
 
 extern float HnswDistOther(const HnswDistance *d, const char *a, const char *b);
 
+/*
+ * A sparse query densified once per scan or insert, for the inner-product
+ * distances (sparsevec_ip_ops, sparsevec_cosine_ops): an element's
+ * distance is then a gather over its entries, the same sum in the same
+ * order as the merge.  Only for indexes of at most HNSW_DENSE_MAX_DIM
+ * dimensions.
+ */
+#define HNSW_DENSE_MAX_DIM			(1 << 17)
+extern float *HnswDensifyQuery(const HnswDistance *d, const void *query);
+extern float HnswDistDense(const HnswDistance *d, const float *dense,
+						   const char *value);
+
 /* Bytes of the value v, stored in d's encoding */
 static inline Size
 HnswDistValueSize(const HnswDistance *d, const void *v)
@@ -491,6 +503,8 @@ typedef struct HnswDiskGraph
 	Relation	index;
 	HnswDistance *dist;
 	const void *query;
+	const float *densequery;	/* query densified (HnswDensifyQuery), or
+								 * NULL */
 	int			m;
 	HnswTidSet	visited;
 	int64		ndistances;		/* distances computed, for statistics */

@@ -1943,14 +1943,28 @@ HnswSparseDot(const int32_t *ia, const float *va, int na,
 	int			i = 0,
 				j = 0;
 
+	/*
+	 * Branch-free: both cursors advance by comparisons, and a pair adds
+	 * its product only when the indices match (else +0, which changes no
+	 * sum but the sign of a zero one; masking the bits, not multiplying by
+	 * 0, so that an infinite product of other indices adds nothing).  Which way a comparison of two
+	 * unrelated index lists goes cannot be predicted, so the branchy merge
+	 * spends most of its time mispredicting.
+	 */
 	while (i < na && j < nb)
 	{
-		if (ia[i] == ib[j])
-			s += va[i++] * vb[j++];
-		else if (ia[i] < ib[j])
-			i++;
-		else
-			j++;
+		int32_t		x = ia[i];
+		int32_t		y = ib[j];
+		float		p = va[i] * vb[j];
+		uint32_t	bits;
+
+		/* p, or +0 unless the indices match, without a branch */
+		memcpy(&bits, &p, sizeof(bits));
+		bits &= -(uint32_t) (x == y);
+		memcpy(&p, &bits, sizeof(bits));
+		s += p;
+		i += x <= y;
+		j += y <= x;
 	}
 	return s;
 }

@@ -90,6 +90,9 @@ typedef struct HnswBuildState
 
 	/* search scratch */
 	const char *query;
+	float	   *dense;			/* the query densified (sparse inner
+								 * products, see HnswDensifyQuery), or NULL;
+								 * all zeros between inserts */
 	HnswSearch	search;
 	HnswCandidate *w;
 	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];	/* good ones first */
@@ -228,8 +231,12 @@ MemDistances(void *ctx, HnswCandidate *cands, int n)
 {
 	HnswBuildState *bs = ctx;
 
-	for (int i = 0; i < n; i++)
-		cands[i].dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, cands[i].ref));
+	if (bs->dense)
+		for (int i = 0; i < n; i++)
+			cands[i].dist = HnswDistDense(&bs->dist, bs->dense, BuildVec(bs, cands[i].ref));
+	else
+		for (int i = 0; i < n; i++)
+			cands[i].dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, cands[i].ref));
 }
 
 static const HnswGraphOps mem_graph_ops = {
@@ -471,6 +478,21 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 }
 
 /*
+ * Write the sparse value v into bs->dense, or (set false) zero its entries
+ * again.
+ */
+static void
+ScatterDense(HnswBuildState *bs, const char *v, bool set)
+{
+	int32		nnz = HnswSparseNnz(v);
+	const int32 *idx = (const int32 *) (v + sizeof(int32));
+	const float *val = (const float *) (idx + nnz);
+
+	for (int i = 0; i < nnz; i++)
+		bs->dense[idx[i]] = set ? val[i] : 0.0f;
+}
+
+/*
  * Insert the row's vector (at bs->query) for heaptid into the in-memory
  * graph (Algorithm 1).  An identical vector already in the graph with a
  * free heap TID slot takes the heap TID instead.
@@ -508,10 +530,13 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 	if (bs->entry >= 0)
 	{
 		HnswInsertSearch is;
+		bool		added;
 
 		ep.ref = bs->entry;
 		ep.aux = 0;
 		ep.flags = 0;
+		if (bs->dense)
+			ScatterDense(bs, bs->query, true);
 		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
 		bs->heaptid = heaptid;
 		is.search = &bs->search;
@@ -522,8 +547,11 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		is.w = bs->w;
 		for (int lc = 0; lc <= toplayer; lc++)
 			is.chosen[lc] = bs->chosen[lc];
-		if (!HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
-								 HnswDist(&bs->dist, vec, vec)))
+		added = HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
+									HnswDist(&bs->dist, vec, vec));
+		if (bs->dense)
+			ScatterDense(bs, bs->query, false);
+		if (!added)
 			return;				/* an identical vector took the heap TID */
 		for (int lc = 0; lc <= toplayer; lc++)
 		{
@@ -1210,6 +1238,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	HnswInitDistance(&bs.dist, index, bs.dim);
 	bs.vsize = bs.dist.vkind == HNSW_VALUE_SPARSE ? 0 :
 		HnswValueMinSize(bs.dist.vkind, bs.dim);
+	if (bs.dist.kind == HNSW_DIST_SPARSE_NEG_DOT && bs.dim <= HNSW_DENSE_MAX_DIM)
+		bs.dense = palloc0(sizeof(float) * bs.dim);
 	InitGraph(&bs);
 	HnswSearchInit(&bs.search, &mem_graph_ops, &bs, bs.m, bs.efc);
 	bs.w = palloc(sizeof(HnswCandidate) * (bs.efc + 1));

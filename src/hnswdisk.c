@@ -128,7 +128,10 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 		c->flags = HNSW_CAND_ABSENT;
 		return;
 	}
-	c->dist = HnswDist(g->dist, g->query, etup->value);
+	if (g->densequery)
+		c->dist = HnswDistDense(g->dist, g->densequery, etup->value);
+	else
+		c->dist = HnswDist(g->dist, g->query, etup->value);
 	c->aux = HnswTidToRef(&etup->neighbortid);
 	g->ndistances++;
 	if (!g->skipdead)
@@ -353,6 +356,7 @@ HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
 	g->index = index;
 	g->dist = dist;
 	g->query = NULL;
+	g->densequery = NULL;
 	g->m = m;
 	g->ndistances = 0;
 	g->skipdead = false;

@@ -1049,6 +1049,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 
 	HnswDiskGraphInit(&g, index, dist, m, efc * m);
 	g.query = vec;
+	g.densequery = HnswDensifyQuery(dist, vec);
 	HnswSearchInit(&s, &hnsw_disk_graph_ops, &g, m, efc);
 	w = palloc(sizeof(HnswCandidate) * (efc + 1));
 

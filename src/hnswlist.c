@@ -322,11 +322,153 @@ HnswListAdd(const HnswListCtx *ctx, HnswListUpdate *u, ItemPointer newtid,
 }
 
 /*
- * Repair the list of u after VACUUM: drop its members that are in req->drop and
- * fill their places from the extra candidates, chosen by the heuristic
- * among themselves by distance to the owner.  The surviving members keep
- * their places and status; the new ones join as not good.  Sets u->dirty;
- * takes no lock but to load vectors.
+ * Copy the value of the dropped element w into vec and its neighbour
+ * tuple's TID into *ntid, if w is a DELETED element with a list on layer
+ * lc (a dropped member keeps its value and lists until VACUUM makes it
+ * REUSABLE).  Returns false otherwise.
+ */
+static bool
+LoadDropped(const HnswListCtx *ctx, ItemPointer w, int lc, void *vec,
+			ItemPointer ntid)
+{
+	HnswPageLimits lim;
+	HnswElementTuple etup;
+	Buffer		buf;
+	bool		found;
+
+	HnswGetPageLimits(ctx->index, &lim);
+	if (!HnswCheckTid(&lim, w, InvalidBlockNumber, InvalidOffsetNumber))
+		return false;
+	buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(w));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswPageGetElement(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(w),
+							  ItemPointerGetOffsetNumber(w));
+	*ntid = etup->neighbortid;
+	found = etup->state == HNSW_ELEMENT_DELETED && etup->level >= lc &&
+		HnswCheckTid(&lim, ntid, ItemPointerGetBlockNumber(w),
+					 ItemPointerGetOffsetNumber(w));
+	if (found)
+		memcpy(vec, etup->value, HnswDistValueSize(ctx->dist, etup->value));
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
+/*
+ * Into *out, the live member of the layer-u->lc list of a dropped element
+ * (value wvec, neighbour tuple ntid) closest to it, other than the owner
+ * of u and the members in drop.  Returns false if there is none.
+ */
+static bool
+NearestToDropped(const HnswListCtx *ctx, HnswListUpdate *u, ItemPointer ntid,
+				 const void *wvec, HnswTidSet *drop, ItemPointer out)
+{
+	HnswPageLimits lim;
+	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
+	int			start = HNSW_LAYER_START(u->lc, ctx->m);
+	ItemPointerData list[2 * HNSW_MAX_M];
+	float		dw[2 * HNSW_MAX_M];
+	bool		present[2 * HNSW_MAX_M];
+	HnswNeighborTuple ntup;
+	Buffer		buf;
+	int			n = 0;
+	int			best = -1;
+
+	HnswGetPageLimits(ctx->index, &lim);
+	buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(ntid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	ntup = HnswPageGetNeighbors(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(ntid),
+								ItemPointerGetOffsetNumber(ntid));
+	if (ntup->level >= u->lc)
+	{
+		for (; n < cap; n++)
+		{
+			ItemPointer t = &ntup->tids[start + n];
+
+			if (!HnswCheckTid(&lim, t, ItemPointerGetBlockNumber(ntid),
+							  ItemPointerGetOffsetNumber(ntid)))
+				break;
+			list[n] = *t;
+		}
+	}
+	UnlockReleaseBuffer(buf);
+
+	HnswDistancesTo(ctx->index, ctx->dist, list, n, wvec, NULL, dw, NULL, present);
+	for (int i = 0; i < n; i++)
+	{
+		if (!present[i] || HnswTidEq(&list[i], &u->etid) ||
+			HnswTidSetContains(drop, HnswTidToRef(&list[i])))
+			continue;
+		if (best < 0 || dw[i] < dw[best])
+			best = i;
+	}
+	if (best < 0)
+		return false;
+	*out = list[best];
+	return true;
+}
+
+/*
+ * The bridge of a repaired list: of its dropped good members (those the
+ * heuristic chose, good[0 .. ngood)), the one furthest from the owner is
+ * w, and the bridge is w's own live neighbour closest to w, into *out.
+ * Returns false if there is none.
+ *
+ * The fill below chooses among candidates by their distance to the owner,
+ * and those closest to it often all lie on its own side: a long edge into
+ * another cluster (made by the build while the clusters were small) would
+ * give way to a short one within the owner's cluster, and the other
+ * cluster lose one of its few ways in.  The bridge keeps the edge's
+ * direction.  Only the longest such edge of a list is kept so: bridging
+ * every dropped good member takes the places of closer candidates, and
+ * costs recall on data without clusters.
+ */
+static bool
+RepairBridge(const HnswListCtx *ctx, HnswListUpdate *u, const ItemPointerData *good,
+			 int ngood, HnswTidSet *drop, ItemPointer out)
+{
+	Size		stride = ctx->dist->maxvsize;
+	char	   *vec = palloc(stride);
+	char	   *farvec = palloc(stride);
+	ItemPointerData ntid;
+	ItemPointerData farntid;
+	float		fardist = -1;
+	bool		found = false;
+
+	ItemPointerSetInvalid(&farntid);
+	for (int i = 0; i < ngood; i++)
+	{
+		ItemPointerData w = good[i];
+		float		d;
+
+		if (!LoadDropped(ctx, &w, u->lc, vec, &ntid))
+			continue;
+		d = HnswDist(ctx->dist, u->ownervec, vec);
+		if (d > fardist)
+		{
+			char	   *swap = farvec;
+
+			farvec = vec;
+			vec = swap;
+			farntid = ntid;
+			fardist = d;
+		}
+	}
+	if (fardist >= 0)
+		found = NearestToDropped(ctx, u, &farntid, farvec, drop, out);
+	pfree(vec);
+	pfree(farvec);
+	return found;
+}
+
+/*
+ * Repair the list of u after VACUUM: drop its members that are in
+ * req->drop and fill their places.  The surviving members keep their
+ * places and status.  If good members were dropped, the bridge of the
+ * list (RepairBridge) joins first, as good, unless the list holds it
+ * already.  The places still free are filled from the extra candidates,
+ * chosen by the heuristic among themselves by distance to the owner, as
+ * not good.  Sets u->dirty; takes no lock but to read vectors and the
+ * dropped member's list.
  */
 static void
 RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
@@ -346,6 +488,11 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	int			nc = 0;
 	int			nkeep;
 	PairDistCtx pctx;
+	ItemPointerData others[2 * HNSW_MAX_M];
+	int			nothers = 0;
+	ItemPointerData goodgone[2 * HNSW_MAX_M];
+	int			ngoodgone = 0;
+	ItemPointerData bridge;
 
 	u->dirty = false;
 	u->nnew = 0;
@@ -355,16 +502,28 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	for (int i = 0; i < count; i++)
 	{
 		if (HnswTidSetContains(drop, HnswTidToRef(&u->old[i])))
-			u->dirty = true;
-		else
 		{
-			u->newlist[u->nnew++] = u->old[i];
+			u->dirty = true;
 			if (i < u->oldngood)
-				u->newngood++;
+				goodgone[ngoodgone++] = u->old[i];
 		}
+		else if (i < u->oldngood)
+			u->newlist[u->nnew++] = u->old[i];
+		else
+			others[nothers++] = u->old[i];
 	}
 	if (!u->dirty)
 		return;
+
+	/* the good members, the bridge, then the others */
+	if (ngoodgone > 0 && LoadOwner(ctx, u) &&
+		RepairBridge(ctx, u, goodgone, ngoodgone, drop, &bridge) &&
+		!HnswTidIn(&bridge, u->newlist, u->nnew) &&
+		!HnswTidIn(&bridge, others, nothers))
+		u->newlist[u->nnew++] = bridge;
+	u->newngood = u->nnew;
+	memcpy(&u->newlist[u->nnew], others, sizeof(ItemPointerData) * nothers);
+	u->nnew += nothers;
 
 	/* candidates: the extras that are new, live and not the owner */
 	slots = cap - u->nnew;

@@ -365,8 +365,11 @@ StartScan(IndexScanDesc scan)
 	{
 		if (so->query)
 			pfree(so->query);
+		if (so->graph.densequery)
+			pfree((void *) so->graph.densequery);
 		so->query = HnswPrepareQuery(&so->dist, key->sk_argument);
 		so->graph.query = so->query;
+		so->graph.densequery = HnswDensifyQuery(&so->dist, so->query);
 		RunSearch(scan);
 	}
 	MemoryContextSwitchTo(old);

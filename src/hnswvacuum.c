@@ -17,9 +17,11 @@
  *	  make the highest live element, found by reading the index under the
  *	  lock, the entry point, then delete the old one.
  * 3. RepairGraph: every live element whose lists point at a DELETED
- *	  element gets, on each such layer, its surviving members plus
- *	  replacements chosen by the heuristic from the live neighbours of the
- *	  deleted ones.  The work is proportional to what was deleted.
+ *	  element gets, on each such layer, its surviving members, the live
+ *	  neighbour closest to the furthest good member it lost (so that a long
+ *	  edge keeps its direction), and replacements chosen by the heuristic
+ *	  from the live neighbours of the deleted ones.  The work is
+ *	  proportional to what was deleted.
  * 4. MarkReusable: the deleted elements become REUSABLE, but for those a
  *	  list may still point at because its repair gave up, and what their
  *	  pages offer for reuse is entered in the free space map.

@@ -542,3 +542,55 @@ HnswPrepareQuery(const HnswDistance *d, Datum value)
 	}
 	return out;
 }
+
+/*
+ * The query densified, palloc'd, if d computes sparse inner products over
+ * at most HNSW_DENSE_MAX_DIM dimensions; NULL otherwise.
+ */
+float *
+HnswDensifyQuery(const HnswDistance *d, const void *query)
+{
+	const char *q = query;
+	int32		nnz;
+	const int32 *idx;
+	const float *val;
+	float	   *dense;
+
+	if (d->kind != HNSW_DIST_SPARSE_NEG_DOT || d->dim > HNSW_DENSE_MAX_DIM)
+		return NULL;
+	nnz = HnswSparseNnz(q);
+	idx = (const int32 *) (q + sizeof(int32));
+	val = (const float *) (idx + nnz);
+	dense = palloc0(sizeof(float) * d->dim);
+	for (int i = 0; i < nnz; i++)
+		dense[idx[i]] = val[i];
+	return dense;
+}
+
+/*
+ * The distance between a densified query and an element's sparse value:
+ * minus their inner product, summed over the element's entries in index
+ * order, which is what the merge adds up (the other terms are products
+ * with zero).  An index outside the dimensions (a damaged page) raises
+ * ERRCODE_INDEX_CORRUPTED.
+ */
+float
+HnswDistDense(const HnswDistance *d, const float *dense, const char *value)
+{
+	int32		nnz = HnswSparseNnz(value);
+	const int32 *idx = (const int32 *) (value + sizeof(int32));
+	const float *val = (const float *) (idx + nnz);
+	float		s = 0.0f;
+
+	for (int i = 0; i < nnz; i++)
+	{
+		if (unlikely((uint32) idx[i] >= (uint32) d->dim))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("hnsw index contains a sparse element with index %d outside its %d dimensions",
+							idx[i], d->dim)));
+		s += val[i] * dense[idx[i]];
+	}
+	s = -s;
+	return unlikely(isnan(s)) ? INFINITY : s;
+}

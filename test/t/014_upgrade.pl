@@ -1,0 +1,361 @@
+#-------------------------------------------------------------------------
+#
+# 014_upgrade.pl
+#	  Indexes written by 0.1.x (format 1) work before and after ALTER
+#	  EXTENSION hnsw UPDATE; a format from the future is refused.
+#
+# The extension is created at version 0.1.0, with indexes of the four
+# vector operator classes, one on an unlogged table and a partial
+# expression index.  With the server stopped, the format version in each
+# index's metapage (the uint32 at byte 28 of block 0: a 24-byte page
+# header, the magic number, the version) is set to 1, which is what 0.1.x
+# wrote: format 1 has the same layout, with 0 where format 2 has the kind
+# (FLOAT4 = 0).  Then:
+#	 - the old indexes give the exact answers (ef_search = 1000 covers
+#	   every row of these small tables, so a search of the graph is
+#	   exhaustive), pass hnsw_index_check, take inserts and VACUUM, and keep
+#	   format 1 on disk (only builds write format 2);
+#	 - ALTER EXTENSION hnsw UPDATE goes to 0.2.0 and the same holds;
+#	 - new indexes over halfvec, bit and sparsevec can be built and answer
+#	   exactly, next to the old ones;
+#	 - pg_dump of the database restores into a new one, with the same
+#	   answers, every index passing hnsw_index_check;
+#	 - after a crash, the unlogged index is its empty format-1 init fork,
+#	   which takes rows and answers;
+#	 - an index whose metapage says format 3 fails with
+#	   ERRCODE_INDEX_CORRUPTED and a hint to REINDEX, and REINDEX fixes it.
+#
+# IDENTIFICATION
+#	  test/t/014_upgrade.pl
+#
+#-------------------------------------------------------------------------
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->append_conf('postgresql.conf', "autovacuum = off\n");
+$node->start;
+
+# The metapage is patched on disk: that needs pages without checksums
+# (the default of initdb in these tests)
+if ($node->safe_psql('postgres', 'SHOW data_checksums') ne 'off')
+{
+	plan skip_all => 'data checksums are on: the metapage cannot be patched';
+}
+
+$node->safe_psql('postgres', "CREATE EXTENSION hnsw VERSION '0.1.0'");
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
+	'0.1.0', 'the extension is at 0.1.0');
+create_vec_function($node, 16);
+
+# 800 rows and 10 queries: at ef_search = 1000 every search visits every
+# reachable element, and the answers are exact.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE items (id int PRIMARY KEY, v vector(16));
+	INSERT INTO items SELECT i, vec(i) FROM generate_series(1, 800) i;
+	CREATE TABLE queries (qid int PRIMARY KEY, q vector(16));
+	INSERT INTO queries SELECT i, vec(100000 + i) FROM generate_series(1, 10) i;
+	CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops);
+	CREATE INDEX items_ip ON items USING hnsw (v vector_ip_ops) WITH (m = 8);
+	CREATE INDEX items_cos ON items USING hnsw (v vector_cosine_ops);
+	CREATE INDEX items_l1 ON items USING hnsw (v vector_l1_ops) WITH (ef_construction = 32);
+	CREATE INDEX items_part ON items USING hnsw ((l2_normalize(v)::vector(16)) vector_ip_ops) WHERE id % 3 = 0;
+	CREATE UNLOGGED TABLE u_items (id int PRIMARY KEY, v vector(16));
+	INSERT INTO u_items SELECT i, vec(i) FROM generate_series(1, 300) i;
+	CREATE INDEX u_l2 ON u_items USING hnsw (v vector_l2_ops);
+});
+
+# Every index: name, table, expression, operator, condition on the rows
+# (of a partial index), and whether to compare distances rather than rows
+# (Hamming distances tie: any of the tied rows is a right answer).
+my @old = (
+	[ 'items_l2', 'items', 'v', '<->', '' ],
+	[ 'items_ip', 'items', 'v', '<#>', '' ],
+	[ 'items_cos', 'items', 'v', '<=>', '' ],
+	[ 'items_l1', 'items', 'v', '<+>', '' ],
+	[ 'items_part', 'items', '(l2_normalize(v)::vector(16))', '<#>', 'id % 3 = 0' ],
+	[ 'u_l2', 'u_items', 'v', '<->', '' ]);
+
+# The 10 nearest rows of every query (ids in order of id, or distances in
+# order), through the index or by a sequential scan
+sub answers
+{
+	my ($db, $ix, $exact) = @_;
+	my ($name, $table, $expr, $op, $where, $by_distance, $queries) = @$ix;
+	$queries //= 'queries';
+	my $cond = $where ? "WHERE $where" : '';
+	my $agg = $by_distance ? 'array_agg(n.d ORDER BY n.d)' : 'array_agg(n.id ORDER BY n.id)';
+	my $set = $exact ? 'SET enable_indexscan = off;' : 'SET enable_seqscan = off;';
+	return $node->safe_psql(
+		$db, qq{
+		$set
+		SET hnsw.ef_search = 1000;
+		SELECT q.qid, $agg
+		FROM $queries q,
+			LATERAL (SELECT id, $expr $op q.q AS d FROM $table $cond
+					 ORDER BY $expr $op q.q LIMIT 10) n
+		GROUP BY q.qid ORDER BY q.qid;
+	});
+}
+
+# The index serves its operator, gives the exact answers, and passes the
+# checker with an element and a heap TID per row, all reachable.  Returns
+# the answers.
+sub check_exact
+{
+	my ($db, $ix, $phase) = @_;
+	my ($name, $table, $expr, $op, $where, $by_distance, $queries) = @$ix;
+	$queries //= 'queries';
+	my $cond = $where ? "WHERE $where" : '';
+
+	my $plan = $node->safe_psql($db,
+		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $table $cond ORDER BY $expr $op (SELECT q FROM $queries LIMIT 1) LIMIT 10"
+	);
+	like($plan, qr/Index Scan using $name\b/, "$phase: $name serves $op");
+	my $a = answers($db, $ix, 0);
+	is($a, answers($db, $ix, 1), "$phase: $name gives the exact answers");
+	is(scalar(split /\n/, $a),
+		$node->safe_psql($db, "SELECT count(*) FROM $queries"),
+		"$phase: $name answers every query");
+
+	my $rows = $node->safe_psql($db, "SELECT count(*) FROM $table $cond");
+	my ($ret, $out, $err) = $node->psql($db,
+		"SELECT elements, heap_tids, reachable FROM hnsw_index_check('$name')");
+	is($ret, 0, "$phase: hnsw_index_check passes on $name") or diag($err);
+	is($out, "$rows|$rows|$rows",
+		"$phase: $name: an element and a heap TID per row ($rows), all reachable");
+	return $a;
+}
+
+# The relation files of the indexes (and the init fork of the unlogged one)
+my $pgdata = $node->data_dir;
+my %file;
+foreach my $ix (@old)
+{
+	my $name = $ix->[0];
+	$file{$name} = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$name')");
+}
+
+# The format version in the metapage of an index file
+sub read_version
+{
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or die "open $path: $!";
+	sysseek($fh, 24, 0) or die "seek $path: $!";
+	sysread($fh, my $buf, 8) == 8 or die "read $path: $!";
+	close($fh);
+	my ($magic, $version) = unpack('LL', $buf);
+	die sprintf("%s: magic 0x%08X is not hnsw's", $path, $magic) if $magic != 0x484E5357;
+	return $version;
+}
+
+# Writes $version into the metapage of an index file (server stopped)
+sub write_version
+{
+	my ($path, $version) = @_;
+	read_version($path);
+	open(my $fh, '+<:raw', $path) or die "open $path: $!";
+	sysseek($fh, 28, 0) or die "seek $path: $!";
+	syswrite($fh, pack('L', $version)) == 4 or die "write $path: $!";
+	close($fh);
+	return;
+}
+
+# The answers of the new build, before the version is touched
+my %before;
+$before{ $_->[0] } = check_exact('postgres', $_, '0.1.0, format 2') foreach @old;
+
+# Make them format 1, as 0.1.x wrote them
+$node->stop;
+foreach my $ix (@old)
+{
+	my $name = $ix->[0];
+	is(read_version($file{$name}), 2, "$name was built in format 2");
+	write_version($file{$name}, 1);
+	is(read_version($file{$name}), 1, "$name now says format 1");
+}
+ok(-f "$file{u_l2}_init", 'the unlogged index has an init fork');
+write_version("$file{u_l2}_init", 1);
+$node->start;
+
+foreach my $ix (@old)
+{
+	is(check_exact('postgres', $ix, '0.1.0, format 1'), $before{ $ix->[0] },
+		"0.1.0, format 1: $ix->[0] gives the answers it gave before");
+}
+
+# Inserts, deletes and VACUUM on the format-1 indexes
+sub writes
+{
+	my ($from, $to, $phase) = @_;
+	$node->safe_psql(
+		'postgres', qq{
+		INSERT INTO items SELECT i, vec(i) FROM generate_series($from, $to) i;
+		INSERT INTO u_items SELECT i, vec(i) FROM generate_series($from, $to) i;
+		DELETE FROM items WHERE id % 7 = 0 AND id < $from;
+		DELETE FROM u_items WHERE id % 7 = 0 AND id < $from;
+		VACUUM (INDEX_CLEANUP ON) items;
+		VACUUM (INDEX_CLEANUP ON) u_items;
+	});
+	$before{ $_->[0] } = check_exact('postgres', $_, $phase) foreach @old;
+
+	# still format 1 on disk: only builds write format 2
+	$node->safe_psql('postgres', 'CHECKPOINT');
+	foreach my $ix (@old)
+	{
+		is(read_version($file{ $ix->[0] }), 1, "$phase: $ix->[0] is still format 1");
+	}
+}
+writes(1001, 1100, '0.1.0, format 1, after inserts and vacuum');
+
+# The update
+$node->safe_psql('postgres', 'ALTER EXTENSION hnsw UPDATE');
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
+	'0.2.0', 'ALTER EXTENSION hnsw UPDATE goes to 0.2.0');
+foreach my $ix (@old)
+{
+	is(check_exact('postgres', $ix, '0.2.0, format 1'), $before{ $ix->[0] },
+		"0.2.0, format 1: $ix->[0] gives the answers it gave before the update");
+}
+writes(1101, 1200, '0.2.0, format 1, after inserts and vacuum');
+
+# New indexes over the new types, next to the old ones: 500 rows each
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE hv (id int PRIMARY KEY, v halfvec(16));
+	INSERT INTO hv SELECT i, vec(i)::halfvec(16) FROM generate_series(1, 500) i;
+	CREATE TABLE hv_q (qid int PRIMARY KEY, q halfvec(16));
+	INSERT INTO hv_q SELECT qid, q::halfvec(16) FROM queries;
+	CREATE INDEX hv_cos ON hv USING hnsw (v halfvec_cosine_ops);
+
+	CREATE TABLE bq (id int PRIMARY KEY, b bit(64));
+	INSERT INTO bq SELECT i, binary_quantize(vec(i) || vec(i + 10000) || vec(i + 20000) || vec(i + 30000))::bit(64)
+	FROM generate_series(1, 500) i;
+	CREATE TABLE bq_q (qid int PRIMARY KEY, q bit(64));
+	INSERT INTO bq_q SELECT i, binary_quantize(vec(100000 + i) || vec(110000 + i) || vec(120000 + i) || vec(130000 + i))::bit(64)
+	FROM generate_series(1, 10) i;
+	CREATE INDEX bq_ham ON bq USING hnsw (b bit_hamming_ops);
+	CREATE INDEX bq_jac ON bq USING hnsw (b bit_jaccard_ops);
+
+	CREATE TABLE sv (id int PRIMARY KEY, v sparsevec(64));
+	INSERT INTO sv
+	SELECT i, ARRAY(SELECT CASE WHEN x > 0.5 THEN x ELSE 0 END
+					FROM unnest((vec(i) || vec(i + 10000) || vec(i + 20000) || vec(i + 30000))::real[]) x
+				   )::vector(64)::sparsevec(64)
+	FROM generate_series(1, 500) i;
+	CREATE TABLE sv_q (qid int PRIMARY KEY, q sparsevec(64));
+	INSERT INTO sv_q
+	SELECT i, ARRAY(SELECT CASE WHEN x > 0.5 THEN x ELSE 0 END
+					FROM unnest((vec(100000 + i) || vec(110000 + i) || vec(120000 + i) || vec(130000 + i))::real[]) x
+				   )::vector(64)::sparsevec(64)
+	FROM generate_series(1, 10) i;
+	CREATE INDEX sv_l2 ON sv USING hnsw (v sparsevec_l2_ops);
+	CREATE INDEX sv_ip ON sv USING hnsw (v sparsevec_ip_ops);
+
+	CREATE INDEX items_l2_new ON items USING hnsw (v vector_l2_ops);
+});
+my @new = (
+	[ 'hv_cos', 'hv', 'v', '<=>', '', 0, 'hv_q' ],
+	[ 'bq_ham', 'bq', 'b', '<~>', '', 1, 'bq_q' ],
+	[ 'bq_jac', 'bq', 'b', '<%>', '', 1, 'bq_q' ],
+	[ 'sv_l2', 'sv', 'v', '<->', '', 0, 'sv_q' ],
+	[ 'sv_ip', 'sv', 'v', '<#>', '', 0, 'sv_q' ]);
+is($node->safe_psql('postgres', 'SELECT count(DISTINCT b) FROM bq'), '500', 'bq: 500 distinct values');
+is($node->safe_psql('postgres', 'SELECT count(DISTINCT v) FROM sv'), '500', 'sv: 500 distinct values');
+check_exact('postgres', $_, '0.2.0, new type') foreach @new;
+
+# A new vector index is format 2; the old ones are format 1 and answer as
+# before, also with a new index next to them
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(read_version("$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('items_l2_new')")),
+	2, 'a new index is built in format 2');
+is(answers('postgres', [ 'items_l2_new', 'items', 'v', '<->', '' ], 0),
+	$before{items_l2}, 'the new vector index answers as the old one');
+$node->safe_psql('postgres', 'DROP INDEX items_l2_new');
+foreach my $ix (@old)
+{
+	is(check_exact('postgres', $ix, '0.2.0, format 1, next to new indexes'), $before{ $ix->[0] },
+		"0.2.0: $ix->[0] still gives its answers");
+	is(read_version($file{ $ix->[0] }), 1, "0.2.0: $ix->[0] is still format 1");
+}
+
+# pg_dump of the updated database, restored into a new one: the same
+# answers (exact on both sides), every index valid and passing the checker
+my $dump = $node->basedir . '/upgraded.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('postgres'), '-f', $dump ],
+	'pg_dump -Fc of the updated database');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok(
+	[ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
+	'pg_restore into a new database');
+is($node->safe_psql('restored', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
+	'0.2.0', 'restored: the extension is at 0.2.0');
+my $defs = q{SELECT indexrelid::regclass, pg_get_indexdef(indexrelid), indisvalid
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'hnsw' ORDER BY indexrelid::regclass::text};
+is($node->safe_psql('restored', $defs), $node->safe_psql('postgres', $defs),
+	'restored: the same hnsw indexes, valid');
+foreach my $ix (@old, @new)
+{
+	is(check_exact('restored', $ix, 'restored'), answers('postgres', $ix, 0),
+		"restored: $ix->[0] gives the answers of the source");
+}
+
+# An index of a format from the future: refused with a hint to REINDEX
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE fut (id int PRIMARY KEY, v vector(16));
+	INSERT INTO fut SELECT i, vec(i) FROM generate_series(1, 200) i;
+	CREATE INDEX fut_l2 ON fut USING hnsw (v vector_l2_ops);
+});
+my $fut = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('fut_l2')");
+# An immediate stop this time (after a checkpoint, so that recovery does
+# not write the metapage again): the unlogged index is then reset to its
+# init fork, the empty format-1 index patched above
+$node->safe_psql('postgres', 'CHECKPOINT');
+$node->stop('immediate');
+write_version($fut, 3);
+$node->start;
+
+is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('u_l2')"),
+	'0|0|0', 'after a crash: the format-1 unlogged index is empty');
+is(read_version($file{u_l2}), 1, 'after a crash: the unlogged index is its format-1 init fork');
+$node->safe_psql('postgres', 'INSERT INTO u_items SELECT i, vec(i) FROM generate_series(1, 300) i');
+check_exact('postgres', $old[-1], 'after a crash, format 1');
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(read_version($file{u_l2}), 1, 'after a crash and inserts: the unlogged index is still format 1');
+foreach my $case (
+	[ 'a scan', "SET enable_seqscan = off; SELECT id FROM fut ORDER BY v <-> vec(1) LIMIT 1" ],
+	[ 'an insert', "INSERT INTO fut VALUES (201, vec(201))" ],
+	[ 'hnsw_index_check', "SELECT * FROM hnsw_index_check('fut_l2')" ])
+{
+	my ($what, $sql) = @$case;
+	my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+	isnt($ret, 0, "format 3: $what fails");
+	like($err, qr/ERROR:  XX002: index "fut_l2" has format version 3, expected 2/,
+		"format 3: $what: index corrupted (XX002), with the version");
+	like($err, qr/HINT:  REINDEX the index\./, "format 3: $what: the hint says REINDEX");
+}
+$node->safe_psql('postgres', 'REINDEX INDEX fut_l2');
+is( $node->safe_psql(
+		'postgres', "SET enable_seqscan = off; SELECT id FROM fut ORDER BY v <-> vec(7) LIMIT 1"),
+	'7',
+	'after REINDEX: the index answers');
+$node->safe_psql('postgres', 'INSERT INTO fut VALUES (201, vec(201))');
+is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('fut_l2')"),
+	'201|201|201', 'after REINDEX: inserts work and hnsw_index_check passes');
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(read_version("$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('fut_l2')")),
+	2, 'after REINDEX: format 2');
+
+$node->stop;
+done_testing();
