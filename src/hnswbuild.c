@@ -93,6 +93,9 @@ typedef struct HnswBuildState
 	float	   *dense;			/* the query densified (sparse inner
 								 * products, see HnswDensifyQuery), or NULL;
 								 * all zeros between inserts */
+	float	   *pairdense;		/* likewise, element pairdenseid densified,
+								 * for distances between elements */
+	int64		pairdenseid;	/* -1 if none */
 	HnswSearch	search;
 	HnswCandidate *w;
 	HnswCandidate *chosen[HNSW_MAX_LEVEL + 1];	/* good ones first */
@@ -120,6 +123,38 @@ BuildVec(HnswBuildState *bs, int64 id)
 		return bs->vecchunks[id >> BUILD_CHUNK_SHIFT] +
 			(Size) (id & (BUILD_CHUNK - 1)) * bs->vsize;
 	return ((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)];
+}
+
+/* Write the sparse value v into dense, or (set false) zero its entries again */
+static void
+ScatterInto(float *dense, const char *v, bool set)
+{
+	int32		nnz = HnswSparseNnz(v);
+	const int32 *idx = (const int32 *) (v + sizeof(int32));
+	const float *val = (const float *) (idx + nnz);
+
+	for (int i = 0; i < nnz; i++)
+		dense[idx[i]] = set ? val[i] : 0.0f;
+}
+
+/*
+ * Distance between elements a and b.  For sparse inner products, a is
+ * densified (and stays so while the calls name the same a, as the
+ * heuristic's do), and b's entries gathered: the same sum as the merge.
+ */
+static inline float
+MemDistPair(HnswBuildState *bs, int64 a, int64 b)
+{
+	if (bs->pairdense == NULL)
+		return HnswDist(&bs->dist, BuildVec(bs, a), BuildVec(bs, b));
+	if (a != bs->pairdenseid)
+	{
+		if (bs->pairdenseid >= 0)
+			ScatterInto(bs->pairdense, BuildVec(bs, bs->pairdenseid), false);
+		ScatterInto(bs->pairdense, BuildVec(bs, a), true);
+		bs->pairdenseid = a;
+	}
+	return HnswDistDense(&bs->dist, bs->pairdense, BuildVec(bs, b));
 }
 
 /* Bytes of element id's value */
@@ -282,7 +317,7 @@ MemPairDist(void *ctx, int i, int j)
 {
 	HnswBuildState *bs = ctx;
 
-	return HnswDist(&bs->dist, BuildVec(bs, bs->w[i].ref), BuildVec(bs, bs->w[j].ref));
+	return MemDistPair(bs, bs->w[i].ref, bs->w[j].ref);
 }
 
 static const HnswInsertOps mem_insert_ops = {
@@ -402,7 +437,7 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 	for (int i = 0; i < p; i++)
 	{
 		if (ngs[i] &&
-			HnswDist(&bs->dist, BuildVec(bs, to), BuildVec(bs, nids[i])) < dist)
+			MemDistPair(bs, to, nids[i]) < dist)
 		{
 			ngs[p] = 0;
 			break;
@@ -414,7 +449,6 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 	/* re-examine the members after it, if anything changed */
 	for (int e = p + 1; e < n && anychange; e++)
 	{
-		const char *evec = BuildVec(bs, nids[e]);
 		uint8		was = ngs[e];
 		uint8		now = 1;
 
@@ -424,7 +458,7 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 			for (int i = p; i < e; i++)
 			{
 				if (changed[i] && ngs[i] &&
-					HnswDist(&bs->dist, evec, BuildVec(bs, nids[i])) < nds[e])
+					MemDistPair(bs, nids[e], nids[i]) < nds[e])
 				{
 					now = 0;
 					break;
@@ -436,7 +470,7 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 			for (int i = 0; i < e; i++)
 			{
 				if (ngs[i] &&
-					HnswDist(&bs->dist, evec, BuildVec(bs, nids[i])) < nds[e])
+					MemDistPair(bs, nids[e], nids[i]) < nds[e])
 				{
 					now = 0;
 					break;
@@ -477,20 +511,6 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 	list[0] = count;
 }
 
-/*
- * Write the sparse value v into bs->dense, or (set false) zero its entries
- * again.
- */
-static void
-ScatterDense(HnswBuildState *bs, const char *v, bool set)
-{
-	int32		nnz = HnswSparseNnz(v);
-	const int32 *idx = (const int32 *) (v + sizeof(int32));
-	const float *val = (const float *) (idx + nnz);
-
-	for (int i = 0; i < nnz; i++)
-		bs->dense[idx[i]] = set ? val[i] : 0.0f;
-}
 
 /*
  * Insert the row's vector (at bs->query) for heaptid into the in-memory
@@ -536,7 +556,7 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		ep.aux = 0;
 		ep.flags = 0;
 		if (bs->dense)
-			ScatterDense(bs, bs->query, true);
+			ScatterInto(bs->dense, bs->query, true);
 		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
 		bs->heaptid = heaptid;
 		is.search = &bs->search;
@@ -550,7 +570,7 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		added = HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
 									HnswDist(&bs->dist, vec, vec));
 		if (bs->dense)
-			ScatterDense(bs, bs->query, false);
+			ScatterInto(bs->dense, bs->query, false);
 		if (!added)
 			return;				/* an identical vector took the heap TID */
 		for (int lc = 0; lc <= toplayer; lc++)
@@ -1126,6 +1146,11 @@ FlushGraph(HnswBuildState *bs)
 	pfree(etids);
 	pfree(ntids);
 	MemoryContextReset(bs->graphCtx);
+	if (bs->pairdense)
+	{
+		memset(bs->pairdense, 0, sizeof(float) * bs->dim);
+		bs->pairdenseid = -1;
+	}
 	bs->n = 0;
 	bs->nchunks = 0;
 	bs->tags = NULL;
@@ -1238,8 +1263,12 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	HnswInitDistance(&bs.dist, index, bs.dim);
 	bs.vsize = bs.dist.vkind == HNSW_VALUE_SPARSE ? 0 :
 		HnswValueMinSize(bs.dist.vkind, bs.dim);
+	bs.pairdenseid = -1;
 	if (bs.dist.kind == HNSW_DIST_SPARSE_NEG_DOT && bs.dim <= HNSW_DENSE_MAX_DIM)
+	{
 		bs.dense = palloc0(sizeof(float) * bs.dim);
+		bs.pairdense = palloc0(sizeof(float) * bs.dim);
+	}
 	InitGraph(&bs);
 	HnswSearchInit(&bs.search, &mem_graph_ops, &bs, bs.m, bs.efc);
 	bs.w = palloc(sizeof(HnswCandidate) * (bs.efc + 1));
