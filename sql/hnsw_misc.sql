@@ -157,3 +157,22 @@ SELECT id FROM hmw ORDER BY v <-> (SELECT q FROM hmw_q WHERE qid = 3) LIMIT 3;
 SELECT count(*) FROM (SELECT id FROM hmw ORDER BY v <-> (SELECT NULL::vector)) s;
 RESET enable_seqscan;
 DROP TABLE hmw, hmw_q;
+
+-- an index left invalid by a failed CREATE INDEX CONCURRENTLY is refused
+-- by the inspection functions, as amcheck refuses one
+CREATE TABLE hmi (id int, v vector(2));
+INSERT INTO hmi VALUES (1, '[1,1]'), (2, '[2,2]');
+CREATE FUNCTION hmi_f(v vector) RETURNS vector IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+	IF v = '[2,2]' THEN
+		RAISE EXCEPTION 'no index for [2,2]';
+	END IF;
+	RETURN v;
+END
+$$;
+CREATE INDEX CONCURRENTLY hmi_idx ON hmi USING hnsw ((hmi_f(v)::vector(2)) vector_l2_ops);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'hmi_idx'::regclass;
+SELECT * FROM hnsw_index_check('hmi_idx');
+SELECT elements FROM hnsw_index_stats('hmi_idx');
+DROP TABLE hmi;
+DROP FUNCTION hmi_f(vector);

@@ -1022,6 +1022,17 @@ OpenHnswIndex(CheckState *cs, Oid indexoid)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot check index \"%s\" of another session's temporary table",
 						RelationGetRelationName(cs->index))));
+
+	/*
+	 * An index left invalid by a failed CREATE INDEX CONCURRENTLY may be
+	 * empty or half built, and nothing reads it: refuse, as amcheck does.
+	 */
+	if (!cs->index->rd_index->indisvalid)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot check index \"%s\"",
+						RelationGetRelationName(cs->index)),
+				 errdetail("Index is not valid.")));
 }
 
 static void
