@@ -12,8 +12,9 @@
  *
  *		ws "[" ws number ws { "," ws number ws } "]" ws
  *
- * A number is read as a float4 with strtof, like float4in, and then
- * rounded to binary16; reading straight to binary16 from the decimal
+ * The text form is parsed by vector_parse.c (VectorParseTextAs), which
+ * reads a number as a float4 with strtof, like float4in, and then rounds
+ * it to binary16; reading straight to binary16 from the decimal
  * string could differ from that double rounding in rare ties, and the
  * float4 route is the one pgvector takes.  Errors are reported in the
  * order the input is read, so "[65520,NaN]" is OUT_OF_RANGE.
@@ -23,22 +24,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "halfutils.h"
 #include "halfvec_parse.h"
-
-/* The whitespace of vector_parse.c: locale-independent */
-static inline int
-hp_isspace(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		c == '\v' || c == '\f';
-}
 
 /* Record a failure in res and return its status */
 static VectorParseStatus
@@ -61,94 +51,15 @@ hp_get_int16(const unsigned char *p)
 /*
  * HalfvecParseText
  *
- * See halfvec_parse.h for the contract.  res is always filled in; on
- * success res->dim is the number of values written to out.
+ * See halfvec_parse.h for the contract: the vector grammar, with binary16
+ * elements (VectorParseTextAs).
  */
 VectorParseStatus
 HalfvecParseText(const char *str, int maxdim, int expected_dim,
 				 uint16_t *out, int outcap, VectorParseResult *res)
 {
-	const char *pt = str;
-	int			dim = 0;
-
-	memset(res, 0, sizeof(*res));
-
-	while (hp_isspace(*pt))
-		pt++;
-	if (*pt != '[')
-		return hp_fail(res, VECTOR_PARSE_NO_BRACKET, dim);
-	pt++;
-
-	while (hp_isspace(*pt))
-		pt++;
-	if (*pt == ']')
-		return hp_fail(res, VECTOR_PARSE_NO_DIMS, dim);
-
-	for (;;)
-	{
-		char	   *end;
-		float		val;
-		uint16_t	h;
-
-		/* Refuse element maxdim + 1 before looking at it */
-		if (dim >= maxdim)
-			return hp_fail(res, VECTOR_PARSE_TOO_MANY_DIMS, dim);
-
-		while (hp_isspace(*pt))
-			pt++;
-		if (*pt == '\0')
-			return hp_fail(res, VECTOR_PARSE_SYNTAX, dim);
-
-		errno = 0;
-		val = strtof(pt, &end);
-		if (end == pt)
-			return hp_fail(res, VECTOR_PARSE_SYNTAX, dim);
-		h = Float4ToHalf(val);
-
-		/*
-		 * Out of range: float4 overflow (ERANGE with an infinite result;
-		 * ERANGE with a finite one is underflow, which is accepted), or a
-		 * finite float4 too large for binary16.
-		 */
-		if ((errno == ERANGE && isinf(val)) ||
-			(isfinite(val) && HalfIsInf(h)))
-		{
-			res->tok_start = (size_t) (pt - str);
-			res->tok_len = (size_t) (end - pt);
-			return hp_fail(res, VECTOR_PARSE_OUT_OF_RANGE, dim);
-		}
-		if (HalfIsNan(h))
-			return hp_fail(res, VECTOR_PARSE_NAN, dim);
-		if (HalfIsInf(h))
-			return hp_fail(res, VECTOR_PARSE_INF, dim);
-
-		if (dim >= outcap)
-			return hp_fail(res, VECTOR_PARSE_NO_ROOM, dim);
-		out[dim++] = h;
-
-		pt = end;
-		while (hp_isspace(*pt))
-			pt++;
-		if (*pt == ',')
-			pt++;
-		else if (*pt == ']')
-		{
-			pt++;
-			break;
-		}
-		else
-			return hp_fail(res, VECTOR_PARSE_SYNTAX, dim);
-	}
-
-	while (hp_isspace(*pt))
-		pt++;
-	if (*pt != '\0')
-		return hp_fail(res, VECTOR_PARSE_JUNK, dim);
-
-	if (expected_dim >= 0 && dim != expected_dim)
-		return hp_fail(res, VECTOR_PARSE_DIM_MISMATCH, dim);
-
-	return hp_fail(res, VECTOR_PARSE_OK, dim);
+	return VectorParseTextAs(str, maxdim, expected_dim, VECTOR_ELEM_HALF,
+							 out, outcap, res);
 }
 
 /*

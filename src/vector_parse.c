@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "halfutils.h"
 #include "vector_parse.h"
 
 /*
@@ -89,14 +90,18 @@ VectorTextMaxElements(const char *str, int maxdim)
 }
 
 /*
- * VectorParseText
+ * VectorParseTextAs
  *
  * See vector_parse.h for the contract.  res is always filled in; on
- * success res->dim is the number of values written to out.
+ * success res->dim is the number of values written to out.  Each number
+ * is read as a float4 and, for VECTOR_ELEM_HALF, then rounded to binary16;
+ * every check on an element is made before the next one is read, so errors
+ * come in the order of the input.
  */
 VectorParseStatus
-VectorParseText(const char *str, int maxdim, int expected_dim, float *out,
-				int outcap, VectorParseResult *res)
+VectorParseTextAs(const char *str, int maxdim, int expected_dim,
+				  VectorParseElem elem, void *out, int outcap,
+				  VectorParseResult *res)
 {
 	const char *pt = str;
 	int			dim = 0;
@@ -133,8 +138,14 @@ VectorParseText(const char *str, int maxdim, int expected_dim, float *out,
 		if (end == pt)
 			return vp_fail(res, VECTOR_PARSE_SYNTAX, dim);
 
-		/* ERANGE with a finite result is underflow, which is accepted */
-		if (errno == ERANGE && isinf(val))
+		/*
+		 * Out of range: float4 overflow (ERANGE with an infinite result;
+		 * ERANGE with a finite one is underflow, which is accepted), or,
+		 * for a half, a finite float4 that rounds to infinity in binary16
+		 */
+		if ((errno == ERANGE && isinf(val)) ||
+			(elem == VECTOR_ELEM_HALF && isfinite(val) &&
+			 HalfIsInf(Float4ToHalf(val))))
 		{
 			res->tok_start = (size_t) (pt - str);
 			res->tok_len = (size_t) (end - pt);
@@ -147,7 +158,10 @@ VectorParseText(const char *str, int maxdim, int expected_dim, float *out,
 
 		if (dim >= outcap)
 			return vp_fail(res, VECTOR_PARSE_NO_ROOM, dim);
-		out[dim++] = val;
+		if (elem == VECTOR_ELEM_HALF)
+			((uint16_t *) out)[dim++] = Float4ToHalf(val);
+		else
+			((float *) out)[dim++] = val;
 
 		pt = end;
 		while (vp_isspace(*pt))
@@ -172,6 +186,19 @@ VectorParseText(const char *str, int maxdim, int expected_dim, float *out,
 		return vp_fail(res, VECTOR_PARSE_DIM_MISMATCH, dim);
 
 	return vp_fail(res, VECTOR_PARSE_OK, dim);
+}
+
+/*
+ * VectorParseText
+ *
+ * See vector_parse.h for the contract: VectorParseTextAs into float4.
+ */
+VectorParseStatus
+VectorParseText(const char *str, int maxdim, int expected_dim, float *out,
+				int outcap, VectorParseResult *res)
+{
+	return VectorParseTextAs(str, maxdim, expected_dim, VECTOR_ELEM_FLOAT4,
+							 out, outcap, res);
 }
 
 /*

@@ -60,6 +60,27 @@ typedef struct VectorParseResult
  */
 extern int	VectorTextMaxElements(const char *str, int maxdim);
 
+/* What the text parser writes: float4 values, or binary16 bit patterns */
+typedef enum VectorParseElem
+{
+	VECTOR_ELEM_FLOAT4,			/* float *out */
+	VECTOR_ELEM_HALF			/* uint16_t *out, see halfutils.h */
+} VectorParseElem;
+
+/*
+ * VectorParseText for either element type (vector and halfvec share the
+ * grammar).  Each number is read with strtof; for VECTOR_ELEM_HALF it is
+ * then rounded to binary16, to nearest, ties to even, and a finite float4
+ * that rounds to infinity (|x| >= 65520) is OUT_OF_RANGE too.  Underflow
+ * is silent and keeps the sign.  out has room for outcap values of the
+ * element type.
+ */
+extern VectorParseStatus VectorParseTextAs(const char *str, int maxdim,
+										   int expected_dim,
+										   VectorParseElem elem, void *out,
+										   int outcap,
+										   VectorParseResult *res);
+
 /*
  * Parse the text form "[x1,x2,...]" of str (NUL-terminated).
  *
