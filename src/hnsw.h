@@ -146,6 +146,7 @@ extern float HnswDistOther(const HnswDistance *d, const char *a, const char *b);
  */
 #define HNSW_DENSE_MAX_DIM			(1 << 17)
 extern float *HnswDensifyQuery(const HnswDistance *d, const void *query);
+extern void HnswSparseScatter(float *dense, const char *v, bool set);
 extern float HnswDistDense(const HnswDistance *d, const float *dense,
 						   const char *value);
 

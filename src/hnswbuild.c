@@ -125,17 +125,6 @@ BuildVec(HnswBuildState *bs, int64 id)
 	return ((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)];
 }
 
-/* Write the sparse value v into dense, or (set false) zero its entries again */
-static void
-ScatterInto(float *dense, const char *v, bool set)
-{
-	int32		nnz = HnswSparseNnz(v);
-	const int32 *idx = (const int32 *) (v + sizeof(int32));
-	const float *val = (const float *) (idx + nnz);
-
-	for (int i = 0; i < nnz; i++)
-		dense[idx[i]] = set ? val[i] : 0.0f;
-}
 
 /*
  * Distance between elements a and b.  For sparse inner products, a is
@@ -150,8 +139,8 @@ MemDistPair(HnswBuildState *bs, int64 a, int64 b)
 	if (a != bs->pairdenseid)
 	{
 		if (bs->pairdenseid >= 0)
-			ScatterInto(bs->pairdense, BuildVec(bs, bs->pairdenseid), false);
-		ScatterInto(bs->pairdense, BuildVec(bs, a), true);
+			HnswSparseScatter(bs->pairdense, BuildVec(bs, bs->pairdenseid), false);
+		HnswSparseScatter(bs->pairdense, BuildVec(bs, a), true);
 		bs->pairdenseid = a;
 	}
 	return HnswDistDense(&bs->dist, bs->pairdense, BuildVec(bs, b));
@@ -556,7 +545,7 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		ep.aux = 0;
 		ep.flags = 0;
 		if (bs->dense)
-			ScatterInto(bs->dense, bs->query, true);
+			HnswSparseScatter(bs->dense, bs->query, true);
 		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
 		bs->heaptid = heaptid;
 		is.search = &bs->search;
@@ -570,7 +559,7 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		added = HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
 									HnswDist(&bs->dist, vec, vec));
 		if (bs->dense)
-			ScatterInto(bs->dense, bs->query, false);
+			HnswSparseScatter(bs->dense, bs->query, false);
 		if (!added)
 			return;				/* an identical vector took the heap TID */
 		for (int lc = 0; lc <= toplayer; lc++)

@@ -551,20 +551,28 @@ float *
 HnswDensifyQuery(const HnswDistance *d, const void *query)
 {
 	const char *q = query;
-	int32		nnz;
-	const int32 *idx;
-	const float *val;
 	float	   *dense;
 
 	if (d->kind != HNSW_DIST_SPARSE_NEG_DOT || d->dim > HNSW_DENSE_MAX_DIM)
 		return NULL;
-	nnz = HnswSparseNnz(q);
-	idx = (const int32 *) (q + sizeof(int32));
-	val = (const float *) (idx + nnz);
 	dense = palloc0(sizeof(float) * d->dim);
-	for (int i = 0; i < nnz; i++)
-		dense[idx[i]] = val[i];
+	HnswSparseScatter(dense, q, true);
 	return dense;
+}
+
+/*
+ * Write the entries of the sparse value v into the dense array (of the
+ * index's dimensions), or, with set false, zero them again.
+ */
+void
+HnswSparseScatter(float *dense, const char *v, bool set)
+{
+	int32		nnz = HnswSparseNnz(v);
+	const int32 *idx = (const int32 *) (v + sizeof(int32));
+	const float *val = (const float *) (idx + nnz);
+
+	for (int i = 0; i < nnz; i++)
+		dense[idx[i]] = set ? val[i] : 0.0f;
 }
 
 /*
