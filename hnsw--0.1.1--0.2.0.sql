@@ -279,12 +279,6 @@ CREATE OPERATOR CLASS halfvec_ops
 	FUNCTION 1 halfvec_cmp(halfvec, halfvec);
 
 --------------------------------------------------------------------------
--- end of halfvec
---
---
---------------------------------------------------------------------------
-
---------------------------------------------------------------------------
 -- sparsevec
 --
 -- The type, its casts, operators, functions and btree class.
@@ -495,12 +489,6 @@ CREATE OPERATOR CLASS sparsevec_ops
 	FUNCTION 1 sparsevec_cmp(sparsevec, sparsevec);
 
 --------------------------------------------------------------------------
--- end of sparsevec
---
---
---------------------------------------------------------------------------
-
---------------------------------------------------------------------------
 -- bit
 --
 -- Distance functions and operators over the core bit type.
@@ -521,12 +509,6 @@ CREATE OPERATOR <%> (
 	LEFTARG = bit, RIGHTARG = bit, PROCEDURE = jaccard_distance,
 	COMMUTATOR = '<%>'
 );
-
---------------------------------------------------------------------------
--- end of bit
---
---
---------------------------------------------------------------------------
 
 --------------------------------------------------------------------------
 -- hnsw operator classes for halfvec, sparsevec and bit
