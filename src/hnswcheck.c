@@ -1251,9 +1251,16 @@ PG_FUNCTION_INFO_V1(hnsw_index_stats);
  * hnsw_index_stats(index regclass,
  *		OUT elements bigint, OUT heap_tids bigint, OUT levels int,
  *		OUT pages bigint, OUT avg_degree float8[], OUT bytes_per_vector float8,
- *		OUT m int, OUT ef_construction int, OUT dimensions int)
+ *		OUT m int, OUT ef_construction int, OUT dimensions int,
+ *		OUT chained_elements bigint, OUT value_tuple_bytes bigint,
+ *		OUT unreferenced_value_tuples bigint)
  *
  * avg_degree[l + 1] is the mean number of links of elements on layer l.
+ * chained_elements counts the LIVE elements whose value continues in value
+ * tuples, value_tuple_bytes the space all value tuples take (line pointers
+ * included), unreferenced_value_tuples those no chain holds (left by an
+ * insert that a crash or an error cut short).  Versions before 0.3.0
+ * declare only the first nine columns; the result follows the declaration.
  * Runs passes 1 and 2 of the check; evaluates no expression.
  */
 Datum
@@ -1262,8 +1269,8 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	Oid			indexoid = PG_GETARG_OID(0);
 	CheckState	cs;
 	TupleDesc	tupdesc;
-	Datum		values[9];
-	bool		nulls[9] = {false};
+	Datum		values[12];
+	bool		nulls[12] = {false};
 	Datum	   *degrees;
 	int			nlevels;
 	MemoryContext ctx;
@@ -1304,6 +1311,11 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	values[6] = Int32GetDatum(cs.meta.m);
 	values[7] = Int32GetDatum(cs.meta.ef_construction);
 	values[8] = Int32GetDatum(cs.meta.dimensions);
+	values[9] = Int64GetDatum(cs.nchainedlive);
+	values[10] = Int64GetDatum(cs.valuetuplebytes);
+	values[11] = Int64GetDatum(cs.nvaluetuples - cs.nchainparts);
+	if (tupdesc->natts != 9 && tupdesc->natts != 12)
+		elog(ERROR, "hnsw_index_stats declared with %d columns", tupdesc->natts);
 	MemoryContextDelete(ctx);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
