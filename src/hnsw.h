@@ -414,9 +414,17 @@ extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,
 extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+typedef void (*HnswChainPiece) (void *arg, const char *data, Size pos, Size n);
+extern void HnswWalkChain(HnswPageLimits *lim, HnswElementTuple etup,
+						  BlockNumber blkno, OffsetNumber offno,
+						  const Buffer *held, int nheld,
+						  HnswChainPiece piece, void *arg);
 extern const char *HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
 									BlockNumber blkno, OffsetNumber offno,
 									char *buf);
+extern const char *HnswElementValueIn(HnswPageLimits *lim, HnswElementTuple etup,
+									  BlockNumber blkno, OffsetNumber offno,
+									  char *buf, const Buffer *held, int nheld);
 extern int	HnswGetMetaM(Relation index);
 extern int	HnswBlockCmp(const void *a, const void *b);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);

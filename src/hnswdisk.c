@@ -116,14 +116,94 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 	return nout;
 }
 
+/*
+ * The distance from a query to a CHAINED element, summed over its pieces
+ * (HnswWalkChain) without copying them: for the distances that are sums
+ * over dimensions of float4 or half values.  If a piece does not end on a
+ * dimension (never, as written: heads and parts are multiples of 4 bytes),
+ * the value is copied and the distance computed on the copy instead.
+ */
+typedef struct PieceSum
+{
+	const HnswDistance *dist;
+	const char *query;
+	double		sum;
+	bool		odd;			/* a piece did not end on a dimension */
+} PieceSum;
+
+static void
+SumPiece(void *arg, const char *data, Size pos, Size n)
+{
+	PieceSum   *ps = arg;
+	const HnswDistance *d = ps->dist;
+	int			width = d->vkind == HNSW_VALUE_HALF ? 2 : 4;
+
+	if (ps->odd || pos % width != 0 || n % width != 0)
+	{
+		ps->odd = true;
+		return;
+	}
+	if (width == 4)
+		ps->sum += d->fn((const float *) (ps->query + pos), (const float *) data,
+						 n / 4);
+	else
+		ps->sum += d->hfn((const uint16 *) (ps->query + pos), (const uint16 *) data,
+						  n / 2);
+}
+
+/* Is the distance a sum over dimensions of float4 or half values? */
+static inline bool
+DistIsSum(const HnswDistance *d)
+{
+	switch (d->kind)
+	{
+		case HNSW_DIST_L2SQ:
+		case HNSW_DIST_NEG_DOT:
+		case HNSW_DIST_L1:
+		case HNSW_DIST_HALF_L2SQ:
+		case HNSW_DIST_HALF_NEG_DOT:
+		case HNSW_DIST_HALF_L1:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static float
+ChainedDistance(HnswDiskGraph *g, HnswPageLimits *lim, HnswElementTuple etup,
+				BlockNumber blk, OffsetNumber off, const Buffer *held, int nheld)
+{
+	PieceSum	ps;
+	float		r;
+
+	if (g->valuebuf == NULL)
+		g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
+	if (g->densequery || !DistIsSum(g->dist))
+		return HnswDist(g->dist, g->query,
+						HnswElementValueIn(lim, etup, blk, off, g->valuebuf,
+										   held, nheld));
+	ps.dist = g->dist;
+	ps.query = g->query;
+	ps.sum = 0;
+	ps.odd = false;
+	HnswWalkChain(lim, etup, blk, off, held, nheld, SumPiece, &ps);
+	if (ps.odd)
+		return HnswDist(g->dist, g->query,
+						HnswElementValueIn(lim, etup, blk, off, g->valuebuf,
+										   held, nheld));
+	r = (float) ps.sum;
+	if (g->dist->kind == HNSW_DIST_NEG_DOT || g->dist->kind == HNSW_DIST_HALF_NEG_DOT)
+		r = -r;
+	return unlikely(isnan(r)) ? INFINITY : r;
+}
+
 /* Fill in dist, aux and flags of c from a checked element tuple */
 static inline void
 DiskElementDistance(HnswDiskGraph *g, HnswPageLimits *lim,
 					HnswElementTuple etup, BlockNumber blk, OffsetNumber off,
-					HnswCandidate *c)
+					const Buffer *held, int nheld, HnswCandidate *c)
 {
 	bool		live = false;
-	const char *value;
 
 	if (etup->state != HNSW_ELEMENT_LIVE && !g->skipdead)
 	{
@@ -131,18 +211,23 @@ DiskElementDistance(HnswDiskGraph *g, HnswPageLimits *lim,
 		c->flags = HNSW_CAND_ABSENT;
 		return;
 	}
-	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
-		value = etup->value;
-	else
+	if (unlikely(etup->flags & HNSW_ELEMENT_CHAINED))
 	{
-		if (g->valuebuf == NULL)
-			g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
-		value = HnswElementValue(lim, etup, blk, off, g->valuebuf);
+		if (g->densequery)
+		{
+			if (g->valuebuf == NULL)
+				g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
+			c->dist = HnswDistDense(g->dist, g->densequery,
+									HnswElementValueIn(lim, etup, blk, off,
+													   g->valuebuf, held, nheld));
+		}
+		else
+			c->dist = ChainedDistance(g, lim, etup, blk, off, held, nheld);
 	}
-	if (g->densequery)
-		c->dist = HnswDistDense(g->dist, g->densequery, value);
+	else if (g->densequery)
+		c->dist = HnswDistDense(g->dist, g->densequery, etup->value);
 	else
-		c->dist = HnswDist(g->dist, g->query, value);
+		c->dist = HnswDist(g->dist, g->query, etup->value);
 	c->aux = HnswTidToRef(&etup->neighbortid);
 	g->ndistances++;
 	if (!g->skipdead)
@@ -211,11 +296,13 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 
 	while (done < n)
 	{
-		Buffer		bufs[HNSW_BATCH_PAGES];
+		Buffer		bufs[2 * HNSW_BATCH_PAGES];
 		Page		pages[HNSW_BATCH_PAGES];
 		ItemId		iids[2 * HNSW_MAX_M];
+		HnswElementTuple etups[2 * HNSW_MAX_M];
 		int			bufidx[2 * HNSW_MAX_M];
 		int			nbufs = 0;
+		int			nheld;
 		int			end;
 
 		/* pin pages; prefetch page headers and line pointers */
@@ -258,21 +345,79 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 				__builtin_prefetch(tup + o);
 		}
 
+		/*
+		 * Check the elements.  The pages of the first parts of chained
+		 * values that the batch does not hold are pinned, prefetched and
+		 * share-locked too (up to HNSW_BATCH_PAGES more), so that their
+		 * misses overlap as well and a page two elements need is locked
+		 * once.
+		 */
+		nheld = nbufs;
 		for (int i = done; i < end; i++)
 		{
 			BlockNumber blk = (BlockNumber) (cands[i].ref >> 16);
 			OffsetNumber off = (OffsetNumber) (cands[i].ref & 0xFFFF);
 			HnswElementTuple etup;
+			ItemPointer vtid;
+			BlockNumber vblk;
+			bool		have = false;
 
 			etup = HnswCheckElement(&lim, pages[bufidx[i - done]],
 									iids[i - done], blk, off);
 			/* becomes c->aux, which inserts follow to add back-links */
 			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid, blk, off)))
 				HnswCheckTidSlow(&lim, &etup->neighbortid, blk, off);
-			DiskElementDistance(g, &lim, etup, blk, off, &cands[i]);
+			etups[i - done] = etup;
+			if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)) ||
+				nheld == nbufs + HNSW_BATCH_PAGES ||
+				(etup->state != HNSW_ELEMENT_LIVE && !g->skipdead))
+				continue;
+			vtid = &HnswElementChain(etup)->valuetid;
+			if (!HnswCheckTid(&lim, vtid, blk, off))
+				continue;		/* HnswElementValueIn reports it */
+			vblk = ItemPointerGetBlockNumber(vtid);
+			for (int b = 0; b < nheld && !have; b++)
+				have = BufferGetBlockNumber(bufs[b]) == vblk;
+			if (!have)
+			{
+				bufs[nheld] = HnswReadBuffer(g->index, vblk);
+				__builtin_prefetch(BufferGetPage(bufs[nheld]));
+				nheld++;
+			}
+		}
+		for (int b = nbufs; b < nheld; b++)
+			LockBuffer(bufs[b], BUFFER_LOCK_SHARE);
+		for (int i = done; i < end && nheld > nbufs; i++)
+		{
+			ItemPointer vtid;
+			Page		vpage = NULL;
+
+			if (!(etups[i - done]->flags & HNSW_ELEMENT_CHAINED))
+				continue;
+			vtid = &HnswElementChain(etups[i - done])->valuetid;
+			for (int b = 0; b < nheld && vpage == NULL; b++)
+				if (BufferGetBlockNumber(bufs[b]) == ItemPointerGetBlockNumberNoCheck(vtid))
+					vpage = BufferGetPage(bufs[b]);
+			if (vpage != NULL &&
+				ItemPointerGetOffsetNumberNoCheck(vtid) >= FirstOffsetNumber &&
+				ItemPointerGetOffsetNumberNoCheck(vtid) <= PageGetMaxOffsetNumber(vpage))
+			{
+				ItemId		viid = PageGetItemId(vpage, ItemPointerGetOffsetNumberNoCheck(vtid));
+				Pointer		vt = (Pointer) vpage + ItemIdGetOffset(viid);
+
+				/* a hint only: the tuple is checked when it is read */
+				for (Size o = 0; o < ItemIdGetLength(viid) && ItemIdGetOffset(viid) + o < BLCKSZ; o += 64)
+					__builtin_prefetch(vt + o);
+			}
 		}
 
-		for (int b = 0; b < nbufs; b++)
+		for (int i = done; i < end; i++)
+			DiskElementDistance(g, &lim, etups[i - done],
+								(BlockNumber) (cands[i].ref >> 16),
+								(OffsetNumber) (cands[i].ref & 0xFFFF),
+								bufs, nheld, &cands[i]);
+
+		for (int b = 0; b < nheld; b++)
 			UnlockReleaseBuffer(bufs[b]);
 		done = end;
 	}

@@ -675,38 +675,40 @@ HnswReportBadValueTuple(const HnswPageLimits *lim, Page page,
 }
 
 /*
- * The value of the element etup, checked by HnswCheckElement, at (blkno,
- * offno): etup->value itself, or for a CHAINED element its value copied
- * into buf (room for lim->maxvsize bytes) from its head and the data of
- * the value tuples of its chain.  Each page of the chain is share-locked
- * in turn, while the caller keeps what it holds; the caller holds no
- * exclusive lock (see "Locks" in src/README.md).  A chain that ends
- * before the value does, or leads to anything but value tuples, raises
- * ERRCODE_INDEX_CORRUPTED.
+ * Walk the value of the CHAINED element etup, checked by HnswCheckElement,
+ * at (blkno, offno): call piece(arg, data, pos, n) for its head and then
+ * for the data of each value tuple of its chain, in order, with the bytes
+ * [pos, pos + n) of the value, until the value's size is reached (parts
+ * past it are not read; n is cut to the value's end).  piece is called
+ * with the part's page share-locked.  Each page of the chain is
+ * share-locked in turn, while the caller keeps what it holds; the caller
+ * holds no exclusive lock (see "Locks" in src/README.md).  held[0 ..
+ * nheld) are buffers the caller has pinned and share-locked: a part on one
+ * of their pages is read there, without another pin and lock.  A chain
+ * that ends before the value does, or leads to anything but value tuples,
+ * raises ERRCODE_INDEX_CORRUPTED.
  *
  * A chain never changes its shape once written, but an element that
  * takes the place of a REUSABLE one writes its value into the chain: a
  * scan that read the element before may so see parts of two values.  It
  * only walks through such an element (see "Scans and vacuum").
  */
-const char *
-HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
-				 BlockNumber blkno, OffsetNumber offno, char *buf)
+void
+HnswWalkChain(HnswPageLimits *lim, HnswElementTuple etup, BlockNumber blkno,
+			  OffsetNumber offno, const Buffer *held, int nheld,
+			  HnswChainPiece piece, void *arg)
 {
-	HnswElementChainData *chain;
-	const char *head;
+	HnswElementChainData *chain = HnswElementChain(etup);
+	const char *head = HnswElementHead(etup);
 	ItemPointerData tid;
 	Size		need;
 	Size		got;
 
-	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
-		return etup->value;
-	chain = HnswElementChain(etup);
-	head = HnswElementHead(etup);
+	Assert(etup->flags & HNSW_ELEMENT_CHAINED);
 	need = lim->kind == HNSW_VALUE_SPARSE ?
 		HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(head)) : lim->vsize;
 	got = Min((Size) chain->headlen, need);
-	memcpy(buf, head, got);
+	piece(arg, head, 0, got);
 	tid = chain->valuetid;
 	while (got < need)
 	{
@@ -715,6 +717,7 @@ HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
 		Buffer		vbuf;
 		HnswValueTuple vtup;
 		Size		n;
+		bool		mine = true;
 
 		if (!HnswCheckTid(lim, &tid, blkno, offno))
 			ereport(ERROR,
@@ -725,17 +728,58 @@ HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
 										got, need)));
 		vblk = ItemPointerGetBlockNumber(&tid);
 		voff = ItemPointerGetOffsetNumber(&tid);
-		vbuf = HnswReadBuffer(lim->index, vblk);
-		LockBuffer(vbuf, BUFFER_LOCK_SHARE);
+		vbuf = InvalidBuffer;
+		for (int i = 0; i < nheld && mine; i++)
+			if (BufferGetBlockNumber(held[i]) == vblk)
+			{
+				vbuf = held[i];
+				mine = false;
+			}
+		if (mine)
+		{
+			vbuf = HnswReadBuffer(lim->index, vblk);
+			LockBuffer(vbuf, BUFFER_LOCK_SHARE);
+		}
 		vtup = HnswPageGetValueTuple(lim, BufferGetPage(vbuf), vblk, voff);
 		n = Min(ItemIdGetLength(PageGetItemId(BufferGetPage(vbuf), voff)) -
 				HNSW_VALUE_TUPLE_HEADER, need - got);
-		memcpy(buf + got, vtup->data, n);
+		piece(arg, vtup->data, got, n);
 		got += n;
 		tid = vtup->next;
-		UnlockReleaseBuffer(vbuf);
+		if (mine)
+			UnlockReleaseBuffer(vbuf);
 	}
+}
+
+static void
+CopyPiece(void *arg, const char *data, Size pos, Size n)
+{
+	memcpy((char *) arg + pos, data, n);
+}
+
+/*
+ * The value of the element etup, checked by HnswCheckElement, at (blkno,
+ * offno): etup->value itself, or for a CHAINED element its value copied
+ * into buf (room for lim->maxvsize bytes) through HnswWalkChain, which
+ * says which locks this takes and what it reports.
+ */
+const char *
+HnswElementValueIn(HnswPageLimits *lim, HnswElementTuple etup,
+				   BlockNumber blkno, OffsetNumber offno, char *buf,
+				   const Buffer *held, int nheld)
+{
+	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
+		return etup->value;
+	HnswWalkChain(lim, etup, blkno, offno, held, nheld, CopyPiece, buf);
 	return buf;
+}
+
+/* HnswElementValueIn with no buffers held */
+const char *
+HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
+				 BlockNumber blkno, OffsetNumber offno, char *buf)
+{
+	return HnswElementValueIn(lim, etup, blkno, offno, buf, NULL, 0);
 }
 
 /*
