@@ -407,6 +407,9 @@ extern void HnswReportBadPage(const HnswPageLimits *lim, BlockNumber blkno)
 extern void HnswReportBadItem(const HnswPageLimits *lim, Page page,
 							  BlockNumber blkno, OffsetNumber offno)
 			pg_attribute_noreturn();
+extern HnswElementTuple HnswCheckElementSlow(const HnswPageLimits *lim, Page page,
+											ItemId iid, BlockNumber blkno,
+											OffsetNumber offno);
 extern void HnswReportBadElement(const HnswPageLimits *lim, Page page,
 								 BlockNumber blkno, OffsetNumber offno)
 			pg_attribute_noreturn();
@@ -460,51 +463,21 @@ HnswPageGetItemIdChecked(const HnswPageLimits *lim, Page page,
  * checked with HnswPageGetItemIdChecked, for a caller that prefetches a
  * batch of tuples before it reads any (DiskDistances).
  */
-static inline HnswElementTuple
+static pg_attribute_always_inline HnswElementTuple
 HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
 				 BlockNumber blkno, OffsetNumber offno)
 {
 	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
-	Size		len = ItemIdGetLength(iid);
-	const char *value;
-	Size		room;
 
-	if (unlikely(len < offsetof(HnswElementTupleData, value) ||
-				 etup->type != HNSW_ELEMENT_TUPLE ||
-				 etup->level > lim->maxlevel ||
-				 etup->state > HNSW_ELEMENT_REUSABLE ||
-				 (etup->flags & ~HNSW_ELEMENT_CHAINED) != 0))
-		HnswReportBadElement(lim, page, blkno, offno);
-	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
-	{
-		value = etup->value;
-		room = len - offsetof(HnswElementTupleData, value);
-	}
-	else
-	{
-		HnswElementChainData *chain = HnswElementChain(etup);
-
-		/* a head of at least HNSW_MIN_PART bytes, inside the tuple */
-		if (unlikely(len < HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART) ||
-					 chain->headlen < HNSW_MIN_PART ||
-					 HNSW_CHAINED_ELEMENT_SIZE(chain->headlen) > len ||
-					 chain->valuecap < chain->headlen ||
-					 chain->valuecap > lim->maxvsize))
-			HnswReportBadElement(lim, page, blkno, offno);
-		value = HnswElementHead(etup);
-		room = chain->valuecap;
-	}
-	if (lim->kind == HNSW_VALUE_SPARSE)
-	{
-		int32		nnz = HnswSparseNnz(value);
-
-		if (unlikely(nnz < 0 || nnz > lim->maxnnz ||
-					 room < HNSW_SPARSE_VALUE_SIZE(nnz)))
-			HnswReportBadElement(lim, page, blkno, offno);
-	}
-	else if (unlikely(room < lim->vsize))
-		HnswReportBadElement(lim, page, blkno, offno);
-	return etup;
+	/* the common case inline: a whole element of a fixed-size kind */
+	if (likely(ItemIdGetLength(iid) >= HNSW_ELEMENT_TUPLE_SIZE(lim->vsize) &&
+			   etup->type == HNSW_ELEMENT_TUPLE &&
+			   etup->level <= lim->maxlevel &&
+			   etup->state <= HNSW_ELEMENT_REUSABLE &&
+			   etup->flags == 0 &&
+			   lim->kind != HNSW_VALUE_SPARSE))
+		return etup;
+	return HnswCheckElementSlow(lim, page, iid, blkno, offno);
 }
 
 static inline HnswElementTuple

@@ -548,6 +548,57 @@ HnswReportBadItem(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 }
 
 /*
+ * The checks of HnswCheckElement (hnsw_page.h) for any element: a CHAINED
+ * one, a SPARSE one, or one that is damaged, which raises
+ * ERRCODE_INDEX_CORRUPTED.
+ */
+HnswElementTuple
+HnswCheckElementSlow(const HnswPageLimits *lim, Page page, ItemId iid,
+					 BlockNumber blkno, OffsetNumber offno)
+{
+	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
+	Size		len = ItemIdGetLength(iid);
+	const char *value;
+	Size		room;
+
+	if (len < offsetof(HnswElementTupleData, value) ||
+		etup->type != HNSW_ELEMENT_TUPLE ||
+		etup->level > lim->maxlevel ||
+		etup->state > HNSW_ELEMENT_REUSABLE ||
+		(etup->flags & ~HNSW_ELEMENT_CHAINED) != 0)
+		HnswReportBadElement(lim, page, blkno, offno);
+	if (!(etup->flags & HNSW_ELEMENT_CHAINED))
+	{
+		value = etup->value;
+		room = len - offsetof(HnswElementTupleData, value);
+	}
+	else
+	{
+		HnswElementChainData *chain = HnswElementChain(etup);
+
+		/* a head of at least HNSW_MIN_PART bytes, inside the tuple */
+		if (len < HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART) ||
+			chain->headlen < HNSW_MIN_PART ||
+			HNSW_CHAINED_ELEMENT_SIZE(chain->headlen) > len ||
+			chain->valuecap < chain->headlen ||
+			chain->valuecap > lim->maxvsize)
+			HnswReportBadElement(lim, page, blkno, offno);
+		value = HnswElementHead(etup);
+		room = chain->valuecap;
+	}
+	if (lim->kind == HNSW_VALUE_SPARSE)
+	{
+		int32		nnz = HnswSparseNnz(value);
+
+		if (nnz < 0 || nnz > lim->maxnnz || room < HNSW_SPARSE_VALUE_SIZE(nnz))
+			HnswReportBadElement(lim, page, blkno, offno);
+	}
+	else if (room < lim->vsize)
+		HnswReportBadElement(lim, page, blkno, offno);
+	return etup;
+}
+
+/*
  * Report an element tuple that HnswPageGetElement refused: raise
  * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
  */
