@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "access/heaptoast.h"
 #include "access/relation.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
@@ -36,6 +37,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		ntuples = Max(index->tuples, 1);
 	double		first;
 	double		pervisit;
+	double		counted = 1.0;
 	int			m;
 	Relation	rel;
 
@@ -52,6 +54,23 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	rel = index_open(index->indexoid, NoLock);
 	m = HnswGetM(rel);
+	{
+		/*
+		 * The share of the index's pages to charge, see below: the part of
+		 * a value past what a table row keeps inline does not count.
+		 */
+		const HnswTypeInfo *type = HnswGetTypeInfo(rel);
+		int			dim = HnswGetDimensions(rel);
+
+		if (type->kind != HNSW_VALUE_SPARSE && dim > 0)
+		{
+			double		vsize = HnswValueMinSize(type->kind, dim);
+			double		other = HNSW_ELEMENT_TUPLE_SIZE(0) +
+				HNSW_NEIGHBOR_TUPLE_SIZE(0, m);
+
+			counted = (Min(vsize, TOAST_TUPLE_THRESHOLD) + other) / (vsize + other);
+		}
+	}
 	index_close(rel, NoLock);
 
 	/*
@@ -87,6 +106,18 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		if (spc_random_page_cost > spc_seq_page_cost)
 			costs.indexTotalCost -= costs.numIndexPages *
 				(spc_random_page_cost - spc_seq_page_cost);
+
+		/*
+		 * A sequential scan's cost counts the table's pages, not the TOAST
+		 * pages that hold a large vector, although it reads every one of
+		 * them.  Count the index's pages the same way: values larger than
+		 * a table keeps inline (TOAST_TUPLE_THRESHOLD, about 2 kB) count
+		 * with that much only.  Otherwise, from about 1,000 dimensions on,
+		 * the planner would sort the whole table rather than search a few
+		 * hundred elements.
+		 */
+		costs.indexTotalCost -= costs.numIndexPages * spc_seq_page_cost *
+			(1.0 - counted);
 	}
 	pervisit = costs.indexTotalCost / ntuples;
 
