@@ -13,6 +13,7 @@
 #	  python3 bench/report.py write  bench/results/<timestamp>-write
 #	  python3 bench/report.py bq     bench/results/<timestamp>-bq
 #	  python3 bench/report.py sparse bench/results/<timestamp>-sparse
+#	  python3 bench/report.py space  bench/results/<timestamp>-space
 #
 # Values are medians over the repeated runs.  "QPS at recall R" is
 # computed in one place, qps_at_recall: it follows a curve in ef_search
@@ -749,8 +750,69 @@ def sparse_report(d):
     ann_report(d, "sparsevec benchmark")
 
 
+# ------------------------------------------------------------------ space
+
+
+def space_report(d):
+    """
+    Bytes per vector: a markdown table, a row per dimension, per type the
+    values' own bytes and, per system, pg_relation_size(index) / rows and
+    its multiple of the values' bytes; "n/a" where the system refused
+    """
+    meta, metalines = read_meta(d)
+    systems = meta["systems"].split()
+    rows = read_csv(os.path.join(d, "space.csv"))
+    if not rows:
+        sys.exit("no %s" % os.path.join(d, "space.csv"))
+    types, dims, cell, errors = [], [], {}, {}
+    for r in rows:
+        if r["type"] not in types:
+            types.append(r["type"])
+        if int(r["dim"]) not in dims:
+            dims.append(int(r["dim"]))
+        cell[(r["label"], r["type"], int(r["dim"]))] = r
+        if r["error"]:
+            errors.setdefault((r["label"], r["type"], r["error"]), []).append(r["dim"])
+
+    def name(s):
+        return "pgvector" if s == "vector" else s
+
+    head = ["dim"]
+    for t in types:
+        head.append("%s values (%s)" % (t, "4d" if t == "vector" else "2d"))
+        head.extend("%s, %s: bytes/row (x)" % (t, name(s)) for s in systems)
+    out = header_lines(meta)
+    out.append("# " + meta.get("dataset", ""))
+    out.append("# " + meta.get("parameters", ""))
+    out.append("# " + meta.get("measure", ""))
+    out.append("")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for dim in dims:
+        line = [str(dim)]
+        for t in types:
+            line.append(str((4 if t == "vector" else 2) * dim))
+            for s in systems:
+                r = cell.get((s, t, dim))
+                if r is None:
+                    line.append("-")
+                elif r["error"] or not r["bytes_per_row"]:
+                    line.append("n/a")
+                else:
+                    line.append("%.0f (%.2f)" % (float(r["bytes_per_row"]), float(r["ratio"])))
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    out.append("(x): bytes per row / bytes of the values; n/a: the index was refused:")
+    for (s, t, e), ds in sorted(errors.items()):
+        out.append("  %s, %s, d = %s: %s" % (t, name(s), ",".join(ds), e))
+    # the refusals are in the server log too: leave them out
+    out.extend(x for x in metalines if x.startswith(("server log: ", "WARNING"))
+               and not any(e in x for (s, t, e) in errors))
+    finish(d, out)
+
+
 REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report,
-           "bq": bq_report, "sparse": sparse_report}
+           "bq": bq_report, "sparse": sparse_report, "space": space_report}
 
 
 def main():
