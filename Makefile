@@ -1,7 +1,7 @@
 # Makefile for the hnsw extension (PGXS)
 
 EXTENSION = hnsw
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = hnsw
 OBJS = \

@@ -41,10 +41,10 @@
 #define HNSW_MAX_EF_SEARCH			1000
 
 /* Index limits, by kind of value (see HnswTypeInfo) */
-#define HNSW_MAX_DIM				2000	/* vector */
-#define HNSW_MAX_HALF_DIM			4000	/* halfvec */
+#define HNSW_MAX_DIM				16000	/* vector */
+#define HNSW_MAX_HALF_DIM			16000	/* halfvec */
 #define HNSW_MAX_BITS				64000	/* bit */
-#define HNSW_MAX_NNZ				1000	/* sparsevec: non-zero entries */
+#define HNSW_MAX_NNZ				16000	/* sparsevec: non-zero entries */
 #define HNSW_MAX_SPARSE_DIM			1000000000	/* sparsevec: its own limit */
 
 /* Hard cap on levels, whatever m; see HnswMaxLevel() */
@@ -402,12 +402,21 @@ extern void HnswEditFinish(HnswEdit *e);
 extern void HnswEditAbort(HnswEdit *e);
 
 extern void HnswInitPage(Page page, uint16 flags);
+extern Size HnswFormChainedElement(HnswElementTuple dst,
+								   const HnswElementTupleData *whole,
+								   Size headlen, ItemPointer valuetid,
+								   Size valuecap);
+extern Size HnswFormValueTuple(HnswValueTuple vtup, const char *data, Size n,
+							   ItemPointer next);
 extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,
 							Size vsize, const ItemPointerData *heaptids,
 							int nheaptids);
 extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern const char *HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
+									BlockNumber blkno, OffsetNumber offno,
+									char *buf);
 extern int	HnswGetMetaM(Relation index);
 extern int	HnswBlockCmp(const void *a, const void *b);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
@@ -508,6 +517,8 @@ typedef struct HnswDiskGraph
 								 * NULL */
 	int			m;
 	HnswTidSet	visited;
+	char	   *valuebuf;		/* a chained element's value, when needed */
+	MemoryContext cxt;			/* where valuebuf is allocated */
 	int64		ndistances;		/* distances computed, for statistics */
 	bool		skipdead;		/* scans: walk through elements without heap
 								 * TIDs, and detached ones, but flag them

@@ -13,6 +13,10 @@
  *			half, bit or sparse); element values are stored in their own
  *			type's encoding.  An index of format 1 is read as format 2 with
  *			float4 values, which is what it holds (its kind field was 0).
+ *	  3		values larger than fit beside their element: an element may hold
+ *			the first part of its value and chain the rest through value
+ *			tuples (HNSW_VALUE_TUPLE).  Formats 1 and 2 have no chained
+ *			elements and are read unchanged.
  *
  * IDENTIFICATION
  *	  src/hnsw_page.h
@@ -28,7 +32,7 @@
 #include "utils/relcache.h"
 
 #define HNSW_MAGIC_NUMBER		0x484E5357	/* "HNSW" */
-#define HNSW_FORMAT_VERSION		2
+#define HNSW_FORMAT_VERSION		3
 #define HNSW_OLDEST_FORMAT		1	/* still read */
 
 #define HNSW_METAPAGE_BLKNO		0
@@ -141,6 +145,7 @@ HnswValueSize(int kind, int dim, const char *v)
 /* Tuple types: the first byte of every tuple on a data page */
 #define HNSW_ELEMENT_TUPLE		1
 #define HNSW_NEIGHBOR_TUPLE		2
+#define HNSW_VALUE_TUPLE		3
 
 /*
  * Element states (HnswElementTupleData.state):
@@ -168,7 +173,7 @@ HnswValueSize(int kind, int dim, const char *v)
  *	0		1			type: HNSW_ELEMENT_TUPLE
  *	1		1			level: top layer of the element (0-based)
  *	2		1			state: HNSW_ELEMENT_LIVE, _DELETED or _REUSABLE
- *	3		1			unused
+ *	3		1			flags: HNSW_ELEMENT_CHAINED or 0
  *	4		6			neighbortid: TID of the element's neighbour tuple
  *	10		2			unused
  *	12		24			heaptids[4]: heap TIDs; invalid TIDs mark free slots
@@ -178,13 +183,21 @@ HnswValueSize(int kind, int dim, const char *v)
  * The value starts 4-byte aligned because tuples start MAXALIGNed.  An
  * element tuple may be longer than its value needs (a SPARSE element that
  * took the place of a bigger one); the rest is zero.
+ *
+ * A CHAINED element holds at offset 36 an HnswElementChainData instead,
+ * and after it (offset 48) the first headlen bytes of its value; the rest
+ * of the value is in the data of the value tuples chained from valuetid,
+ * in order.  valuecap is what the head and the chain hold together, at
+ * least the value's size; bytes past the value are zero.  A chain never
+ * changes once written: an element that takes the place of a chained one
+ * keeps its chain and writes its value into it.
  */
 typedef struct HnswElementTupleData
 {
 	uint8		type;			/* HNSW_ELEMENT_TUPLE */
 	uint8		level;			/* top layer of this element */
 	uint8		state;			/* HNSW_ELEMENT_LIVE, _DELETED, _REUSABLE */
-	uint8		unused;			/* always 0 */
+	uint8		flags;			/* HNSW_ELEMENT_CHAINED or 0 */
 	ItemPointerData neighbortid;	/* the neighbour tuple of this element */
 	uint16		unused2;		/* always 0 */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* heap rows with this vector */
@@ -193,8 +206,58 @@ typedef struct HnswElementTupleData
 
 typedef HnswElementTupleData *HnswElementTuple;
 
+#define HNSW_ELEMENT_CHAINED	0x01
+
 #define HNSW_ELEMENT_TUPLE_SIZE(vsize) \
 	(offsetof(HnswElementTupleData, value) + (vsize))
+
+/* What a CHAINED element holds where the value would start */
+typedef struct HnswElementChainData
+{
+	ItemPointerData valuetid;	/* first value tuple of the chain */
+	uint16		headlen;		/* bytes of the value in the element */
+	uint32		valuecap;		/* bytes the head and the chain hold */
+} HnswElementChainData;
+
+#define HnswElementChain(etup)	((HnswElementChainData *) (etup)->value)
+#define HnswElementHead(etup)	((etup)->value + sizeof(HnswElementChainData))
+#define HNSW_CHAINED_ELEMENT_SIZE(headlen) \
+	(offsetof(HnswElementTupleData, value) + sizeof(HnswElementChainData) + \
+	 (headlen))
+
+/*
+ * Value tuple: a part of the value of a CHAINED element.  Its data is the
+ * rest of the item (at least HNSW_MIN_PART bytes).
+ *
+ *	offset	size		field
+ *	0		1			type: HNSW_VALUE_TUPLE
+ *	1		3			unused
+ *	4		6			next: the next part, or invalid at the end
+ *	10		2			unused
+ *	12		(varies)	data
+ */
+typedef struct HnswValueTupleData
+{
+	uint8		type;			/* HNSW_VALUE_TUPLE */
+	uint8		unused;			/* always 0 */
+	uint16		unused2;		/* always 0 */
+	ItemPointerData next;		/* next part of the chain, or invalid */
+	uint16		unused3;		/* always 0 */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} HnswValueTupleData;
+
+typedef HnswValueTupleData *HnswValueTuple;
+
+#define HNSW_VALUE_TUPLE_HEADER	offsetof(HnswValueTupleData, data)
+
+/*
+ * Values of at least HNSW_SPLIT_MIN_VALUE bytes of a fixed-size kind may
+ * be split where a page ends, so that pages fill; smaller ones, and SPARSE
+ * values, are split only when element and neighbour tuple do not fit an
+ * empty page.  A head or a part holds at least HNSW_MIN_PART bytes.
+ */
+#define HNSW_SPLIT_MIN_VALUE	1000
+#define HNSW_MIN_PART			64
 
 /*
  * Neighbour tuple: the adjacency lists of one element, for every layer it
@@ -247,6 +310,62 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
 	 MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
 
+/* Bytes for tuples and their line pointers on an empty data page */
+#define HNSW_PAGE_ROOM	(HNSW_PAGE_CAPACITY + sizeof(ItemIdData))
+
+/* Most data a value tuple alone on a page holds */
+#define HNSW_MAX_PART \
+	(TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, HNSW_PAGE_ROOM - sizeof(ItemIdData)) - \
+	 HNSW_VALUE_TUPLE_HEADER)
+
+/*
+ * Where values are split (src/README.md, "Values larger than a page").
+ * HnswMaySplit: may a value of vsize bytes be split where a page ends,
+ * rather than moved whole to the next page?  (Any value is split when its
+ * element and neighbour tuple do not fit an empty page.)
+ */
+static inline bool
+HnswMaySplit(int kind, Size vsize)
+{
+	return kind != HNSW_VALUE_SPARSE && vsize >= HNSW_SPLIT_MIN_VALUE;
+}
+
+/*
+ * Data of the next value tuple, alone on a new page, for the rest bytes of
+ * a value still to place: as much as fits, but leaving either nothing or
+ * at least HNSW_MIN_PART bytes.
+ */
+static inline Size
+HnswPartSize(Size rest)
+{
+	if (rest <= HNSW_MAX_PART)
+		return rest;
+	return Min(HNSW_MAX_PART, rest - HNSW_MIN_PART);
+}
+
+/*
+ * How many of the vsize bytes of a value the head of a CHAINED element can
+ * hold on a page with freespace bytes for tuples and line pointers, beside
+ * a neighbour tuple of nsize (MAXALIGNed) bytes: as much as fits, leaving
+ * at least HNSW_MIN_PART bytes to the chain.  0 if the head would hold
+ * less than HNSW_MIN_PART bytes.
+ */
+static inline Size
+HnswHeadRoom(Size freespace, Size nsize, Size vsize)
+{
+	Size		head;
+
+	if (freespace < nsize + 2 * sizeof(ItemIdData) +
+		MAXALIGN(HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART)))
+		return 0;
+	head = TYPEALIGN_DOWN(MAXIMUM_ALIGNOF,
+						  freespace - nsize - 2 * sizeof(ItemIdData)) -
+		HNSW_CHAINED_ELEMENT_SIZE(0);
+	if (vsize < head + HNSW_MIN_PART)
+		head = vsize - Min(vsize, HNSW_MIN_PART);
+	return head >= HNSW_MIN_PART ? head : 0;
+}
+
 /*
  * Reading pages without trusting them
  *
@@ -274,6 +393,7 @@ typedef struct HnswPageLimits
 	int			kind;			/* value kind from the metapage */
 	Size		vsize;			/* bytes of a value (SPARSE: of an empty one) */
 	int			maxnnz;			/* SPARSE: most entries a value may have */
+	Size		maxvsize;		/* bytes of the largest value */
 	int			maxlevel;		/* highest level an element may have */
 	int			maxoffsets;		/* most line pointers a data page can have */
 } HnswPageLimits;
@@ -292,6 +412,9 @@ extern void HnswReportBadElement(const HnswPageLimits *lim, Page page,
 			pg_attribute_noreturn();
 extern void HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
 								   BlockNumber blkno, OffsetNumber offno)
+			pg_attribute_noreturn();
+extern void HnswReportBadValueTuple(const HnswPageLimits *lim, Page page,
+									BlockNumber blkno, OffsetNumber offno)
 			pg_attribute_noreturn();
 
 /* Where the tuples of a data page may lie */
@@ -342,21 +465,45 @@ HnswCheckElement(const HnswPageLimits *lim, Page page, ItemId iid,
 				 BlockNumber blkno, OffsetNumber offno)
 {
 	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
+	Size		len = ItemIdGetLength(iid);
+	const char *value;
+	Size		room;
 
-	if (unlikely(ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->vsize) ||
+	if (unlikely(len < offsetof(HnswElementTupleData, value) ||
 				 etup->type != HNSW_ELEMENT_TUPLE ||
 				 etup->level > lim->maxlevel ||
-				 etup->state > HNSW_ELEMENT_REUSABLE))
+				 etup->state > HNSW_ELEMENT_REUSABLE ||
+				 (etup->flags & ~HNSW_ELEMENT_CHAINED) != 0))
 		HnswReportBadElement(lim, page, blkno, offno);
+	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
+	{
+		value = etup->value;
+		room = len - offsetof(HnswElementTupleData, value);
+	}
+	else
+	{
+		HnswElementChainData *chain = HnswElementChain(etup);
+
+		/* a head of at least HNSW_MIN_PART bytes, inside the tuple */
+		if (unlikely(len < HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART) ||
+					 chain->headlen < HNSW_MIN_PART ||
+					 HNSW_CHAINED_ELEMENT_SIZE(chain->headlen) > len ||
+					 chain->valuecap < chain->headlen ||
+					 chain->valuecap > lim->maxvsize))
+			HnswReportBadElement(lim, page, blkno, offno);
+		value = HnswElementHead(etup);
+		room = chain->valuecap;
+	}
 	if (lim->kind == HNSW_VALUE_SPARSE)
 	{
-		int32		nnz = HnswSparseNnz(etup->value);
+		int32		nnz = HnswSparseNnz(value);
 
 		if (unlikely(nnz < 0 || nnz > lim->maxnnz ||
-					 ItemIdGetLength(iid) <
-					 HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(nnz))))
+					 room < HNSW_SPARSE_VALUE_SIZE(nnz)))
 			HnswReportBadElement(lim, page, blkno, offno);
 	}
+	else if (unlikely(room < lim->vsize))
+		HnswReportBadElement(lim, page, blkno, offno);
 	return etup;
 }
 
@@ -371,9 +518,9 @@ HnswPageGetElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 
 /*
  * For a pass over every tuple of a data page: the element at offno, checked
- * as HnswPageGetElement does, or NULL if a neighbour tuple is there (which
- * is not checked: the caller does not read it).  A tuple of any other kind
- * raises ERRCODE_INDEX_CORRUPTED.
+ * as HnswPageGetElement does, or NULL if a neighbour tuple or a value tuple
+ * is there (which is not checked: the caller does not read it).  A tuple of
+ * any other kind raises ERRCODE_INDEX_CORRUPTED.
  */
 static inline HnswElementTuple
 HnswPageGetElementOrNull(const HnswPageLimits *lim, Page page, BlockNumber blkno,
@@ -382,7 +529,8 @@ HnswPageGetElementOrNull(const HnswPageLimits *lim, Page page, BlockNumber blkno
 	ItemId		iid = HnswPageGetItemIdChecked(lim, page, blkno, offno);
 
 	if (ItemIdGetLength(iid) >= 1 &&
-		*(uint8 *) PageGetItem(page, iid) == HNSW_NEIGHBOR_TUPLE)
+		(*(uint8 *) PageGetItem(page, iid) == HNSW_NEIGHBOR_TUPLE ||
+		 *(uint8 *) PageGetItem(page, iid) == HNSW_VALUE_TUPLE))
 		return NULL;
 	return HnswCheckElement(lim, page, iid, blkno, offno);
 }
@@ -426,6 +574,23 @@ HnswPageGetNeighbors(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 				 ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m)))
 		HnswReportBadNeighbors(lim, page, blkno, offno);
 	return ntup;
+}
+
+/*
+ * The value tuple at offno: of the value kind, with at least HNSW_MIN_PART
+ * bytes of data.  Its next TID is checked as it is followed (HnswCheckTid).
+ */
+static inline HnswValueTuple
+HnswPageGetValueTuple(const HnswPageLimits *lim, Page page, BlockNumber blkno,
+					  OffsetNumber offno)
+{
+	ItemId		iid = HnswPageGetItemIdChecked(lim, page, blkno, offno);
+	HnswValueTuple vtup = (HnswValueTuple) PageGetItem(page, iid);
+
+	if (unlikely(ItemIdGetLength(iid) < HNSW_VALUE_TUPLE_HEADER + HNSW_MIN_PART ||
+				 vtup->type != HNSW_VALUE_TUPLE))
+		HnswReportBadValueTuple(lim, page, blkno, offno);
+	return vtup;
 }
 
 /*

@@ -929,80 +929,109 @@ MemConnectAll(HnswBuildState *bs)
 }
 
 /* Room for tuples on an empty page, counting their line pointers */
-#define HNSW_PAGE_ROOM	(HNSW_PAGE_CAPACITY + sizeof(ItemIdData))
-
-/* Can an element and its neighbour tuple (MAXALIGNed sizes) share a page? */
-static bool
-PairFitsPage(Size esize, Size nsize)
-{
-	return esize + nsize + 2 * sizeof(ItemIdData) <= HNSW_PAGE_ROOM;
-}
 
 /*
  * The layout of the graph on pages, computed before anything is written,
  * exactly as PageAddItem will do it, so that every list can be written with
  * the TIDs of its members: etids[i] and ntids[i] receive where element i
  * and its neighbour tuple go, elements in the given order (breadth-first).
+ * An element's neighbour tuple always follows it on its page.
  *
- * An element goes on the current page if it fits, else on a new one; its
- * neighbour tuple follows it if it fits, else goes on a new page, which
- * becomes the current page.  An element too big to share any page with its
- * neighbour tuple (high dimensions) is placed alone instead, and its
- * neighbour tuple goes on a separate page, shared with the neighbour tuples
- * of other such elements (ovf), so that these take one page per element,
- * not two.
+ * An element goes whole on the current page if it fits with its neighbour
+ * tuple, else on a new page.  A value that may be split (HnswMaySplit), or
+ * one whose element does not fit an empty page, is instead split: the
+ * element takes the room the page has left for its head (or a new page's,
+ * if that is too little), and the rest goes into value tuples, one per
+ * new page, the last of which the next elements share.  heads[i] receives
+ * the head's length (0 for a whole element) and vtids[i] the first value
+ * tuple; the others are at offset 1 of the blocks that follow it.
  */
 static void
 PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
-		   ItemPointerData *ntids)
+		   ItemPointerData *ntids, uint16 *heads, ItemPointerData *vtids)
 {
 	int			m = bs->m;
 	BlockNumber nextblk = RelationGetNumberOfBlocks(bs->index);
 	BlockNumber blk = nextblk++;
 	Size		freespace = HNSW_PAGE_ROOM;
-	BlockNumber ovf = InvalidBlockNumber;
-	Size		ovffree = 0;
 	OffsetNumber off = 0;
-	OffsetNumber ovfoff = 0;
+	const Size	lp = sizeof(ItemIdData);
 
 	for (int64 k = 0; k < bs->n; k++)
 	{
 		int64		i = order[k];
-		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(BuildVecSize(bs, i)));
+		Size		vsize = BuildVecSize(bs, i);
+		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
 		Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
+		Size		head = 0;
 
-		if (esize + sizeof(ItemIdData) > freespace)
+		if (esize + nsize + 2 * lp > freespace)
 		{
-			blk = nextblk++;
-			off = 0;
-			freespace = HNSW_PAGE_ROOM;
-		}
-		freespace -= esize + sizeof(ItemIdData);
-		ItemPointerSet(&etids[i], blk, ++off);
-		if (nsize + sizeof(ItemIdData) <= freespace)
-		{
-			freespace -= nsize + sizeof(ItemIdData);
-			ItemPointerSet(&ntids[i], blk, ++off);
-		}
-		else if (!PairFitsPage(esize, nsize))
-		{
-			if (!BlockNumberIsValid(ovf) || nsize + sizeof(ItemIdData) > ovffree)
+			if (HnswMaySplit(bs->dist.vkind, vsize) ||
+				esize + nsize + 2 * lp > HNSW_PAGE_ROOM)
+				head = HnswHeadRoom(freespace, nsize, vsize);
+			if (head == 0)
 			{
-				ovf = nextblk++;
-				ovfoff = 0;
-				ovffree = HNSW_PAGE_ROOM;
+				blk = nextblk++;
+				off = 0;
+				freespace = HNSW_PAGE_ROOM;
+				if (esize + nsize + 2 * lp > HNSW_PAGE_ROOM)
+					head = HnswHeadRoom(freespace, nsize, vsize);
 			}
-			ovffree -= nsize + sizeof(ItemIdData);
-			ItemPointerSet(&ntids[i], ovf, ++ovfoff);
 		}
-		else
+		heads[i] = (uint16) head;
+		if (head > 0)
+			esize = MAXALIGN(HNSW_CHAINED_ELEMENT_SIZE(head));
+		ItemPointerSet(&etids[i], blk, ++off);
+		ItemPointerSet(&ntids[i], blk, ++off);
+		freespace -= esize + nsize + 2 * lp;
+
+		/* the rest of a split value: a value tuple at the top of new pages */
+		if (head > 0)
 		{
-			blk = nextblk++;
-			off = 0;
-			freespace = HNSW_PAGE_ROOM - nsize - sizeof(ItemIdData);
-			ItemPointerSet(&ntids[i], blk, ++off);
+			ItemPointerSet(&vtids[i], nextblk, FirstOffsetNumber);
+			for (Size rest = vsize - head; rest > 0;)
+			{
+				Size		part = HnswPartSize(rest);
+
+				blk = nextblk++;
+				off = 1;
+				freespace = HNSW_PAGE_ROOM - MAXALIGN(HNSW_VALUE_TUPLE_HEADER + part) - lp;
+				rest -= part;
+			}
 		}
 	}
+}
+
+/*
+ * Move on to block wantblk, the next new page, in WriteLayout.
+ */
+static Buffer
+NextLayoutPage(Relation index, Buffer buf, BlockNumber wantblk)
+{
+	if (BufferIsValid(buf))
+	{
+		if (BufferGetBlockNumber(buf) == wantblk)
+			return buf;
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+	buf = HnswNewBuffer(index);
+	if (BufferGetBlockNumber(buf) != wantblk)
+		elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
+			 BufferGetBlockNumber(buf), RelationGetRelationName(index), wantblk);
+	HnswInitPage(BufferGetPage(buf), HNSW_PAGE_DATA);
+	return buf;
+}
+
+/* Add tup at offset off of the page of buf, as PlanLayout planned */
+static void
+AddLayoutTuple(Relation index, Buffer buf, Pointer tup, Size size,
+			   OffsetNumber off)
+{
+	if (PageAddItem(BufferGetPage(buf), (Item) tup, size, off, false, false) != off)
+		elog(ERROR, "failed to add tuple to index \"%s\"",
+			 RelationGetRelationName(index));
 }
 
 /*
@@ -1012,14 +1041,15 @@ PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
  */
 static void
 WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etids,
-			const ItemPointerData *ntids)
+			const ItemPointerData *ntids, const uint16 *heads,
+			const ItemPointerData *vtids)
 {
 	Relation	index = bs->index;
 	int			m = bs->m;
 	Buffer		buf = InvalidBuffer;
-	Buffer		ovfbuf = InvalidBuffer;
-	Page		page;
 	HnswElementTuple etup = palloc0(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dist.maxvsize)));
+	HnswElementTuple ctup = palloc0(MAXALIGN(HNSW_CHAINED_ELEMENT_SIZE(HNSW_PAGE_ROOM)));
+	HnswValueTuple vtup = palloc0(MAXALIGN(HNSW_VALUE_TUPLE_HEADER + HNSW_MAX_PART));
 	HnswNeighborTuple ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
 
 	for (int64 k = 0; k < bs->n; k++)
@@ -1027,15 +1057,19 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		int64		i = order[k];
 		BuildElement *el = BuildEl(bs, i);
 		Size		vsize = BuildVecSize(bs, i);
-		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
+		Size		esize = HNSW_ELEMENT_TUPLE_SIZE(vsize);
 		Size		nsize = HNSW_NEIGHBOR_TUPLE_SIZE(el->level, m);
-		const ItemPointerData *want[2] = {&etids[i], &ntids[i]};
-		Pointer		tups[2];
-		Size		sizes[2];
+		Pointer		tup = (Pointer) etup;
 
 		HnswFormElement(etup, el->level, BuildVec(bs, i), vsize, el->heaptids,
 						el->nheaptids);
 		etup->neighbortid = ntids[i];
+		if (heads[i] > 0)
+		{
+			esize = HnswFormChainedElement(ctup, etup, heads[i], (ItemPointer) &vtids[i],
+										   vsize);
+			tup = (Pointer) ctup;
+		}
 		HnswFormNeighbors(ntup, el->level, m);
 		for (int lc = 0; lc <= el->level; lc++)
 		{
@@ -1055,42 +1089,29 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 				HnswNeighborGood(ntup)[lc] += good[j];
 		}
 
-		tups[0] = (Pointer) etup;
-		sizes[0] = HNSW_ELEMENT_TUPLE_SIZE(vsize);
-		tups[1] = (Pointer) ntup;
-		sizes[1] = nsize;
-		for (int t = 0; t < 2; t++)
+		buf = NextLayoutPage(index, buf, ItemPointerGetBlockNumber(&etids[i]));
+		AddLayoutTuple(index, buf, tup, esize, ItemPointerGetOffsetNumber(&etids[i]));
+		AddLayoutTuple(index, buf, (Pointer) ntup, nsize,
+					   ItemPointerGetOffsetNumber(&ntids[i]));
+
+		if (heads[i] > 0)
 		{
-			BlockNumber wantblk = ItemPointerGetBlockNumber(want[t]);
-			OffsetNumber wantoff = ItemPointerGetOffsetNumber(want[t]);
+			BlockNumber vblk = ItemPointerGetBlockNumber(&vtids[i]);
+			const char *value = BuildVec(bs, i);
 
-			/*
-			 * The same pages as pass 1, in the same order: the current page
-			 * (buf) and the page of lone neighbour tuples (ovfbuf).  Only
-			 * this backend sees the index, so holding both locks is safe.
-			 */
-			Buffer	   *slot = &buf;
-
-			if (t == 1 && wantblk != ItemPointerGetBlockNumber(want[0]) &&
-				!PairFitsPage(esize, MAXALIGN(nsize)))
-				slot = &ovfbuf;
-			if (!BufferIsValid(*slot) || BufferGetBlockNumber(*slot) != wantblk)
+			for (Size pos = heads[i]; pos < vsize; vblk++)
 			{
-				if (BufferIsValid(*slot))
-				{
-					MarkBufferDirty(*slot);
-					UnlockReleaseBuffer(*slot);
-				}
-				*slot = HnswNewBuffer(index);
-				if (BufferGetBlockNumber(*slot) != wantblk)
-					elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
-						 BufferGetBlockNumber(*slot), RelationGetRelationName(index), wantblk);
-				HnswInitPage(BufferGetPage(*slot), HNSW_PAGE_DATA);
+				Size		part = HnswPartSize(vsize - pos);
+				ItemPointerData next;
+
+				ItemPointerSet(&next, vblk + 1, FirstOffsetNumber);
+				buf = NextLayoutPage(index, buf, vblk);
+				AddLayoutTuple(index, buf, (Pointer) vtup,
+							   HnswFormValueTuple(vtup, value + pos, part,
+												  pos + part < vsize ? &next : NULL),
+							   FirstOffsetNumber);
+				pos += part;
 			}
-			page = BufferGetPage(*slot);
-			if (PageAddItem(page, (Item) tups[t], sizes[t], wantoff, false, false) != wantoff)
-				elog(ERROR, "failed to add tuple to index \"%s\"",
-					 RelationGetRelationName(index));
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -1099,13 +1120,10 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
-	if (BufferIsValid(ovfbuf))
-	{
-		MarkBufferDirty(ovfbuf);
-		UnlockReleaseBuffer(ovfbuf);
-	}
 
 	pfree(etup);
+	pfree(ctup);
+	pfree(vtup);
 	pfree(ntup);
 }
 
@@ -1118,6 +1136,8 @@ FlushGraph(HnswBuildState *bs)
 {
 	ItemPointerData *etids;
 	ItemPointerData *ntids;
+	ItemPointerData *vtids;
+	uint16	   *heads;
 	uint32	   *order;
 
 	if (bs->n == 0)
@@ -1127,13 +1147,17 @@ FlushGraph(HnswBuildState *bs)
 	order = BreadthFirstOrder(bs);
 	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
 	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	PlanLayout(bs, order, etids, ntids);
-	WriteLayout(bs, order, etids, ntids);
+	vtids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
+	heads = palloc_extended(sizeof(uint16) * bs->n, MCXT_ALLOC_HUGE);
+	PlanLayout(bs, order, etids, ntids, heads, vtids);
+	WriteLayout(bs, order, etids, ntids, heads, vtids);
 	HnswUpdateEntryPoint(bs->index, &etids[bs->entry], bs->entrylevel, true);
 
 	pfree(order);
 	pfree(etids);
 	pfree(ntids);
+	pfree(vtids);
+	pfree(heads);
 	MemoryContextReset(bs->graphCtx);
 	if (bs->pairdense)
 	{

@@ -98,9 +98,10 @@ typedef struct CheckHeapTids
 /* A tuple of a data page, as CheckReadTuple found it */
 typedef struct CheckTuple
 {
-	uint8		type;			/* HNSW_ELEMENT_TUPLE or HNSW_NEIGHBOR_TUPLE */
+	uint8		type;			/* HNSW_ELEMENT_TUPLE, _NEIGHBOR_ or _VALUE_ */
 	HnswElementTuple etup;		/* if an element */
 	HnswNeighborTuple ntup;		/* if a neighbour tuple */
+	HnswValueTuple vtup;		/* if a value tuple */
 } CheckTuple;
 
 typedef struct CheckState
@@ -118,6 +119,8 @@ typedef struct CheckState
 	HnswTidBitmap elements;		/* every element tuple */
 	HnswTidBitmap notlive;		/* DELETED or REUSABLE */
 	HnswTidBitmap reusable;		/* REUSABLE */
+	HnswTidBitmap chained;		/* value tuples in an element's chain */
+	char	   *chainbuf;		/* a chained element's value */
 	uint64	   *upper;			/* level << 48 | TID ref, in TID order */
 	int64		nupper;
 	int64		maxupper;
@@ -126,6 +129,10 @@ typedef struct CheckState
 	int64		nelements;
 	int64		nlive;			/* elements not detached */
 	int64		nheaptids;
+	int64		nchainedlive;	/* LIVE elements with a chained value */
+	int64		nvaluetuples;	/* value tuples */
+	int64		nchainparts;	/* value tuples in a chain */
+	int64		valuetuplebytes;	/* their space, line pointers included */
 	int			maxlevel;
 	int64		nodes_per_level[HNSW_MAX_LEVEL + 1];
 	int64		links_per_level[HNSW_MAX_LEVEL + 1];
@@ -154,6 +161,10 @@ typedef struct CheckState
 					psprintf(__VA_ARGS__))))
 
 #define REF_MASK		((UINT64CONST(1) << 48) - 1)
+
+static bool CheckTidInRange(CheckState *cs, ItemPointer tid);
+static bool CheckReadTuple(CheckState *cs, Page page, bool pagenew,
+						   ItemPointer tid, CheckTuple *t);
 
 static LOCKMODE
 CheckLockMode(void)
@@ -243,14 +254,15 @@ CheckReadDataPage(CheckState *cs, BlockNumber blkno)
 
 
 /*
- * Check the value of the element etup (len bytes, at blk/off) against the
- * index's kind (HNSW_VALUE_* in hnsw_page.h): its length, and that it is a
- * value the type can hold: float4 and half values finite, the unused bits
- * of a bit string 0, a sparse vector's entries within the dimensions,
- * strictly ascending, non-zero and finite, the rest of its tuple zero.
+ * Check the value of the element at blk/off, value with room bytes (what
+ * its tuple, or its head and chain, hold), against the index's kind
+ * (HNSW_VALUE_* in hnsw_page.h): its length, and that it is a value the
+ * type can hold: float4 and half values finite, the unused bits of a bit
+ * string 0, a sparse vector's entries within the dimensions, strictly
+ * ascending, non-zero and finite, and the bytes after it zero.
  */
 static void
-CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
+CheckValue(CheckState *cs, const char *value, Size room, BlockNumber blk,
 		   OffsetNumber off)
 {
 	int			kind = cs->meta.kind;
@@ -263,18 +275,18 @@ CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
 		const int32 *idx;
 		const float *val;
 
-		if (len < HNSW_ELEMENT_TUPLE_SIZE(vsize))
-			CORRUPT(cs, "element (%u,%u) has length %zu, too short for a sparse vector",
-					blk, off, len);
-		nnz = HnswSparseNnz(etup->value);
+		if (room < vsize)
+			CORRUPT(cs, "element (%u,%u) holds %zu bytes of value, too few for a sparse vector",
+					blk, off, room);
+		nnz = HnswSparseNnz(value);
 		if (nnz < 0 || nnz > cs->type->maxnnz)
 			CORRUPT(cs, "element (%u,%u) has %d entries, outside [0, %d]",
 					blk, off, nnz, cs->type->maxnnz);
 		vsize = HNSW_SPARSE_VALUE_SIZE(nnz);
-		if (len < HNSW_ELEMENT_TUPLE_SIZE(vsize))
-			CORRUPT(cs, "element (%u,%u) has length %zu, its %d entries need %zu",
-					blk, off, len, nnz, HNSW_ELEMENT_TUPLE_SIZE(vsize));
-		idx = (const int32 *) (etup->value + sizeof(int32));
+		if (room < vsize)
+			CORRUPT(cs, "element (%u,%u) holds %zu bytes of value, its %d entries need %zu",
+					blk, off, room, nnz, vsize);
+		idx = (const int32 *) (value + sizeof(int32));
 		val = (const float *) (idx + nnz);
 		for (int i = 0; i < nnz; i++)
 		{
@@ -285,18 +297,18 @@ CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
 				CORRUPT(cs, "element (%u,%u) has value %g at entry %d",
 						blk, off, val[i], i);
 		}
-		for (Size b = HNSW_ELEMENT_TUPLE_SIZE(vsize); b < len; b++)
-			if (((const char *) etup)[b] != 0)
+		for (Size b = vsize; b < room; b++)
+			if (value[b] != 0)
 				CORRUPT(cs, "element (%u,%u) has non-zero bytes after its value",
 						blk, off);
 		return;
 	}
-	if (len != HNSW_ELEMENT_TUPLE_SIZE(vsize))
-		CORRUPT(cs, "element (%u,%u) has length %zu, expected %zu",
-				blk, off, len, HNSW_ELEMENT_TUPLE_SIZE(vsize));
+	if (room != vsize)
+		CORRUPT(cs, "element (%u,%u) holds %zu bytes of value, expected %zu",
+				blk, off, room, vsize);
 	if (kind == HNSW_VALUE_FLOAT4)
 	{
-		const float *v = (const float *) etup->value;
+		const float *v = (const float *) value;
 
 		for (int i = 0; i < dim; i++)
 			if (isnan(v[i]) || isinf(v[i]))
@@ -305,7 +317,7 @@ CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
 	}
 	else if (kind == HNSW_VALUE_HALF)
 	{
-		const uint16 *v = (const uint16 *) etup->value;
+		const uint16 *v = (const uint16 *) value;
 
 		for (int i = 0; i < dim; i++)
 			if (HalfIsNan(v[i]) || HalfIsInf(v[i]))
@@ -314,12 +326,82 @@ CheckValue(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
 	}
 	else if (kind == HNSW_VALUE_BIT && dim % 8 != 0)
 	{
-		uint8		last = (uint8) etup->value[vsize - 1];
+		uint8		last = (uint8) value[vsize - 1];
 
 		if ((last & (0xFF >> (dim % 8))) != 0)
 			CORRUPT(cs, "element (%u,%u) has bits set past its length %d",
 					blk, off, dim);
 	}
+}
+
+/*
+ * The value of the CHAINED element etup (len bytes, at blk/off), read into
+ * cs->chainbuf from its head and chain: the head inside the tuple, the
+ * tuple exactly as long as the head needs, every part a value tuple of at
+ * least HNSW_MIN_PART bytes that no other chain holds, and the parts adding
+ * up to valuecap exactly where the chain ends.  The parts are read into
+ * page slot 1.  Returns the bytes read (valuecap).
+ */
+static Size
+CheckChain(CheckState *cs, HnswElementTuple etup, Size len, BlockNumber blk,
+		   OffsetNumber off)
+{
+	HnswElementChainData *chain;
+	ItemPointerData tid;
+	Size		got;
+	Size		maxvsize = cs->meta.kind == HNSW_VALUE_SPARSE ?
+		HNSW_SPARSE_VALUE_SIZE(cs->type->maxnnz) :
+		HnswValueMinSize(cs->meta.kind, cs->meta.dimensions);
+
+	if (len < HNSW_CHAINED_ELEMENT_SIZE(0))
+		CORRUPT(cs, "chained element (%u,%u) has length %zu, too short for its chain",
+				blk, off, len);
+	chain = HnswElementChain(etup);
+	if (chain->headlen < HNSW_MIN_PART || len != HNSW_CHAINED_ELEMENT_SIZE(chain->headlen))
+		CORRUPT(cs, "chained element (%u,%u) has length %zu and a head of %u bytes",
+				blk, off, len, chain->headlen);
+	if (chain->valuecap <= chain->headlen || chain->valuecap > maxvsize)
+		CORRUPT(cs, "chained element (%u,%u) holds %u bytes, outside (%u, %zu]",
+				blk, off, chain->valuecap, chain->headlen, maxvsize);
+	if (cs->chainbuf == NULL)
+		cs->chainbuf = palloc(maxvsize);
+	memcpy(cs->chainbuf, HnswElementHead(etup), chain->headlen);
+	got = chain->headlen;
+	tid = chain->valuetid;
+	while (got < chain->valuecap)
+	{
+		Page		page;
+		CheckTuple	t;
+		Size		n;
+
+		if (!CheckTidInRange(cs, &tid))
+			CORRUPT(cs, "chain of element (%u,%u) ends after %zu bytes of %u",
+					blk, off, got, chain->valuecap);
+		page = CheckReadPage(cs, 1, ItemPointerGetBlockNumberNoCheck(&tid));
+		if (!CheckReadTuple(cs, page, cs->pagenew[1], &tid, &t) ||
+			t.type != HNSW_VALUE_TUPLE)
+			CORRUPT(cs, "chain of element (%u,%u) leads to (%u,%u), not a value tuple",
+					blk, off, ItemPointerGetBlockNumberNoCheck(&tid),
+					ItemPointerGetOffsetNumberNoCheck(&tid));
+		if (HnswTidBitmapContains(&cs->chained, &tid))
+			CORRUPT(cs, "value tuple (%u,%u) is in two chains, one of element (%u,%u)",
+					ItemPointerGetBlockNumberNoCheck(&tid),
+					ItemPointerGetOffsetNumberNoCheck(&tid), blk, off);
+		HnswTidBitmapAdd(&cs->chained, &tid);
+		cs->nchainparts++;
+		n = ItemIdGetLength(PageGetItemId(page, ItemPointerGetOffsetNumberNoCheck(&tid))) -
+			HNSW_VALUE_TUPLE_HEADER;
+		if (n > chain->valuecap - got)
+			CORRUPT(cs, "chain of element (%u,%u) holds more than its %u bytes",
+					blk, off, chain->valuecap);
+		memcpy(cs->chainbuf + got, t.vtup->data, n);
+		got += n;
+		tid = t.vtup->next;
+	}
+	if (ItemPointerIsValid(&tid))
+		CORRUPT(cs, "chain of element (%u,%u) goes on past its %u bytes",
+				blk, off, chain->valuecap);
+	return got;
 }
 
 /*
@@ -355,11 +437,16 @@ CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
 	t->type = *(uint8 *) tup;
 	t->etup = NULL;
 	t->ntup = NULL;
+	t->vtup = NULL;
 	if (t->type == HNSW_ELEMENT_TUPLE)
 	{
 		HnswElementTuple etup = (HnswElementTuple) tup;
 
-		CheckValue(cs, etup, len, blk, off);
+		if (len < offsetof(HnswElementTupleData, value))
+			CORRUPT(cs, "element (%u,%u) has length %zu, too short for its header",
+					blk, off, len);
+		if ((etup->flags & ~HNSW_ELEMENT_CHAINED) != 0)
+			CORRUPT(cs, "element (%u,%u) has unknown flags %u", blk, off, etup->flags);
 		if (etup->state > HNSW_ELEMENT_REUSABLE)
 			CORRUPT(cs, "element (%u,%u) has unknown state %d", blk, off, etup->state);
 		if (etup->level > cs->maxlevel_m)
@@ -386,6 +473,13 @@ CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
 					blk, off, len, ntup->level,
 					HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m));
 		t->ntup = ntup;
+	}
+	else if (t->type == HNSW_VALUE_TUPLE)
+	{
+		if (len < HNSW_VALUE_TUPLE_HEADER + HNSW_MIN_PART)
+			CORRUPT(cs, "value tuple (%u,%u) has length %zu, less than %zu",
+					blk, off, len, HNSW_VALUE_TUPLE_HEADER + HNSW_MIN_PART);
+		t->vtup = (HnswValueTuple) tup;
 	}
 	else
 		CORRUPT(cs, "tuple (%u,%u) has unknown type %d", blk, off, t->type);
@@ -584,8 +678,9 @@ CollectElements(CheckState *cs)
 	CheckReadMeta(cs);
 	cs->nblocks = RelationGetNumberOfBlocks(cs->index);
 	setbytes = HnswTidBitmapBytes(cs->nblocks, cs->maxoffsets);
-	CheckReserve(cs, 3 * setbytes, "sets of elements");
+	CheckReserve(cs, 4 * setbytes, "sets of elements");
 	HnswTidBitmapInit(&cs->elements, cs->index, cs->nblocks, cs->maxoffsets);
+	HnswTidBitmapInit(&cs->chained, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->notlive, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->reusable, cs->index, cs->nblocks, cs->maxoffsets);
 
@@ -610,9 +705,30 @@ CollectElements(CheckState *cs)
 			int			nheaptids = 0;
 
 			ItemPointerSet(&tid, blk, off);
-			if (!CheckReadTuple(cs, page, false, &tid, &t) || t.etup == NULL)
+			if (!CheckReadTuple(cs, page, false, &tid, &t))
+				continue;
+			if (t.vtup)
+			{
+				cs->nvaluetuples++;
+				cs->valuetuplebytes += MAXALIGN(ItemIdGetLength(PageGetItemId(page, off))) +
+					sizeof(ItemIdData);
+			}
+			if (t.etup == NULL)
 				continue;
 			etup = t.etup;
+			if (etup->flags & HNSW_ELEMENT_CHAINED)
+			{
+				Size		len = ItemIdGetLength(PageGetItemId(page, off));
+
+				CheckValue(cs, cs->chainbuf, CheckChain(cs, etup, len, blk, off),
+						   blk, off);
+				if (etup->state == HNSW_ELEMENT_LIVE)
+					cs->nchainedlive++;
+			}
+			else
+				CheckValue(cs, etup->value,
+						   ItemIdGetLength(PageGetItemId(page, off)) -
+						   offsetof(HnswElementTupleData, value), blk, off);
 			cs->nelements++;
 			HnswTidBitmapAdd(&cs->elements, &tid);
 			if (etup->level > 0)
@@ -1135,9 +1251,16 @@ PG_FUNCTION_INFO_V1(hnsw_index_stats);
  * hnsw_index_stats(index regclass,
  *		OUT elements bigint, OUT heap_tids bigint, OUT levels int,
  *		OUT pages bigint, OUT avg_degree float8[], OUT bytes_per_vector float8,
- *		OUT m int, OUT ef_construction int, OUT dimensions int)
+ *		OUT m int, OUT ef_construction int, OUT dimensions int,
+ *		OUT chained_elements bigint, OUT value_tuple_bytes bigint,
+ *		OUT unreferenced_value_tuples bigint)
  *
  * avg_degree[l + 1] is the mean number of links of elements on layer l.
+ * chained_elements counts the LIVE elements whose value continues in value
+ * tuples, value_tuple_bytes the space all value tuples take (line pointers
+ * included), unreferenced_value_tuples those no chain holds (left by an
+ * insert that a crash or an error cut short).  Versions before 0.3.0
+ * declare only the first nine columns; the result follows the declaration.
  * Runs passes 1 and 2 of the check; evaluates no expression.
  */
 Datum
@@ -1146,8 +1269,8 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	Oid			indexoid = PG_GETARG_OID(0);
 	CheckState	cs;
 	TupleDesc	tupdesc;
-	Datum		values[9];
-	bool		nulls[9] = {false};
+	Datum		values[12];
+	bool		nulls[12] = {false};
 	Datum	   *degrees;
 	int			nlevels;
 	MemoryContext ctx;
@@ -1188,6 +1311,11 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	values[6] = Int32GetDatum(cs.meta.m);
 	values[7] = Int32GetDatum(cs.meta.ef_construction);
 	values[8] = Int32GetDatum(cs.meta.dimensions);
+	values[9] = Int64GetDatum(cs.nchainedlive);
+	values[10] = Int64GetDatum(cs.valuetuplebytes);
+	values[11] = Int64GetDatum(cs.nvaluetuples - cs.nchainparts);
+	if (tupdesc->natts != 9 && tupdesc->natts != 12)
+		elog(ERROR, "hnsw_index_stats declared with %d columns", tupdesc->natts);
 	MemoryContextDelete(ctx);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -118,9 +118,12 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 
 /* Fill in dist, aux and flags of c from a checked element tuple */
 static inline void
-DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
+DiskElementDistance(HnswDiskGraph *g, HnswPageLimits *lim,
+					HnswElementTuple etup, BlockNumber blk, OffsetNumber off,
+					HnswCandidate *c)
 {
 	bool		live = false;
+	const char *value;
 
 	if (etup->state != HNSW_ELEMENT_LIVE && !g->skipdead)
 	{
@@ -128,10 +131,18 @@ DiskElementDistance(HnswDiskGraph *g, HnswElementTuple etup, HnswCandidate *c)
 		c->flags = HNSW_CAND_ABSENT;
 		return;
 	}
-	if (g->densequery)
-		c->dist = HnswDistDense(g->dist, g->densequery, etup->value);
+	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
+		value = etup->value;
 	else
-		c->dist = HnswDist(g->dist, g->query, etup->value);
+	{
+		if (g->valuebuf == NULL)
+			g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
+		value = HnswElementValue(lim, etup, blk, off, g->valuebuf);
+	}
+	if (g->densequery)
+		c->dist = HnswDistDense(g->dist, g->densequery, value);
+	else
+		c->dist = HnswDist(g->dist, g->query, value);
 	c->aux = HnswTidToRef(&etup->neighbortid);
 	g->ndistances++;
 	if (!g->skipdead)
@@ -258,7 +269,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 			/* becomes c->aux, which inserts follow to add back-links */
 			if (unlikely(!HnswCheckTid(&lim, &etup->neighbortid, blk, off)))
 				HnswCheckTidSlow(&lim, &etup->neighbortid, blk, off);
-			DiskElementDistance(g, etup, &cands[i]);
+			DiskElementDistance(g, &lim, etup, blk, off, &cands[i]);
 		}
 
 		for (int b = 0; b < nbufs; b++)
@@ -284,6 +295,7 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 	Buffer		buf = InvalidBuffer;
 	BlockNumber curblk = InvalidBlockNumber;
 	HnswPageLimits lim;
+	char	   *valuebuf = NULL;
 
 	if (n > 2 * HNSW_MAX_M)
 		elog(ERROR, "too many elements (%d) for one list of index \"%s\"",
@@ -334,12 +346,28 @@ HnswDistancesTo(Relation index, HnswDistance *dist, ItemPointer tids, int n,
 			continue;
 		}
 		present[i] = true;
+		if (etup->flags & HNSW_ELEMENT_CHAINED)
+		{
+			const char *value;
+
+			if (valuebuf == NULL)
+				valuebuf = palloc(lim.maxvsize);
+			value = HnswElementValue(&lim, etup, blk,
+									 ItemPointerGetOffsetNumber(&tids[i]),
+									 valuebuf);
+			da[i] = HnswDist(dist, a, value);
+			if (db)
+				db[i] = HnswDist(dist, b, value);
+			continue;
+		}
 		da[i] = HnswDist(dist, a, etup->value);
 		if (db)
 			db[i] = HnswDist(dist, b, etup->value);
 	}
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
+	if (valuebuf)
+		pfree(valuebuf);
 }
 
 const HnswGraphOps hnsw_disk_graph_ops = {
@@ -357,6 +385,8 @@ HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
 	g->dist = dist;
 	g->query = NULL;
 	g->densequery = NULL;
+	g->valuebuf = NULL;
+	g->cxt = CurrentMemoryContext;
 	g->m = m;
 	g->ndistances = 0;
 	g->skipdead = false;

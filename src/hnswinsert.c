@@ -57,7 +57,13 @@ HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
 							  ItemPointerGetOffsetNumber(tid));
 	if (etup->state == HNSW_ELEMENT_LIVE)
 	{
-		memcpy(out, etup->value, HnswDistValueSize(dist, etup->value));
+		const char *value = HnswElementValue(&lim, etup,
+											 ItemPointerGetBlockNumber(tid),
+											 ItemPointerGetOffsetNumber(tid),
+											 out);
+
+		if (value != out)
+			memcpy(out, value, HnswDistValueSize(dist, value));
 		found = true;
 	}
 	UnlockReleaseBuffer(buf);
@@ -66,7 +72,9 @@ HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
 
 /*
  * Add heaptid to the element at tid if it holds exactly vec (of vsize
- * bytes) and has a free slot.  Returns true if it did.
+ * bytes) and has a free slot.  Returns true if it did.  A CHAINED element
+ * takes no duplicates: comparing its value would read other pages under
+ * an exclusive lock.
  */
 static bool
 AddHeapTid(Relation index, ItemPointer tid, const HnswDistance *dist,
@@ -89,6 +97,7 @@ AddHeapTid(Relation index, ItemPointer tid, const HnswDistance *dist,
 	page = BufferGetPage(buf);
 	etup = HnswPageGetElement(&lim, page, ItemPointerGetBlockNumber(tid), off);
 	if (etup->state != HNSW_ELEMENT_LIVE ||
+		(etup->flags & HNSW_ELEMENT_CHAINED) ||
 		HnswDistValueSize(dist, etup->value) != HnswDistValueSize(dist, vec) ||
 		memcmp(etup->value, vec, HnswDistValueSize(dist, vec)) != 0)
 	{

@@ -348,7 +348,15 @@ LoadDropped(const HnswListCtx *ctx, ItemPointer w, int lc, void *vec,
 		HnswCheckTid(&lim, ntid, ItemPointerGetBlockNumber(w),
 					 ItemPointerGetOffsetNumber(w));
 	if (found)
-		memcpy(vec, etup->value, HnswDistValueSize(ctx->dist, etup->value));
+	{
+		const char *value = HnswElementValue(&lim, etup,
+											 ItemPointerGetBlockNumber(w),
+											 ItemPointerGetOffsetNumber(w),
+											 vec);
+
+		if (value != vec)
+			memcpy(vec, value, HnswDistValueSize(ctx->dist, value));
+	}
 	UnlockReleaseBuffer(buf);
 	return found;
 }

@@ -132,6 +132,47 @@ HnswFormElement(HnswElementTuple etup, int level, const void *value, Size vsize,
 }
 
 /*
+ * Fill dst as the CHAINED form of the element whole (formed by
+ * HnswFormElement, its neighbortid set): the same header, the first
+ * headlen bytes of its value, and the chain (valuetid, valuecap).  Returns
+ * the size of dst, HNSW_CHAINED_ELEMENT_SIZE(headlen).
+ */
+Size
+HnswFormChainedElement(HnswElementTuple dst, const HnswElementTupleData *whole,
+					   Size headlen, ItemPointer valuetid, Size valuecap)
+{
+	HnswElementChainData *chain;
+
+	Assert(headlen >= HNSW_MIN_PART && headlen <= valuecap && headlen <= PG_UINT16_MAX);
+	memcpy(dst, whole, offsetof(HnswElementTupleData, value));
+	dst->flags |= HNSW_ELEMENT_CHAINED;
+	chain = HnswElementChain(dst);
+	chain->valuetid = *valuetid;
+	chain->headlen = (uint16) headlen;
+	chain->valuecap = (uint32) valuecap;
+	memcpy(HnswElementHead(dst), whole->value, headlen);
+	return HNSW_CHAINED_ELEMENT_SIZE(headlen);
+}
+
+/*
+ * Fill a value tuple with n bytes of data and the TID of the next part
+ * (invalid at the end).  Returns its size.
+ */
+Size
+HnswFormValueTuple(HnswValueTuple vtup, const char *data, Size n,
+				   ItemPointer next)
+{
+	memset(vtup, 0, HNSW_VALUE_TUPLE_HEADER);
+	vtup->type = HNSW_VALUE_TUPLE;
+	if (next)
+		vtup->next = *next;
+	else
+		ItemPointerSetInvalid(&vtup->next);
+	memcpy(vtup->data, data, n);
+	return HNSW_VALUE_TUPLE_HEADER + n;
+}
+
+/*
  * Fill a neighbour tuple of HNSW_NEIGHBOR_TUPLE_SIZE(level, m) bytes for an
  * element of the given level, with every list empty and no good member.
  */
@@ -365,6 +406,8 @@ InitPageLimits(Relation index, HnswPageLimits *lim)
 	lim->kind = meta.kind;
 	lim->vsize = HnswValueMinSize(meta.kind, meta.dimensions);
 	lim->maxnnz = meta.kind == HNSW_VALUE_SPARSE ? HnswGetTypeInfo(index)->maxnnz : 0;
+	lim->maxvsize = meta.kind == HNSW_VALUE_SPARSE ?
+		HNSW_SPARSE_VALUE_SIZE(lim->maxnnz) : lim->vsize;
 	lim->maxlevel = HnswMaxLevel(meta.m);
 	lim->maxoffsets = HnswMaxOffsets(lim->vsize, meta.m);
 	lim->nblocks = RelationGetNumberOfBlocks(index);
@@ -516,30 +559,52 @@ HnswReportBadElement(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 	HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, iid);
 	char	   *detail;
 
-	if (ItemIdGetLength(iid) >= 1 && etup->type != HNSW_ELEMENT_TUPLE)
+	Size		len = ItemIdGetLength(iid);
+	const char *value = etup->value;
+	Size		room = len - Min(len, offsetof(HnswElementTupleData, value));
+
+	if (len >= 1 && etup->type != HNSW_ELEMENT_TUPLE)
 		detail = psprintf("The tuple's type is %u, not %u (an element).",
 						  etup->type, HNSW_ELEMENT_TUPLE);
-	else if (ItemIdGetLength(iid) < HNSW_ELEMENT_TUPLE_SIZE(lim->vsize))
-		detail = psprintf("The tuple is %u bytes long; an element of %d dimensions needs %zu.",
-						  ItemIdGetLength(iid), lim->dim,
-						  HNSW_ELEMENT_TUPLE_SIZE(lim->vsize));
-	else if (lim->kind == HNSW_VALUE_SPARSE &&
-			 (HnswSparseNnz(etup->value) < 0 ||
-			  HnswSparseNnz(etup->value) > lim->maxnnz))
-		detail = psprintf("It has %d entries; the index allows from 0 to %d.",
-						  HnswSparseNnz(etup->value), lim->maxnnz);
-	else if (lim->kind == HNSW_VALUE_SPARSE &&
-			 ItemIdGetLength(iid) <
-			 HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(etup->value))))
-		detail = psprintf("The tuple is %u bytes long; an element of %d entries needs %zu.",
-						  ItemIdGetLength(iid), HnswSparseNnz(etup->value),
-						  HNSW_ELEMENT_TUPLE_SIZE(HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(etup->value))));
+	else if (len < offsetof(HnswElementTupleData, value))
+		detail = psprintf("The tuple is only %zu bytes long.", len);
 	else if (etup->level > lim->maxlevel)
 		detail = psprintf("Its level is %u; the index allows at most %d.",
 						  etup->level, lim->maxlevel);
-	else
+	else if (etup->state > HNSW_ELEMENT_REUSABLE)
 		detail = psprintf("Its state is %u, not an element state.",
 						  etup->state);
+	else if ((etup->flags & ~HNSW_ELEMENT_CHAINED) != 0)
+		detail = psprintf("Its flags are %u.", etup->flags);
+	else if ((etup->flags & HNSW_ELEMENT_CHAINED) &&
+			 (len < HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART) ||
+			  HnswElementChain(etup)->headlen < HNSW_MIN_PART ||
+			  HNSW_CHAINED_ELEMENT_SIZE(HnswElementChain(etup)->headlen) > len ||
+			  HnswElementChain(etup)->valuecap < HnswElementChain(etup)->headlen ||
+			  HnswElementChain(etup)->valuecap > lim->maxvsize))
+		detail = psprintf("The tuple is %zu bytes long and holds %u bytes of a chained value of %u; the index allows values of up to %zu bytes, at least %d of them in the element.",
+						  len,
+						  len >= HNSW_CHAINED_ELEMENT_SIZE(0) ? HnswElementChain(etup)->headlen : 0,
+						  len >= HNSW_CHAINED_ELEMENT_SIZE(0) ? HnswElementChain(etup)->valuecap : 0,
+						  lim->maxvsize, HNSW_MIN_PART);
+	else
+	{
+		if (etup->flags & HNSW_ELEMENT_CHAINED)
+		{
+			value = HnswElementHead(etup);
+			room = HnswElementChain(etup)->valuecap;
+		}
+		if (lim->kind != HNSW_VALUE_SPARSE)
+			detail = psprintf("It holds %zu bytes of value; an element of %d dimensions needs %zu.",
+							  room, lim->dim, lim->vsize);
+		else if (HnswSparseNnz(value) < 0 || HnswSparseNnz(value) > lim->maxnnz)
+			detail = psprintf("It has %d entries; the index allows from 0 to %d.",
+							  HnswSparseNnz(value), lim->maxnnz);
+		else
+			detail = psprintf("It holds %zu bytes of value; an element of %d entries needs %zu.",
+							  room, HnswSparseNnz(value),
+							  HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(value)));
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
 			 errmsg("index \"%s\" contains a corrupted element tuple at block %u, offset %u",
@@ -581,6 +646,96 @@ HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
 			 errmsg("index \"%s\" contains a corrupted neighbour tuple at block %u, offset %u",
 					RelationGetRelationName(lim->index), blkno, offno),
 			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Report a value tuple that HnswPageGetValueTuple refused: raise
+ * ERRCODE_INDEX_CORRUPTED.  The line pointer has been checked.
+ */
+void
+HnswReportBadValueTuple(const HnswPageLimits *lim, Page page,
+						BlockNumber blkno, OffsetNumber offno)
+{
+	ItemId		iid = PageGetItemId(page, offno);
+	HnswValueTuple vtup = (HnswValueTuple) PageGetItem(page, iid);
+	char	   *detail;
+
+	if (ItemIdGetLength(iid) >= 1 && vtup->type != HNSW_VALUE_TUPLE)
+		detail = psprintf("The tuple's type is %u, not %u (a value tuple).",
+						  vtup->type, HNSW_VALUE_TUPLE);
+	else
+		detail = psprintf("The tuple is %u bytes long; a value tuple needs at least %zu.",
+						  ItemIdGetLength(iid),
+						  HNSW_VALUE_TUPLE_HEADER + HNSW_MIN_PART);
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted value tuple at block %u, offset %u",
+					RelationGetRelationName(lim->index), blkno, offno),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * The value of the element etup, checked by HnswCheckElement, at (blkno,
+ * offno): etup->value itself, or for a CHAINED element its value copied
+ * into buf (room for lim->maxvsize bytes) from its head and the data of
+ * the value tuples of its chain.  Each page of the chain is share-locked
+ * in turn, while the caller keeps what it holds; the caller holds no
+ * exclusive lock (see "Locks" in src/README.md).  A chain that ends
+ * before the value does, or leads to anything but value tuples, raises
+ * ERRCODE_INDEX_CORRUPTED.
+ *
+ * A chain never changes its shape once written, but an element that
+ * takes the place of a REUSABLE one writes its value into the chain: a
+ * scan that read the element before may so see parts of two values.  It
+ * only walks through such an element (see "Scans and vacuum").
+ */
+const char *
+HnswElementValue(HnswPageLimits *lim, HnswElementTuple etup,
+				 BlockNumber blkno, OffsetNumber offno, char *buf)
+{
+	HnswElementChainData *chain;
+	const char *head;
+	ItemPointerData tid;
+	Size		need;
+	Size		got;
+
+	if (likely(!(etup->flags & HNSW_ELEMENT_CHAINED)))
+		return etup->value;
+	chain = HnswElementChain(etup);
+	head = HnswElementHead(etup);
+	need = lim->kind == HNSW_VALUE_SPARSE ?
+		HNSW_SPARSE_VALUE_SIZE(HnswSparseNnz(head)) : lim->vsize;
+	got = Min((Size) chain->headlen, need);
+	memcpy(buf, head, got);
+	tid = chain->valuetid;
+	while (got < need)
+	{
+		BlockNumber vblk;
+		OffsetNumber voff;
+		Buffer		vbuf;
+		HnswValueTuple vtup;
+		Size		n;
+
+		if (!HnswCheckTid(lim, &tid, blkno, offno))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" contains an incomplete value at block %u, offset %u",
+							RelationGetRelationName(lim->index), blkno, offno),
+					 errdetail_internal("The chain ends after %zu bytes of %zu.",
+										got, need)));
+		vblk = ItemPointerGetBlockNumber(&tid);
+		voff = ItemPointerGetOffsetNumber(&tid);
+		vbuf = HnswReadBuffer(lim->index, vblk);
+		LockBuffer(vbuf, BUFFER_LOCK_SHARE);
+		vtup = HnswPageGetValueTuple(lim, BufferGetPage(vbuf), vblk, voff);
+		n = Min(ItemIdGetLength(PageGetItemId(BufferGetPage(vbuf), voff)) -
+				HNSW_VALUE_TUPLE_HEADER, need - got);
+		memcpy(buf + got, vtup->data, n);
+		got += n;
+		tid = vtup->next;
+		UnlockReleaseBuffer(vbuf);
+	}
+	return buf;
 }
 
 /*

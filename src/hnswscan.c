@@ -153,6 +153,11 @@ LoadNextPage(IndexScanDesc scan)
 					(void) HnswPageGetNeighbors(&lim, page, blk, off);
 					continue;
 				}
+				if (*(uint8 *) PageGetItem(page, iid) == HNSW_VALUE_TUPLE)
+				{
+					(void) HnswPageGetValueTuple(&lim, page, blk, off);
+					continue;
+				}
 				etup = HnswPageGetElement(&lim, page, blk, off);
 				if (etup->state != HNSW_ELEMENT_LIVE)
 					continue;
@@ -303,12 +308,9 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	so->graph.skipdead = true;
 	{
 		/* at most this many tuples fit on a page */
-		Size		smallest = Min(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(HnswValueMinSize(so->dist.vkind,
-																					  so->dim))),
-								   MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, so->m)));
-
 		HnswTidSetUseBitmap(&so->graph.visited, index, RelationGetNumberOfBlocks(index),
-							HNSW_PAGE_CAPACITY / (smallest + sizeof(ItemIdData)) + 1);
+							HnswMaxOffsets(HnswValueMinSize(so->dist.vkind, so->dim),
+										   so->m) + 1);
 	}
 	HnswSearchInit(&so->search, &hnsw_disk_graph_ops, &so->graph, so->m,
 				   hnsw_ef_search);

@@ -78,7 +78,8 @@ LockPageWithRoom(Relation index, BlockNumber blkno, Size need,
  * element's neighbortid is set to the neighbour tuple's TID.  Returns the
  * TID of the first tuple in *tid1 (and of the second in *tid2).
  *
- * The page is the last page of the index if it has room.  A lone neighbour
+ * The page is block prefer, if valid and it has room, else the last page
+ * of the index if it has room and is not block avoid.  A lone neighbour
  * tuple, of an element too big to share a page with it, may else go on the
  * page of the neighbour tuple of the last element on the last page: the
  * lone neighbour tuples of consecutive inserts so fill a page together,
@@ -87,7 +88,8 @@ LockPageWithRoom(Relation index, BlockNumber blkno, Size need,
  */
 static void
 PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
-			bool building, ItemPointer tid1, ItemPointer tid2)
+			bool building, BlockNumber prefer, BlockNumber avoid,
+			ItemPointer tid1, ItemPointer tid2)
 {
 	Size		need = MAXALIGN(size1) + (tup2 ? MAXALIGN(size2) + sizeof(ItemIdData) : 0);
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
@@ -99,7 +101,9 @@ PlaceTuples(Relation index, Pointer tup1, Size size1, Pointer tup2, Size size2,
 	OffsetNumber off;
 	HnswEdit	edit;
 
-	if (nblocks > 1)
+	if (BlockNumberIsValid(prefer) && prefer < nblocks && prefer != nblocks - 1)
+		buf = LockPageWithRoom(index, prefer, need, nblocks, NULL);
+	if (!BufferIsValid(buf) && nblocks > 1 && avoid != nblocks - 1)
 		buf = LockPageWithRoom(index, nblocks - 1, need, nblocks,
 							   lone ? &lonenbr : NULL);
 	if (!BufferIsValid(buf) && BlockNumberIsValid(lonenbr))
@@ -231,6 +235,79 @@ OverwriteTuple(Relation index, ItemPointer tid, Pointer tup, Size size,
 }
 
 /*
+ * Can the REUSABLE element at off (checked by HnswReusableLevel) take a new
+ * element of esize bytes (whole)?  A whole element's place must be at least
+ * as long (all are, but for sparse values); a CHAINED element's head and
+ * chain must hold the value.
+ */
+static bool
+SlotFits(const HnswPageLimits *lim, Page page, BlockNumber blk,
+		 OffsetNumber off, Size esize)
+{
+	HnswElementTuple etup = HnswPageGetElement(lim, page, blk, off);
+
+	if (etup->flags & HNSW_ELEMENT_CHAINED)
+		return HnswElementChain(etup)->valuecap >=
+			esize - offsetof(HnswElementTupleData, value);
+	return ItemIdGetLength(PageGetItemId(page, off)) >= esize;
+}
+
+/*
+ * Write the value (vsize bytes) of the new element at etid into the chain
+ * of the CHAINED element whose place it takes (claimed: DELETED, so nobody
+ * reads it as live meanwhile): the bytes after the head, part by part, one
+ * WAL record and one buffer lock at a time; bytes past the value are zero.
+ */
+static void
+RewriteChain(Relation index, const HnswElementChainData *chain,
+			 const char *value, Size vsize, ItemPointer etid)
+{
+	HnswPageLimits lim;
+	ItemPointerData tid = chain->valuetid;
+	Size		pos = chain->headlen;
+
+	HnswGetPageLimits(index, &lim);
+	while (HnswCheckTid(&lim, &tid, ItemPointerGetBlockNumber(etid),
+						ItemPointerGetOffsetNumber(etid)))
+	{
+		BlockNumber blk = ItemPointerGetBlockNumber(&tid);
+		OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
+		Buffer		buf = ReadBuffer(index, blk);
+		Page		page;
+		HnswValueTuple vtup;
+		Size		len;
+		Size		n;
+		HnswEdit	edit;
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		vtup = HnswPageGetValueTuple(&lim, BufferGetPage(buf), blk, off);
+		len = ItemIdGetLength(PageGetItemId(BufferGetPage(buf), off)) -
+			HNSW_VALUE_TUPLE_HEADER;
+		if (pos + len > chain->valuecap)
+			break;
+		n = pos < vsize ? Min(len, vsize - pos) : 0;
+		HnswEditBegin(&edit, index, false);
+		page = HnswEditRegister(&edit, buf, false);
+		vtup = (HnswValueTuple) PageGetItem(page, PageGetItemId(page, off));
+		memcpy(vtup->data, value + pos, n);
+		memset(vtup->data + n, 0, len - n);
+		tid = vtup->next;
+		HnswEditFinish(&edit);
+		UnlockReleaseBuffer(buf);
+		pos += len;
+	}
+	if (pos != chain->valuecap)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains an incomplete value at block %u, offset %u",
+						RelationGetRelationName(index),
+						ItemPointerGetBlockNumber(etid),
+						ItemPointerGetOffsetNumber(etid)),
+				 errdetail_internal("Its chain holds %zu bytes of %u.",
+									pos, chain->valuecap)));
+}
+
+/*
  * Try to put the new element in the place of a REUSABLE one (left by
  * VACUUM).  Returns true and the element's TID if it found a place.
  *
@@ -278,6 +355,9 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 			HnswEdit	edit;
 			bool		inplace;
 			bool		samepage;
+			bool		chained;
+			HnswElementChainData chain;
+			HnswElementTuple old;
 			Size		offer;
 
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -293,12 +373,7 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 					int			slot = HnswReusableLevel(&lim, page, blk, off);
 					int			rank;
 
-					/*
-					 * An element of a kind whose values vary in size
-					 * (sparse) fits only a place at least as long.
-					 */
-					if (slot < 0 ||
-						ItemIdGetLength(PageGetItemId(page, off)) < esize)
+					if (slot < 0 || !SlotFits(&lim, page, blk, off, esize))
 						continue;
 					rank = slot >= level ? slot - level : HNSW_MAX_LEVEL + 1 + slot;
 					if (rank < erank)
@@ -317,7 +392,11 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				continue;
 			}
 
-			ntid = HnswPageGetElement(&lim, page, blk, eoff)->neighbortid;
+			old = HnswPageGetElement(&lim, page, blk, eoff);
+			ntid = old->neighbortid;
+			chained = (old->flags & HNSW_ELEMENT_CHAINED) != 0;
+			if (chained)
+				chain = *HnswElementChain(old);
 			if (ItemPointerGetBlockNumber(&ntid) != blk &&
 				!HnswCheckTid(&lim, &ntid, blk, eoff))
 				elog(ERROR, "reusable element (%u,%u) of index \"%s\" has no neighbour tuple",
@@ -347,11 +426,14 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 						 RelationGetRelationName(index));
 				nitem = PageGetItem(page, PageGetItemId(page, noff));
 				nlen = ItemIdGetLength(PageGetItemId(page, noff));
+				memcpy(nitem, ntup, nsize);
+				memset(nitem + nsize, 0, nlen - nsize);
+			}
+			if (inplace && samepage && !chained)
+			{
 				memcpy(PageGetItem(page, PageGetItemId(page, eoff)), etup, esize);
 				memset(PageGetItem(page, PageGetItemId(page, eoff)) + esize, 0,
 					   ItemIdGetLength(PageGetItemId(page, eoff)) - esize);
-				memcpy(nitem, ntup, nsize);
-				memset(nitem + nsize, 0, nlen - nsize);
 			}
 			else
 				((HnswElementTuple) PageGetItem(page, PageGetItemId(page, eoff)))->state =
@@ -362,18 +444,36 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 			RecordPageWithFreeSpace(index, blk, offer);
 			ItemPointerSet(etid, blk, eoff);
 
-			if (inplace && samepage)
+			if (inplace && samepage && !chained)
 				return true;
-			if (inplace)
+			if (chained)
+				RewriteChain(index, &chain, etup->value,
+							 esize - offsetof(HnswElementTupleData, value), etid);
+			if (inplace && samepage)
+				;				/* written with the claim */
+			else if (inplace)
 				OverwriteTuple(index, &ntid, (Pointer) ntup, nsize,
 							   HNSW_NEIGHBOR_TUPLE, 0);
 			else
 			{
-				PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, false, &ntid, NULL);
+				PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, false, InvalidBlockNumber,
+							InvalidBlockNumber, &ntid, NULL);
 				etup->neighbortid = ntid;
 			}
-			OverwriteTuple(index, etid, (Pointer) etup, esize,
-						   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
+			if (chained)
+			{
+				HnswElementTuple ctup = palloc(HNSW_CHAINED_ELEMENT_SIZE(chain.headlen));
+				Size		csize;
+
+				csize = HnswFormChainedElement(ctup, etup, chain.headlen,
+											   &chain.valuetid, chain.valuecap);
+				OverwriteTuple(index, etid, (Pointer) ctup, csize,
+							   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
+				pfree(ctup);
+			}
+			else
+				OverwriteTuple(index, etid, (Pointer) etup, esize,
+							   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
 			return true;
 		}
 	}
@@ -381,34 +481,147 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 }
 
 /*
- * HnswWriteElement: write a new element and its neighbour tuple: in reusable space if there
- * is some, else at the end of the index (PlaceTuples).  Returns the
- * element's TID.
+ * Free bytes (for tuples and their line pointers) of the last page of the
+ * index, 0 if it is not a data page.  A hint: the page is not kept locked.
+ */
+static Size
+LastPageFree(Relation index, BlockNumber *blk)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	HnswPageLimits lim;
+	Buffer		buf;
+	Page		page;
+	Size		free = 0;
+
+	*blk = InvalidBlockNumber;
+	if (nblocks <= 1)
+		return 0;
+	HnswGetPageLimits(index, &lim);
+	buf = ReadBuffer(index, nblocks - 1);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (HnswPageIsData(&lim, page, nblocks - 1))
+	{
+		free = ((PageHeader) page)->pd_upper - ((PageHeader) page)->pd_lower;
+		*blk = nblocks - 1;
+	}
+	UnlockReleaseBuffer(buf);
+	return free;
+}
+
+/*
+ * Write bytes [head, vsize) of value into a chain of value tuples, and
+ * return the TID of its first part in *first.  The parts are as the build
+ * makes them (HnswPartSize), in the opposite order: the shortest first.
+ * They are written last part first, each in its own WAL record with the TID
+ * of the next, so that a part is complete before anything points at it;
+ * the element is written after them.  The last written, the shortest, goes
+ * where PlaceTuples finds room: a later element fills that page.  None goes
+ * on block avoid, whose room the element's head is to take.
+ */
+static void
+WriteChain(Relation index, const char *value, Size head, Size vsize,
+		   bool building, BlockNumber avoid, ItemPointer first)
+{
+	Size		sizes[64];
+	int			k = 0;
+	Size		end = vsize;
+	HnswValueTuple vtup = palloc(MAXALIGN(HNSW_VALUE_TUPLE_HEADER + HNSW_MAX_PART));
+
+	for (Size rest = vsize - head; rest > 0; rest -= sizes[k++])
+	{
+		if (k == lengthof(sizes))
+			elog(ERROR, "value of %zu bytes too large for index \"%s\"",
+				 vsize, RelationGetRelationName(index));
+		sizes[k] = HnswPartSize(rest);
+	}
+	ItemPointerSetInvalid(first);
+	for (int j = 0; j < k; j++)
+	{
+		Size		vt;
+
+		vt = HnswFormValueTuple(vtup, value + end - sizes[j], sizes[j],
+								ItemPointerIsValid(first) ? first : NULL);
+		PlaceTuples(index, (Pointer) vtup, vt, NULL, 0, building,
+					InvalidBlockNumber, avoid, first, NULL);
+		end -= sizes[j];
+	}
+	pfree(vtup);
+}
+
+/*
+ * HnswWriteElement: write a new element (etup, whole, esize bytes) and its
+ * neighbour tuple: in reusable space if there is some, else at the end of
+ * the index.  Returns the element's TID.
+ *
+ * At the end of the index, an element goes whole with its neighbour tuple
+ * on the last page if they fit there, else on a new page if they fit one,
+ * in one WAL record (PlaceTuples).  A value that may be split
+ * (HnswMaySplit) and does not fit the last page, or one that does not fit
+ * any page, is split instead, as the build does: its head takes the room
+ * left on the last page (or on a new page, added first), the rest goes into
+ * a chain written before it (WriteChain).  A crash in between leaves
+ * unreferenced value tuples, which nothing reads, and perhaps an empty page.
  */
 void
 HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
-			 HnswNeighborTuple ntup, Size nsize, bool building,
-			 ItemPointer etid)
+				 HnswNeighborTuple ntup, Size nsize, bool building,
+				 ItemPointer etid)
 {
 	ItemPointerData ntid;
+	ItemPointerData vtid;
+	HnswPageLimits lim;
+	Size		vsize = esize - offsetof(HnswElementTupleData, value);
+	Size		pair = MAXALIGN(esize) + MAXALIGN(nsize) + 2 * sizeof(ItemIdData);
+	BlockNumber last;
+	Size		free;
+	Size		head;
+	HnswElementTuple ctup;
+	Size		csize;
 
 	if (!building && ReuseSpace(index, etup, esize, ntup, nsize, etid))
 		return;
 
-	if (MAXALIGN(esize) + sizeof(ItemIdData) + MAXALIGN(nsize) <= HNSW_PAGE_CAPACITY)
+	HnswGetPageLimits(index, &lim);
+	if (pair <= HNSW_PAGE_ROOM && !HnswMaySplit(lim.kind, vsize))
+	{
 		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
-					building, etid, &ntid);
-	else
+					building, InvalidBlockNumber, InvalidBlockNumber, etid, &ntid);
+		return;
+	}
+
+	free = LastPageFree(index, &last);
+	head = pair <= free ? vsize : HnswHeadRoom(free, MAXALIGN(nsize), vsize);
+	if (head == 0 && pair <= HNSW_PAGE_ROOM)
+		head = vsize;			/* whole, on a new page */
+	if (head == vsize)
+	{
+		PlaceTuples(index, (Pointer) etup, esize, (Pointer) ntup, nsize,
+					building, InvalidBlockNumber, InvalidBlockNumber, etid, &ntid);
+		return;
+	}
+	if (head == 0)
 	{
 		/*
-		 * Too big for one page together: the neighbour tuple first, where
-		 * lone neighbour tuples gather, then the element, which takes most
-		 * of a page.  A crash in between leaves an unreferenced neighbour
-		 * tuple, which is harmless.
+		 * A new page for the head, added before the chain, so that the
+		 * chain's last part goes on a page after it: the page later
+		 * elements fill.
 		 */
-		PlaceTuples(index, (Pointer) ntup, nsize, NULL, 0, building, &ntid, NULL);
-		etup->neighbortid = ntid;
-		PlaceTuples(index, (Pointer) etup, esize, NULL, 0, building, etid, NULL);
-	}
-}
+		Buffer		buf = HnswNewBuffer(index);
+		HnswEdit	edit;
 
+		HnswEditBegin(&edit, index, building);
+		HnswInitPage(HnswEditRegister(&edit, buf, true), HNSW_PAGE_DATA);
+		HnswEditFinish(&edit);
+		last = BufferGetBlockNumber(buf);
+		UnlockReleaseBuffer(buf);
+		head = HnswHeadRoom(HNSW_PAGE_ROOM, MAXALIGN(nsize), vsize);
+	}
+
+	WriteChain(index, etup->value, head, vsize, building, last, &vtid);
+	ctup = palloc(HNSW_CHAINED_ELEMENT_SIZE(head));
+	csize = HnswFormChainedElement(ctup, etup, head, &vtid, vsize);
+	PlaceTuples(index, (Pointer) ctup, csize, (Pointer) ntup, nsize,
+				building, last, InvalidBlockNumber, etid, &ntid);
+	pfree(ctup);
+}

@@ -295,9 +295,15 @@ HnswMaxOffsets(Size vsize, int m)
 {
 	Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
 	Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(0, m));
+	Size		smallest = Min(esize, nsize);
 
+	/* a large value may be split into a head and value tuples */
+	if (vsize >= HNSW_SPLIT_MIN_VALUE)
+		smallest = Min(smallest,
+					   Min(MAXALIGN(HNSW_CHAINED_ELEMENT_SIZE(HNSW_MIN_PART)),
+						   MAXALIGN(HNSW_VALUE_TUPLE_HEADER + HNSW_MIN_PART)));
 	return (int) ((HNSW_PAGE_CAPACITY + sizeof(ItemIdData)) /
-				  (Min(esize, nsize) + sizeof(ItemIdData)));
+				  (smallest + sizeof(ItemIdData)));
 }
 
 static int

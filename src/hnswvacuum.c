@@ -674,7 +674,14 @@ ReadLayer0(HnswVacuumState *vs, ItemPointer tid, ItemPointerData *out, void *vec
 		return -1;
 	}
 	if (vec)
-		memcpy(vec, etup->value, HnswDistValueSize(&vs->dist, etup->value));
+	{
+		const char *value = HnswElementValue(&vs->lim, etup, blk,
+											 ItemPointerGetOffsetNumber(tid),
+											 vec);
+
+		if (value != vec)
+			memcpy(vec, value, HnswDistValueSize(&vs->dist, value));
+	}
 	if (ntidout)
 		*ntidout = ntid;
 
