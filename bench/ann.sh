@@ -22,6 +22,13 @@ USAGE=$(cat <<'EOF'
   --vector-index W   with --type halfvec, also build a vector index on
                      (embedding::vector(d)) of the same data, for its size:
                      ext (default), all or none
+  --peer-expr TYPE   the peer indexes and queries the cast of the vector
+                     column: halfvec (index on (embedding::halfvec(d))
+                     halfvec_*_ops, ORDER BY embedding::halfvec(d) <op>
+                     $1::halfvec(d)), or none (default)
+  --build-mwm SIZE   also build each index once more with
+                     maintenance_work_mem = SIZE (e.g. 64MB, the server's
+                     default), for its time and memory; no sweep on it
   --dataset NAME     glove (GloVe-100 word vectors, default) or synthetic
   --kind KIND        synthetic data: uniform, clustered (default) or lowrank
   --n N              base vectors (glove: the first N of the base set;
@@ -47,6 +54,8 @@ EOF
 # defaults (see also COMMON_OPTIONS in lib.sh)
 TYPE=vector
 VECTOR_INDEX=ext
+PEER_EXPR=none
+BUILD_MWM=
 DATASET=glove
 KIND=clustered
 N=
@@ -59,7 +68,8 @@ SHARED_BUFFERS=2GB
 KEEP=0
 
 parse_options dataset=DATASET kind=KIND dim=DIM metrics=METRICS format=FORMAT \
-	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX -- "$@"
+	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX \
+	peer-expr=PEER_EXPR build-mwm=BUILD_MWM -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -73,6 +83,8 @@ done
 case "$TYPE" in vector | halfvec) ;; *) die "unknown type $TYPE (vector or halfvec)" ;; esac
 case "$VECTOR_INDEX" in ext | all | none) ;; *) die "--vector-index is ext, all or none" ;; esac
 [ "$TYPE" = halfvec ] || VECTOR_INDEX=none
+case "$PEER_EXPR" in none | halfvec) ;; *) die "--peer-expr is halfvec or none" ;; esac
+[ "$PEER_EXPR" = none ] || [ "$TYPE" = vector ] || die "--peer-expr needs --type vector"
 
 bench_build
 
@@ -103,7 +115,47 @@ mkdir -p "$OUT"
 META=$OUT/meta.txt
 BUILD_CSV=$OUT/build.csv
 SEARCH_CSV=$OUT/search.csv
-echo "label,metric,m,ef_construction,build_s,index_bytes,rows" >"$BUILD_CSV"
+PLANS=$OUT/plans.txt
+echo "label,metric,m,ef_construction,build_s,index_bytes,rows,maintenance_work_mem,peak_private_bytes,peak_rss_bytes" >"$BUILD_CSV"
+: >"$PLANS"
+MWM=$(sql postgres -c "SHOW maintenance_work_mem")
+
+# the operator of metric $1
+metric_op() {
+	case "$1" in l2) echo '<->' ;; cosine) echo '<=>' ;; ip) echo '<#>' ;; esac
+}
+
+# What system $1 indexes for metric $2, as "ann build" options, and how it
+# queries it, as "ann search" options: the column itself, or with
+# --peer-expr, the peer the cast of the column
+build_args() {
+	if [ "$1" = "$PEER" ] && [ "$PEER_EXPR" != none ]; then
+		printf '%s\n' --using "(embedding::$PEER_EXPR($DIM)) ${PEER_EXPR}_$2_ops" --index "items_$2_idx"
+	else
+		printf '%s\n' --metric "$2" --type "$TYPE"
+	fi
+}
+search_args() {
+	if [ "$1" = "$PEER" ] && [ "$PEER_EXPR" != none ]; then
+		printf '%s\n' --type "$PEER_EXPR" --index "items_$2_idx" --sql \
+			"SELECT id FROM items ORDER BY embedding::$PEER_EXPR($DIM) $(metric_op "$2") \$1::$PEER_EXPR($DIM) LIMIT $K"
+	else
+		printf '%s\n' --type "$TYPE"
+	fi
+}
+
+# build SYS METRIC LABEL [ann build options]: build, time and measure an
+# index, and append a row to build.csv
+build_index() {
+	local sys=$1 metric=$2 label=$3 b secs bytes priv rss mwm=$MWM
+	shift 3
+	[[ " $* " == *" --mwm "* ]] && mwm=$BUILD_MWM
+	b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --m "$M" --efc "$EFC" --mem "$@" \
+		2> >(sed "s/^/$label $metric build:/" | tee -a "$OUT/messages.txt" >&2))
+	IFS=, read -r secs bytes priv rss <<<"$b"
+	echo "$label,$metric,$M,$EFC,$secs,$bytes,$NBASE,$mwm,$priv,$rss" >>"$BUILD_CSV"
+	log "$label: built in $secs s, $((bytes / 1048576)) MiB, maintenance_work_mem $mwm, peak private memory $((priv / 1048576)) MiB"
+}
 
 {
 	meta_begin ann.sh "$ORIG_ARGS"
@@ -111,6 +163,13 @@ echo "label,metric,m,ef_construction,build_s,index_bytes,rows" >"$BUILD_CSV"
 	echo "data files: $(basename "$BASEF") ($NBASE x $DIM), $(basename "$QUERYF") ($NQ queries)"
 	echo "parameters: type=$TYPE metrics=$METRICS k=$K m=$M ef_construction=$EFC ef_search=$EFS repeat=$REPEAT format=$FORMAT vector_index=$VECTOR_INDEX"
 	echo "query: SELECT id FROM items ORDER BY embedding <op> \$1::$TYPE LIMIT $K (prepared, one client)"
+	if [ -n "$PEER" ] && [ "$PEER_EXPR" != none ]; then
+		echo "peer-expr: $PEER_EXPR"
+		echo "peer index: CREATE INDEX items_<metric>_idx ON items USING hnsw ((embedding::$PEER_EXPR($DIM)) ${PEER_EXPR}_<metric>_ops) WITH (m = $M, ef_construction = $EFC)"
+		echo "peer query: SELECT id FROM items ORDER BY embedding::$PEER_EXPR($DIM) <op> \$1::$PEER_EXPR($DIM) LIMIT $K (prepared, one client)"
+	fi
+	[ -n "$BUILD_MWM" ] && echo "extra build: every index once more with maintenance_work_mem = $BUILD_MWM (label <system>@$BUILD_MWM), measured and dropped"
+	echo "build memory: peak RssAnon of the backend during CREATE INDEX, sampled every 20 ms (peak_private_bytes), and its VmHWM (peak_rss_bytes, shared buffers touched included), from /proc/PID/status"
 	echo "systems: ${SYSTEMS[*]}"
 	meta_settings
 } >"$META"
@@ -133,27 +192,31 @@ for metric in ${METRICS//,/ }; do
 		# measured and dropped first (label "<ext>:vector" in build.csv)
 		if [ "$VECTOR_INDEX" = all ] || { [ "$VECTOR_INDEX" = ext ] && [ "$sys" = "$EXT" ]; }; then
 			log "$sys: CREATE INDEX on (embedding::vector($DIM)) ($metric, for its size)"
-			b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --m "$M" --efc "$EFC" \
-				--using "(embedding::vector($DIM)) vector_${metric}_ops" --index "items_${metric}_vidx" \
-				2> >(sed "s/^/$sys $metric vector build:/" | tee -a "$OUT/messages.txt" >&2))
-			echo "$sys:vector,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
+			build_index "$sys" "$metric" "$sys:vector" \
+				--using "(embedding::vector($DIM)) vector_${metric}_ops" --index "items_${metric}_vidx"
 			sql "bench_$sys" -c "DROP INDEX items_${metric}_vidx"
-			log "$sys: vector index built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
+		fi
+		mapfile -t bargs < <(build_args "$sys" "$metric")
+		# --build-mwm: the same index with less memory, measured and dropped
+		if [ -n "$BUILD_MWM" ]; then
+			log "$sys: CREATE INDEX ($metric) with maintenance_work_mem = $BUILD_MWM"
+			build_index "$sys" "$metric" "$sys@$BUILD_MWM" "${bargs[@]}" --index "items_${metric}_mwm" \
+				--mwm "$BUILD_MWM"
+			sql "bench_$sys" -c "DROP INDEX items_${metric}_mwm"
 		fi
 		log "$sys: CREATE INDEX ($TYPE, $metric, m=$M, ef_construction=$EFC)"
-		b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --metric "$metric" --type "$TYPE" \
-			--m "$M" --efc "$EFC" 2> >(sed "s/^/$sys $metric build:/" | tee -a "$OUT/messages.txt" >&2))
-		echo "$sys,$metric,$M,$EFC,${b%,*},${b#*,},$NBASE" >>"$BUILD_CSV"
-		log "$sys: built in ${b%,*} s, $(( ${b#*,} / 1048576 )) MiB"
+		build_index "$sys" "$metric" "$sys" "${bargs[@]}"
 	done
 	for r in $(seq 1 "$REPEAT"); do
 		# alternate the order, so that neither system always runs first
 		for sys in $(round_order "$r" "${SYSTEMS[@]}"); do
 			log "$sys: $metric sweep $r/$REPEAT"
+			mapfile -t sargs < <(search_args "$sys" "$metric")
 			"$VB" ann search --conn "$(conninfo "bench_$sys")" --metric "$metric" \
 				--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric" "$K")" \
 				--k "$K" --ef "$EFS" --warmup $([ "$r" = 1 ] && echo 1 || echo 0) \
-				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV" --format "$FORMAT" --type "$TYPE"
+				$([ "$r" = 1 ] && echo --plans "$PLANS") \
+				--repeat "$r" --label "$sys" --csv "$SEARCH_CSV" --format "$FORMAT" "${sargs[@]}"
 		done
 	done
 	if [ "$KEEP" = 0 ]; then

@@ -12,6 +12,7 @@
  *	  vbench ann build  --conn C --metric M [--m 16] [--efc 64]
  *						[--type vector|halfvec|sparsevec]
  *						[--using "EXPR OPCLASS" --index NAME]
+ *						[--mwm SIZE] [--mem]
  *	  vbench ann search --conn C --metric M --base FILE --query FILE
  *						--gt FILE [--ef 10,20,...] [--k 10] [--queries N]
  *						[--warmup 1] [--label NAME] [--repeat R]
@@ -23,7 +24,9 @@
  * halfvec(dim) with --type halfvec (values rounded to the nearest half on
  * the client); row i of the base file gets id i.  build creates
  * items_<metric>_idx on (embedding <type>_<metric>_ops), or index --index
- * on --using, and prints "seconds,bytes".  search runs, for each ef_search
+ * on --using, and prints "seconds,bytes"; --mwm sets maintenance_work_mem
+ * for the build, and --mem adds the build's memory, ",peak_private,peak_rss"
+ * in bytes (build_memory).  search runs, for each ef_search
  * value, every query once through one prepared statement, by default
  *
  *	  SELECT id FROM items ORDER BY embedding <op> $1::<type> LIMIT k
@@ -46,7 +49,9 @@
  *-------------------------------------------------------------------------
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +73,8 @@ const OptSpec ann_build_opts[] = {
 	OPT("type", OPT_TYPE, type, "column type, names the opclass <type>_<metric>_ops (vector)"),
 	OPT("using", OPT_STR, using, "index column and opclass, instead of the metric's"),
 	OPT("index", OPT_STR, index, "index name (items_<metric>_idx)"),
+	OPT("mwm", OPT_STR, mwm, "maintenance_work_mem of the build (the server's)"),
+	OPT("mem", OPT_FLAG, mem, "also print the backend's peak private memory and peak RSS"),
 	OPT_END
 };
 
@@ -205,6 +212,86 @@ ann_load(const Options *opt)
 
 /* ----------------------------------------------------------------- build */
 
+/*
+ * RssAnon and VmHWM of process pid, in bytes, from /proc/PID/status; -1
+ * where they cannot be read (another machine, or no permission).
+ */
+static void
+proc_memory(long pid, long *anon, long *hwm)
+{
+	char		path[64];
+	char		line[256];
+	FILE	   *f;
+
+	*anon = -1;
+	*hwm = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		long		kb;
+
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			*anon = kb * 1024;
+		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			*hwm = kb * 1024;
+	}
+	fclose(f);
+}
+
+/*
+ * Run sql (the CREATE INDEX) on conn, whose server process is pid, and
+ * sample that process's memory every 20 ms until it finishes:
+ *
+ *   peak_private  the largest RssAnon seen: the backend's private memory
+ *                 (its heap, where a single-process build keeps its graph),
+ *                 without the shared buffers it reads the table through
+ *   peak_rss      VmHWM at the end: the kernel's peak resident set of the
+ *                 process, shared buffers it touched included
+ *
+ * The connection is new, so both start from a fresh backend.  The server
+ * must run on this machine, and /proc/PID readable by this user (root, or
+ * the user the cluster runs as); otherwise both are -1.
+ */
+static void
+build_memory(PGconn *conn, long pid, const char *sql, long *peak_private, long *peak_rss)
+{
+	PGresult   *res;
+	long		anon;
+	long		hwm;
+	bool		failed = false;
+
+	*peak_private = -1;
+	if (!PQsendQuery(conn, sql))
+		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
+	for (;;)
+	{
+		struct pollfd pfd = {.fd = PQsocket(conn),.events = POLLIN};
+
+		proc_memory(pid, &anon, &hwm);
+		if (anon > *peak_private)
+			*peak_private = anon;
+		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (!PQconsumeInput(conn))
+			die("%s\nfailed: %s", sql, PQerrorMessage(conn));
+		if (!PQisBusy(conn))
+			break;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			failed = true;
+		PQclear(res);
+	}
+	if (failed)
+		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
+	proc_memory(pid, &anon, &hwm);
+	*peak_rss = hwm;
+}
+
 void
 ann_build(const Options *opt)
 {
@@ -216,6 +303,9 @@ ann_build(const Options *opt)
 	double		t0;
 	double		t1;
 	PGresult   *res;
+	long		pid;
+	long		peak_private = -1;
+	long		peak_rss = -1;
 
 	if (opt->conninfo == NULL || (!opt->have_metric && opt->using == NULL))
 		die("build needs --conn and --metric (or --using and --index)");
@@ -234,18 +324,32 @@ ann_build(const Options *opt)
 	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", idx);
 	exec_quiet(conn, sql);
 	exec_cmd(conn, "CHECKPOINT");
+	if (opt->mwm != NULL)
+	{
+		snprintf(sql, sizeof(sql), "SET maintenance_work_mem = '%s'", opt->mwm);
+		exec_cmd(conn, sql);
+	}
+	res = exec_ok(conn, "SELECT pg_backend_pid()");
+	pid = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
 
 	snprintf(sql, sizeof(sql),
 			 "CREATE INDEX %s ON " TABLE_NAME
 			 " USING hnsw (%s) WITH (m = %d, ef_construction = %d)",
 			 idx, column, opt->m, opt->efc);
 	t0 = now_seconds();
-	exec_cmd(conn, sql);
+	if (opt->mem)
+		build_memory(conn, pid, sql, &peak_private, &peak_rss);
+	else
+		exec_cmd(conn, sql);
 	t1 = now_seconds();
 
 	snprintf(sql, sizeof(sql), "SELECT pg_relation_size('%s')", idx);
 	res = exec_ok(conn, sql);
-	printf("%.3f,%s\n", t1 - t0, PQgetvalue(res, 0, 0));
+	printf("%.3f,%s", t1 - t0, PQgetvalue(res, 0, 0));
+	if (opt->mem)
+		printf(",%ld,%ld", peak_private, peak_rss);
+	printf("\n");
 	PQclear(res);
 	PQfinish(conn);
 }

@@ -13,6 +13,7 @@
 #	  python3 bench/report.py write  bench/results/<timestamp>-write
 #	  python3 bench/report.py bq     bench/results/<timestamp>-bq
 #	  python3 bench/report.py sparse bench/results/<timestamp>-sparse
+#	  python3 bench/report.py space  bench/results/<timestamp>-space
 #
 # Values are medians over the repeated runs.  "QPS at recall R" is
 # computed in one place, qps_at_recall: it follows a curve in ef_search
@@ -165,6 +166,68 @@ def pareto(points):
     return [(i, r, q, lab) for i, (r, q, lab) in enumerate(best)]
 
 
+UNITS = {"kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
+
+
+def setting_bytes(v):
+    """a memory setting as PostgreSQL shows it ("64MB", "4GB") in bytes, or None"""
+    m = re.match(r"^(\d+)\s*(kB|MB|GB|TB)?$", v or "")
+    return int(m.group(1)) * UNITS.get(m.group(2) or "kB", 1024) if m else None
+
+
+def outgrown(d):
+    """
+    {(label, metric): tuples} from messages.txt: the builds whose graph
+    outgrew maintenance_work_mem, and after how many tuples (the NOTICE
+    both hnsw and pgvector give)
+    """
+    out = {}
+    path = os.path.join(d, "messages.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            m = re.match(r"^(\S+) (\S+) build:.*no longer fits into maintenance_work_mem after (\d+) tuples", line)
+            if m:
+                out[(m.group(1), m.group(2))] = int(m.group(3))
+    return out
+
+
+def build_rows(build, systems, m, suffix, full, two):
+    """
+    The rows of one build of each system (label system + suffix): time,
+    size, memory, and whether the graph outgrew maintenance_work_mem
+    """
+    def ratio(a, b):
+        return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
+
+    def val(s, field, scale=1):
+        b = build.get((s + suffix, m))
+        v = b.get(field) if b else None
+        if v in (None, "") or float(v) < 0:
+            return None
+        return float(v) / scale
+
+    def row(name, vals, spec, with_ratio=True):
+        return ("%-22s" % name + "".join(" %12s" % ("-" if v is None else spec % v) for v in vals) +
+                (" %12s" % ratio(vals[0], vals[1]) if two and with_ratio else ""))
+
+    mwm = next((build[(s + suffix, m)].get("maintenance_work_mem") for s in systems
+                if (s + suffix, m) in build), None) or "?"
+    tag = "" if not suffix else ", %s" % suffix[1:]
+    out = [row("build time (s)" + tag, [val(s, "build_s") for s in systems], "%.1f"),
+           row("index size (MiB)" + tag, [val(s, "index_bytes", 1048576) for s in systems], "%.1f")]
+    if any(val(s, "peak_private_bytes") is not None for s in systems):
+        out.append(row("build private MiB" + tag, [val(s, "peak_private_bytes", 1048576) for s in systems], "%.0f"))
+        out.append(row("build peak RSS MiB" + tag, [val(s, "peak_rss_bytes", 1048576) for s in systems], "%.0f"))
+    tuples = [full.get((s + suffix, m)) for s in systems]
+    if any(t is not None for t in tuples):
+        rows = [float(build[(s + suffix, m)]["rows"]) if (s + suffix, m) in build else None for s in systems]
+        out.append(row("mwm %s full after" % mwm, tuples, "%d", False))
+        need = [setting_bytes(mwm) * r / t / 1048576 if t and r and setting_bytes(mwm) else None
+                for t, r in zip(tuples, rows)]
+        out.append(row("mwm needed (MiB, est.)", need, "%.0f", False))
+    return out
+
+
 def ann_report(d, title="ANN benchmark"):
     meta, _ = read_meta(d)
     systems = meta["systems"].split()
@@ -203,7 +266,9 @@ def ann_report(d, title="ANN benchmark"):
         return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
 
     two = len(systems) == 2
+    full = outgrown(d)
     out = ["%s: %s" % (title, meta.get("data files", "")), meta.get("parameters", ""), kernels]
+    out.extend("%s: %s" % (key, meta[key]) for key in ("peer index", "peer query") if key in meta)
     with open(os.path.join(d, "summary.csv"), "w") as f:
         f.write("label,metric,ef_search,runs,recall,qps,p50_ms,p99_ms\n")
         for m in metrics:
@@ -220,10 +285,10 @@ def ann_report(d, title="ANN benchmark"):
             m, nq, k, first["runs"] if first else 0))
         out.append("%-22s" % "" + "".join(" %12s" % s for s in systems) +
                    (" %12s" % "/".join(systems) if two else ""))
-        for name, field, scale in (("build time (s)", "build_s", 1), ("index size (MiB)", "index_bytes", 1048576)):
-            vals = [float(build[(s, m)][field]) / scale if (s, m) in build else None for s in systems]
-            out.append("%-22s" % name + "".join(" %12.1f" % (v or 0) for v in vals) +
-                       (" %12s" % ratio(vals[0], vals[1]) if two else ""))
+        out.extend(build_rows(build, systems, m, "", full, two))
+        for suffix in sorted({lab[len(s):] for (lab, m2) in build for s in systems
+                              if m2 == m and lab.startswith(s + "@")}):
+            out.extend(build_rows(build, systems, m, suffix, full, two))
         # with --type halfvec: the vector index on the same values
         if any((s + ":vector", m) in build for s in systems):
             vsize = [float(build[(s + ":vector", m)]["index_bytes"]) / 1048576
@@ -260,10 +325,27 @@ def ann_report(d, title="ANN benchmark"):
                 a, b = (summary.get((s, m, ef)) for s in systems)
                 line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
             out.append(line)
+    if any(s + "@" in lab for (lab, m2) in build for s in systems) or any(
+            b.get("peak_private_bytes") for b in build.values()):
+        out.append("")
+        out.append("build private MiB: peak RssAnon of the backend during CREATE INDEX; build peak RSS:"
+                   " its VmHWM, shared buffers touched included")
+        if full:
+            out.append("mwm ... full after: the graph outgrew maintenance_work_mem after that many tuples;"
+                       " mwm needed: maintenance_work_mem x rows / tuples")
+    plans = os.path.join(d, "plans.txt")
+    if os.path.exists(plans) and os.path.getsize(plans) > 0:
+        out.append("")
+        out.append("plans at default settings (EXPLAIN, first query, first round):")
+        with open(plans) as f:
+            out.extend("  " + x.rstrip("\n") for x in f if x.strip())
     finish(d, out)
 
+    names = {s: s for s in systems}
+    if "peer-expr" in meta and two:
+        names[systems[1]] = "%s (%s expression index)" % (systems[1], meta["peer-expr"])
     for m in metrics:
-        curves = [(s, [(x["recall"], x["qps"], ef) for ef in efs[m] for x in [summary.get((s, m, ef))] if x])
+        curves = [(names[s], [(x["recall"], x["qps"], ef) for ef in efs[m] for x in [summary.get((s, m, ef))] if x])
                   for s in systems]
         if not plot(os.path.join(d, m + ".png"), "%s: recall@k vs QPS (%s)" % (m, meta.get("data files", "")),
                     "recall", "queries per second (one client)", curves, "top right"):
@@ -668,8 +750,69 @@ def sparse_report(d):
     ann_report(d, "sparsevec benchmark")
 
 
+# ------------------------------------------------------------------ space
+
+
+def space_report(d):
+    """
+    Bytes per vector: a markdown table, a row per dimension, per type the
+    values' own bytes and, per system, pg_relation_size(index) / rows and
+    its multiple of the values' bytes; "n/a" where the system refused
+    """
+    meta, metalines = read_meta(d)
+    systems = meta["systems"].split()
+    rows = read_csv(os.path.join(d, "space.csv"))
+    if not rows:
+        sys.exit("no %s" % os.path.join(d, "space.csv"))
+    types, dims, cell, errors = [], [], {}, {}
+    for r in rows:
+        if r["type"] not in types:
+            types.append(r["type"])
+        if int(r["dim"]) not in dims:
+            dims.append(int(r["dim"]))
+        cell[(r["label"], r["type"], int(r["dim"]))] = r
+        if r["error"]:
+            errors.setdefault((r["label"], r["type"], r["error"]), []).append(r["dim"])
+
+    def name(s):
+        return "pgvector" if s == "vector" else s
+
+    head = ["dim"]
+    for t in types:
+        head.append("%s values (%s)" % (t, "4d" if t == "vector" else "2d"))
+        head.extend("%s, %s: bytes/row (x)" % (t, name(s)) for s in systems)
+    out = header_lines(meta)
+    out.append("# " + meta.get("dataset", ""))
+    out.append("# " + meta.get("parameters", ""))
+    out.append("# " + meta.get("measure", ""))
+    out.append("")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for dim in dims:
+        line = [str(dim)]
+        for t in types:
+            line.append(str((4 if t == "vector" else 2) * dim))
+            for s in systems:
+                r = cell.get((s, t, dim))
+                if r is None:
+                    line.append("-")
+                elif r["error"] or not r["bytes_per_row"]:
+                    line.append("n/a")
+                else:
+                    line.append("%.0f (%.2f)" % (float(r["bytes_per_row"]), float(r["ratio"])))
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    out.append("(x): bytes per row / bytes of the values; n/a: the index was refused:")
+    for (s, t, e), ds in sorted(errors.items()):
+        out.append("  %s, %s, d = %s: %s" % (t, name(s), ",".join(ds), e))
+    # the refusals are in the server log too: leave them out
+    out.extend(x for x in metalines if x.startswith(("server log: ", "WARNING"))
+               and not any(e in x for (s, t, e) in errors))
+    finish(d, out)
+
+
 REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report,
-           "bq": bq_report, "sparse": sparse_report}
+           "bq": bq_report, "sparse": sparse_report, "space": space_report}
 
 
 def main():

@@ -59,7 +59,7 @@ static const Command commands[] = {
 	{"ann", "load", ann_load, ann_load_opts, NULL,
 	"create and fill table items from --base"},
 	{"ann", "build", ann_build, ann_build_opts, NULL,
-	"CREATE INDEX items_<metric>_idx (or --index); prints seconds,bytes"},
+	"CREATE INDEX items_<metric>_idx (or --index); prints seconds,bytes[,peak_private,peak_rss]"},
 	{"ann", "search", ann_search, ann_search_opts, NULL,
 	"ef_search sweep: recall@k, QPS and latency per point"},
 	{"ann", "gt", ann_gt, ann_gt_opts, "BASE QUERY METRIC:OUT ...",

@@ -72,6 +72,8 @@ typedef struct Options
 	const char *index;			/* --index: index name */
 	const char *using;			/* --using: index column and opclass */
 	const char *curve;			/* --curve: curve name in the CSV */
+	const char *mwm;			/* --mwm: maintenance_work_mem of a build */
+	bool		mem;			/* --mem: measure a build's memory */
 
 	/* filter */
 	const char *col;			/* --col c10|c100 */
