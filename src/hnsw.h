@@ -414,6 +414,7 @@ extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,
 extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern void HnswRaiseFormatVersion(Relation index, bool building);
 typedef void (*HnswChainPiece) (void *arg, const char *data, Size pos, Size n);
 extern void HnswWalkChain(HnswPageLimits *lim, HnswElementTuple etup,
 						  BlockNumber blkno, OffsetNumber offno,

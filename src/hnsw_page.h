@@ -391,6 +391,7 @@ typedef struct HnswPageLimits
 	int			m;				/* m from the metapage */
 	int			dim;			/* dimensions from the metapage */
 	int			kind;			/* value kind from the metapage */
+	int			version;		/* format version from the metapage */
 	Size		vsize;			/* bytes of a value (SPARSE: of an empty one) */
 	int			maxnnz;			/* SPARSE: most entries a value may have */
 	Size		maxvsize;		/* bytes of the largest value */

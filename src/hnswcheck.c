@@ -707,6 +707,10 @@ CollectElements(CheckState *cs)
 			ItemPointerSet(&tid, blk, off);
 			if (!CheckReadTuple(cs, page, false, &tid, &t))
 				continue;
+			if ((t.vtup || (t.etup && (t.etup->flags & HNSW_ELEMENT_CHAINED))) &&
+				cs->meta.version < 3)
+				CORRUPT(cs, "index of format %u has a chained value at (%u,%u)",
+						cs->meta.version, blk, off);
 			if (t.vtup)
 			{
 				cs->nvaluetuples++;

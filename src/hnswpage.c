@@ -404,6 +404,7 @@ InitPageLimits(Relation index, HnswPageLimits *lim)
 	lim->m = meta.m;
 	lim->dim = meta.dimensions;
 	lim->kind = meta.kind;
+	lim->version = meta.version;
 	lim->vsize = HnswValueMinSize(meta.kind, meta.dimensions);
 	lim->maxnnz = meta.kind == HNSW_VALUE_SPARSE ? HnswGetTypeInfo(index)->maxnnz : 0;
 	lim->maxvsize = meta.kind == HNSW_VALUE_SPARSE ?
@@ -441,6 +442,35 @@ void
 HnswGetPageLimits(Relation index, HnswPageLimits *lim)
 {
 	GetPageLimits(index, lim);
+}
+
+/*
+ * Raise the format version of an index of an older format to
+ * HNSW_FORMAT_VERSION, before the first CHAINED element is written into
+ * it: formats 1 and 2 have none (see src/README.md, "Metapage").  One WAL
+ * record, the metapage alone locked; nothing else changes.
+ */
+void
+HnswRaiseFormatVersion(Relation index, bool building)
+{
+	Buffer		buf;
+	HnswEdit	edit;
+	HnswMetaPage m;
+	HnswRelCache *cache;
+
+	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (HnswPageGetMeta(BufferGetPage(buf))->version < HNSW_FORMAT_VERSION)
+	{
+		HnswEditBegin(&edit, index, building);
+		m = HnswPageGetMeta(HnswEditRegister(&edit, buf, false));
+		m->version = HNSW_FORMAT_VERSION;
+		HnswEditFinish(&edit);
+	}
+	UnlockReleaseBuffer(buf);
+	cache = (HnswRelCache *) index->rd_amcache;
+	if (cache != NULL && cache->lim.m != 0)
+		cache->lim.version = HNSW_FORMAT_VERSION;
 }
 
 /*

@@ -618,6 +618,8 @@ HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
 		head = HnswHeadRoom(HNSW_PAGE_ROOM, MAXALIGN(nsize), vsize);
 	}
 
+	if (lim.version < HNSW_FORMAT_VERSION)
+		HnswRaiseFormatVersion(index, building);
 	WriteChain(index, etup->value, head, vsize, building, last, &vtid);
 	ctup = palloc(HNSW_CHAINED_ELEMENT_SIZE(head));
 	csize = HnswFormChainedElement(ctup, etup, head, &vtid, vsize);
