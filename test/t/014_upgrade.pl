@@ -2,7 +2,9 @@
 #
 # 014_upgrade.pl
 #	  Indexes written by 0.1.x (format 1) work before and after ALTER
-#	  EXTENSION hnsw UPDATE; a format from the future is refused.
+#	  EXTENSION hnsw UPDATE; a format from the future is refused.  (0.2.x
+#	  wrote format 2, which differs from format 1 only in the kind field,
+#	  0 for vector: the format-1 indexes stand for both.)
 #
 # The extension is created at version 0.1.0, with indexes of the four
 # vector operator classes, one on an unlogged table and a partial
@@ -14,15 +16,20 @@
 #	 - the old indexes give the exact answers (ef_search = 1000 covers
 #	   every row of these small tables, so a search of the graph is
 #	   exhaustive), pass hnsw_index_check, take inserts and VACUUM, and keep
-#	   format 1 on disk (only builds write format 2);
-#	 - ALTER EXTENSION hnsw UPDATE goes to 0.2.0 and the same holds;
+#	   format 1 on disk (only builds write format 3, and inserts of the
+#	   first value split over pages, see below);
+#	 - ALTER EXTENSION hnsw UPDATE goes to 0.3.0 and the same holds; a role
+#	   granted EXECUTE on hnsw_index_stats keeps it across 0.3.0, which
+#	   changes the function's result;
+#	 - a format-1 index of 1,024 dimensions built whole takes inserts of
+#	   values split over pages, and is then format 3;
 #	 - new indexes over halfvec, bit and sparsevec can be built and answer
 #	   exactly, next to the old ones;
 #	 - pg_dump of the database restores into a new one, with the same
 #	   answers, every index passing hnsw_index_check;
 #	 - after a crash, the unlogged index is its empty format-1 init fork,
 #	   which takes rows and answers;
-#	 - an index whose metapage says format 3 fails with
+#	 - an index whose metapage says format 4 fails with
 #	   ERRCODE_INDEX_CORRUPTED and a hint to REINDEX, and REINDEX fixes it.
 #
 # IDENTIFICATION
@@ -172,14 +179,14 @@ sub write_version
 
 # The answers of the new build, before the version is touched
 my %before;
-$before{ $_->[0] } = check_exact('postgres', $_, '0.1.0, format 2') foreach @old;
+$before{ $_->[0] } = check_exact('postgres', $_, '0.1.0, format 3') foreach @old;
 
 # Make them format 1, as 0.1.x wrote them
 $node->stop;
 foreach my $ix (@old)
 {
 	my $name = $ix->[0];
-	is(read_version($file{$name}), 2, "$name was built in format 2");
+	is(read_version($file{$name}), 3, "$name was built in format 3");
 	write_version($file{$name}, 1);
 	is(read_version($file{$name}), 1, "$name now says format 1");
 }
@@ -208,7 +215,7 @@ sub writes
 	});
 	$before{ $_->[0] } = check_exact('postgres', $_, $phase) foreach @old;
 
-	# still format 1 on disk: only builds write format 2
+	# still format 1 on disk: only builds write format 3
 	$node->safe_psql('postgres', 'CHECKPOINT');
 	foreach my $ix (@old)
 	{
@@ -217,16 +224,59 @@ sub writes
 }
 writes(1001, 1100, '0.1.0, format 1, after inserts and vacuum');
 
-# The update
+# The update, with a role that may call hnsw_index_stats
+$node->safe_psql(
+	'postgres', q{
+	CREATE ROLE inspector LOGIN;
+	GRANT EXECUTE ON FUNCTION hnsw_index_stats(regclass) TO inspector;
+});
 $node->safe_psql('postgres', 'ALTER EXTENSION hnsw UPDATE');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
-	'0.2.0', 'ALTER EXTENSION hnsw UPDATE goes to 0.2.0');
+	'0.3.0', 'ALTER EXTENSION hnsw UPDATE goes to 0.3.0');
+is($node->safe_psql('postgres',
+		"SELECT elements, chained_elements, unreferenced_value_tuples FROM hnsw_index_stats('items_l2')",
+		extra_params => [ '-U', 'inspector' ]),
+	$node->safe_psql('postgres', "SELECT count(*) FROM items") . '|0|0',
+	'0.3.0: the role granted EXECUTE on hnsw_index_stats still may call it, with the new columns');
+my ($sret, $sout, $serr) = $node->psql('postgres', "SELECT * FROM hnsw_index_check('items_l2')",
+	extra_params => [ '-U', 'inspector' ]);
+like($serr, qr/permission denied for function hnsw_index_check/,
+	'0.3.0: and hnsw_index_check, not granted to it, stays refused');
 foreach my $ix (@old)
 {
-	is(check_exact('postgres', $ix, '0.2.0, format 1'), $before{ $ix->[0] },
-		"0.2.0, format 1: $ix->[0] gives the answers it gave before the update");
+	is(check_exact('postgres', $ix, '0.3.0, format 1'), $before{ $ix->[0] },
+		"0.3.0, format 1: $ix->[0] gives the answers it gave before the update");
 }
-writes(1101, 1200, '0.2.0, format 1, after inserts and vacuum');
+writes(1101, 1200, '0.3.0, format 1, after inserts and vacuum');
+
+# A format-1 index of 1,024-dimensional vectors, built of one row (which
+# fits a page whole): the insert of the first value that does not fit
+# whole beside the others splits it, and raises the index to format 3
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE wide (id int PRIMARY KEY, v vector(1024));
+	INSERT INTO wide SELECT 1, array_fill(0.5::real, ARRAY[1024])::vector;
+	CREATE INDEX wide_l2 ON wide USING hnsw (v vector_l2_ops);
+	CHECKPOINT;
+});
+my $wide = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('wide_l2')");
+$node->stop;
+write_version($wide, 1);
+$node->start;
+is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('wide_l2')"),
+	'1|1|1', 'format 1, 1,024 dimensions: one whole element');
+$node->safe_psql('postgres',
+	"INSERT INTO wide SELECT i, (SELECT array_agg(((i * j) % 101)::real) FROM generate_series(1, 1024) j)::vector FROM generate_series(2, 20) i");
+is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('wide_l2')"),
+	'20|20|20', 'format 1, 1,024 dimensions: inserts of split values pass the check');
+ok($node->safe_psql('postgres', "SELECT chained_elements FROM hnsw_index_stats('wide_l2')") > 0,
+	'format 1, 1,024 dimensions: some values are split');
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(read_version($wide), 3, 'the first split value raised the index to format 3');
+is($node->safe_psql('postgres',
+		"SET enable_seqscan = off; SELECT id FROM wide ORDER BY v <-> (SELECT v FROM wide WHERE id = 13) LIMIT 1"),
+	'13', 'format 3 after the raise: the index finds a split value');
+$node->safe_psql('postgres', 'DROP TABLE wide');
 
 # New indexes over the new types, next to the old ones: 500 rows each
 $node->safe_psql(
@@ -271,21 +321,21 @@ my @new = (
 	[ 'sv_ip', 'sv', 'v', '<#>', '', 0, 'sv_q' ]);
 is($node->safe_psql('postgres', 'SELECT count(DISTINCT b) FROM bq'), '500', 'bq: 500 distinct values');
 is($node->safe_psql('postgres', 'SELECT count(DISTINCT v) FROM sv'), '500', 'sv: 500 distinct values');
-check_exact('postgres', $_, '0.2.0, new type') foreach @new;
+check_exact('postgres', $_, '0.3.0, new type') foreach @new;
 
-# A new vector index is format 2; the old ones are format 1 and answer as
+# A new vector index is format 3; the old ones are format 1 and answer as
 # before, also with a new index next to them
 $node->safe_psql('postgres', 'CHECKPOINT');
 is(read_version("$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('items_l2_new')")),
-	2, 'a new index is built in format 2');
+	3, 'a new index is built in format 3');
 is(answers('postgres', [ 'items_l2_new', 'items', 'v', '<->', '' ], 0),
 	$before{items_l2}, 'the new vector index answers as the old one');
 $node->safe_psql('postgres', 'DROP INDEX items_l2_new');
 foreach my $ix (@old)
 {
-	is(check_exact('postgres', $ix, '0.2.0, format 1, next to new indexes'), $before{ $ix->[0] },
-		"0.2.0: $ix->[0] still gives its answers");
-	is(read_version($file{ $ix->[0] }), 1, "0.2.0: $ix->[0] is still format 1");
+	is(check_exact('postgres', $ix, '0.3.0, format 1, next to new indexes'), $before{ $ix->[0] },
+		"0.3.0: $ix->[0] still gives its answers");
+	is(read_version($file{ $ix->[0] }), 1, "0.3.0: $ix->[0] is still format 1");
 }
 
 # pg_dump of the updated database, restored into a new one: the same
@@ -298,7 +348,7 @@ $node->command_ok(
 	[ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
 	'pg_restore into a new database');
 is($node->safe_psql('restored', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
-	'0.2.0', 'restored: the extension is at 0.2.0');
+	'0.3.0', 'restored: the extension is at 0.3.0');
 my $defs = q{SELECT indexrelid::regclass, pg_get_indexdef(indexrelid), indisvalid
 	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 	JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'hnsw' ORDER BY indexrelid::regclass::text};
@@ -323,7 +373,7 @@ my $fut = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath
 # init fork, the empty format-1 index patched above
 $node->safe_psql('postgres', 'CHECKPOINT');
 $node->stop('immediate');
-write_version($fut, 3);
+write_version($fut, 4);
 $node->start;
 
 is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('u_l2')"),
@@ -340,10 +390,10 @@ foreach my $case (
 {
 	my ($what, $sql) = @$case;
 	my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
-	isnt($ret, 0, "format 3: $what fails");
-	like($err, qr/ERROR:  XX002: index "fut_l2" has format version 3, expected 2/,
-		"format 3: $what: index corrupted (XX002), with the version");
-	like($err, qr/HINT:  REINDEX the index\./, "format 3: $what: the hint says REINDEX");
+	isnt($ret, 0, "format 4: $what fails");
+	like($err, qr/ERROR:  XX002: index "fut_l2" has format version 4, expected 3/,
+		"format 4: $what: index corrupted (XX002), with the version");
+	like($err, qr/HINT:  REINDEX the index\./, "format 4: $what: the hint says REINDEX");
 }
 $node->safe_psql('postgres', 'REINDEX INDEX fut_l2');
 is( $node->safe_psql(
@@ -355,7 +405,7 @@ is($node->safe_psql('postgres', "SELECT * FROM hnsw_index_check('fut_l2')"),
 	'201|201|201', 'after REINDEX: inserts work and hnsw_index_check passes');
 $node->safe_psql('postgres', 'CHECKPOINT');
 is(read_version("$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('fut_l2')")),
-	2, 'after REINDEX: format 2');
+	3, 'after REINDEX: format 3');
 
 $node->stop;
 done_testing();
