@@ -404,8 +404,8 @@ extern void HnswEditAbort(HnswEdit *e);
 extern void HnswInitPage(Page page, uint16 flags);
 extern Size HnswFormChainedElement(HnswElementTuple dst,
 								   const HnswElementTupleData *whole,
-								   Size headlen, ItemPointer valuetid,
-								   Size valuecap);
+								   Size vsize, Size headlen,
+								   ItemPointer valuetid, Size valuecap);
 extern Size HnswFormValueTuple(HnswValueTuple vtup, const char *data, Size n,
 							   ItemPointer next);
 extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,

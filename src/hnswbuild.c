@@ -1066,8 +1066,8 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		etup->neighbortid = ntids[i];
 		if (heads[i] > 0)
 		{
-			esize = HnswFormChainedElement(ctup, etup, heads[i], (ItemPointer) &vtids[i],
-										   vsize);
+			esize = HnswFormChainedElement(ctup, etup, vsize, heads[i],
+										   (ItemPointer) &vtids[i], vsize);
 			tup = (Pointer) ctup;
 		}
 		HnswFormNeighbors(ntup, el->level, m);

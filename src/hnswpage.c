@@ -133,24 +133,30 @@ HnswFormElement(HnswElementTuple etup, int level, const void *value, Size vsize,
 
 /*
  * Fill dst as the CHAINED form of the element whole (formed by
- * HnswFormElement, its neighbortid set): the same header, the first
- * headlen bytes of its value, and the chain (valuetid, valuecap).  Returns
- * the size of dst, HNSW_CHAINED_ELEMENT_SIZE(headlen).
+ * HnswFormElement, its neighbortid set, holding a value of vsize bytes):
+ * the same header, the first headlen bytes of its value (zero past its
+ * end: a SPARSE value may be shorter than the head of the place it takes),
+ * and the chain (valuetid, valuecap).  Returns the size of dst,
+ * HNSW_CHAINED_ELEMENT_SIZE(headlen).
  */
 Size
 HnswFormChainedElement(HnswElementTuple dst, const HnswElementTupleData *whole,
-					   Size headlen, ItemPointer valuetid, Size valuecap)
+					   Size vsize, Size headlen, ItemPointer valuetid,
+					   Size valuecap)
 {
 	HnswElementChainData *chain;
 
 	Assert(headlen >= HNSW_MIN_PART && headlen <= valuecap && headlen <= PG_UINT16_MAX);
+	Assert(vsize <= valuecap);
 	memcpy(dst, whole, offsetof(HnswElementTupleData, value));
 	dst->flags |= HNSW_ELEMENT_CHAINED;
 	chain = HnswElementChain(dst);
 	chain->valuetid = *valuetid;
 	chain->headlen = (uint16) headlen;
 	chain->valuecap = (uint32) valuecap;
-	memcpy(HnswElementHead(dst), whole->value, headlen);
+	memcpy(HnswElementHead(dst), whole->value, Min(headlen, vsize));
+	if (vsize < headlen)
+		memset(HnswElementHead(dst) + vsize, 0, headlen - vsize);
 	return HNSW_CHAINED_ELEMENT_SIZE(headlen);
 }
 

@@ -465,8 +465,10 @@ ReuseSpace(Relation index, HnswElementTuple etup, Size esize,
 				HnswElementTuple ctup = palloc(HNSW_CHAINED_ELEMENT_SIZE(chain.headlen));
 				Size		csize;
 
-				csize = HnswFormChainedElement(ctup, etup, chain.headlen,
-											   &chain.valuetid, chain.valuecap);
+				csize = HnswFormChainedElement(ctup, etup,
+											   esize - offsetof(HnswElementTupleData, value),
+											   chain.headlen, &chain.valuetid,
+											   chain.valuecap);
 				OverwriteTuple(index, etid, (Pointer) ctup, csize,
 							   HNSW_ELEMENT_TUPLE, HNSW_ELEMENT_DELETED);
 				pfree(ctup);
@@ -622,7 +624,7 @@ HnswWriteElement(Relation index, HnswElementTuple etup, Size esize,
 		HnswRaiseFormatVersion(index, building);
 	WriteChain(index, etup->value, head, vsize, building, last, &vtid);
 	ctup = palloc(HNSW_CHAINED_ELEMENT_SIZE(head));
-	csize = HnswFormChainedElement(ctup, etup, head, &vtid, vsize);
+	csize = HnswFormChainedElement(ctup, etup, vsize, head, &vtid, vsize);
 	PlaceTuples(index, (Pointer) ctup, csize, (Pointer) ntup, nsize,
 				building, last, InvalidBlockNumber, etid, &ntid);
 	pfree(ctup);
