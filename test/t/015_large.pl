@@ -3,7 +3,7 @@
 # 015_large.pl
 #	  hnsw indexes of values larger than a page (format 3: an element
 #	  holds the head of its value and chains the rest through value
-#	  tuples): recall and a streaming standby.
+#	  tuples): recall, a streaming standby and crash recovery.
 #
 # Seeded clustered data, computed in SQL (setseed, so that any session
 # computes the same value for the same seed): 10 clusters, each point its
@@ -41,6 +41,18 @@
 #	 values: each new value goes into the chain of a deleted element.
 #	 In the end the standby is still streaming and its log shows no
 #	 inconsistent page.
+# 2. Crash recovery.  A vector(16000) column with a vector_l2_ops index
+#	 and a halfvec_cosine_ops index on its halfvec(16000) cast (values of
+#	 8 and 4 parts).  Three rounds: 3 pgbench clients insert (75%) and
+#	 delete (25%) while a fourth runs VACUUM, and after 1.5 to 4.5
+#	 seconds (seeded) the server stops in immediate mode (rounds 1 and 3)
+#	 or an inserting backend gets SIGKILL (round 2).  After recovery (redo
+#	 also checks consistency): hnsw_index_check passes; every row is found
+#	 through each index by its own vector; after VACUUM the counts are one
+#	 element and one heap TID per row; more inserts work.  A crash between
+#	 an insert's chain and its element leaves unreferenced value tuples,
+#	 which the checker allows; the test reports how many it saw (the
+#	 window is short: most rounds leave none).
 #
 # IDENTIFICATION
 #	  test/t/015_large.pl
@@ -68,6 +80,7 @@ wal_consistency_checking = 'generic'
 autovacuum = off
 max_wal_size = '2GB'
 checkpoint_timeout = '1h'
+restart_after_crash = on
 });
 $primary->start;
 $primary->safe_psql('postgres',
@@ -357,5 +370,172 @@ $primary->safe_psql('postgres', "SELECT pg_drop_replication_slot('standby')");
 note(sprintf('recall and standby part: %.1fs', time - $t_start));
 
 
-$primary->stop;
+#-------------------------------------------------------------------------
+# 2. Crash recovery in the middle of inserts of chained values
+#-------------------------------------------------------------------------
+my $node = $primary;
+$node->safe_psql(
+	'postgres', q{
+	CREATE SEQUENCE seeds START 200001;
+	CREATE TABLE cr (id bigint PRIMARY KEY, v vector(16000));
+	INSERT INTO cr SELECT i, pt(i, 16000) FROM generate_series(100001, 100060) i;
+	CREATE INDEX cr_l2 ON cr USING hnsw (v vector_l2_ops);
+	CREATE INDEX cr_hcos ON cr USING hnsw ((v::halfvec(16000)) halfvec_cosine_ops);
+});
+my $mix = $node->basedir . '/mix.sql';
+append_to_file(
+	$mix, q{
+\set r random(1, 100)
+\set k random(0, 999)
+\if :r <= 75
+INSERT INTO cr SELECT s, pt(s, 16000) FROM nextval('seeds') s;
+\else
+DELETE FROM cr WHERE id = (SELECT id FROM cr ORDER BY id
+						   OFFSET :k * (SELECT count(*) FROM cr) / 1000 LIMIT 1);
+\endif
+});
+my $vacuum = $node->basedir . '/vacuum.sql';
+append_to_file($vacuum, "VACUUM cr;\n");
+
+sub start_pgbench
+{
+	my ($script, $clients, $seed, $out, $err) = @_;
+	return IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $clients, '-j', $clients, '-T', '60',
+			"--random-seed=$seed", '-f', $script,
+			'-h', $node->host, '-p', $node->port, 'postgres'
+		],
+		'<', \undef, '>', $out, '2>', $err);
+}
+
+foreach my $ix ([ 'cr_l2', '', '<->' ], [ 'cr_hcos', '::halfvec(16000)', '<=>' ])
+{
+	my ($name, $cast, $op) = @$ix;
+	like(
+		$node->safe_psql(
+			'postgres',
+			"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM cr ORDER BY (v)$cast $op (SELECT (v)$cast FROM cr LIMIT 1) LIMIT 1"
+		),
+		qr/Index Scan using $name\b/,
+		"$name serves $op");
+}
+
+# Every row of cr is found by an index scan for its own vector, the
+# column cast with $cast, ordered by $op; returns how many are not, and
+# the first few.  The vectors are distinct (each from a fresh sequence
+# value).
+sub lost_rows
+{
+	my ($cast, $op) = @_;
+	return $node->safe_psql(
+		'postgres', qq{
+		SET enable_seqscan = off;
+		SET hnsw.ef_search = 100;
+		SELECT count(*) || ' ' || coalesce(string_agg(id::text, ',' ORDER BY id), '')
+		FROM (SELECT id FROM cr i
+			  WHERE (SELECT j.id FROM cr j ORDER BY (j.v)$cast $op (i.v)$cast LIMIT 1)
+					IS DISTINCT FROM i.id
+			  ORDER BY id LIMIT 20) s;
+	});
+}
+
+srand(15015);
+my %unreferenced;	# round => index => [after recovery, after VACUUM]
+foreach my $round (1 .. 3)
+{
+	my ($mout, $merr, $vout, $verr) = ('', '', '', '');
+	my $log_offset = -s $node->logfile;
+	my $mixh = start_pgbench($mix, 3, 15100 + $round, \$mout, \$merr);
+	my $vach = start_pgbench($vacuum, 1, 15200 + $round, \$vout, \$verr);
+	my $delay = 1.5 + rand(1.5);
+	sleep($delay);
+
+	if ($round != 2)
+	{
+		note(sprintf("crash round %d: immediate shutdown after %.2fs", $round, $delay));
+		$node->stop('immediate');
+		$mixh->finish;
+		$vach->finish;
+		$node->start;
+	}
+	else
+	{
+		my $pid = $node->safe_psql(
+			'postgres', q{
+			SELECT pid FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+				AND query ~ '^INSERT'
+			ORDER BY (state = 'active') DESC, pid LIMIT 1;
+		});
+		note(sprintf("crash round %d: SIGKILL to backend %s after %.2fs", $round, $pid, $delay));
+		ok($pid =~ /^\d+$/, "crash round $round: found an inserting backend to kill")
+		  or diag("pgbench: $merr");
+		kill 'KILL', $pid;
+		$mixh->finish;
+		$vach->finish;
+		$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+		  or die "crash round $round: the server did not recover";
+		ok( $node->log_contains(qr/server process \(PID $pid\) was terminated by signal 9/,
+				$log_offset),
+			"crash round $round: the postmaster saw the backend die and restarted");
+	}
+	like($merr . $mout, qr/(?:connection|terminat|server closed|abort)/i,
+		"crash round $round: the clients were cut off");
+	unlike(substr(slurp_file($node->logfile), $log_offset), qr/inconsistent page found/,
+		"crash round $round: redo found no inconsistent page");
+
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM cr');
+	note("crash round $round: $rows rows");
+	foreach my $ix ([ 'cr_l2', '', '<->' ], [ 'cr_hcos', '::halfvec(16000)', '<=>' ])
+	{
+		my ($name, $cast, $op) = @$ix;
+		my ($ret, $check, $err) =
+		  $node->psql('postgres', "SELECT * FROM hnsw_index_check('$name')");
+		is($ret, 0, "crash round $round: hnsw_index_check passes on $name after recovery")
+		  or diag($err);
+		my $s = stats($node, $name);
+		note("crash round $round: $name as recovered: elements|heap_tids|reachable = $check; "
+			  . "chained $s->{chained}, unreferenced value tuples $s->{unreferenced}");
+		$unreferenced{$round}{$name} = [ $s->{unreferenced} ];
+		is(lost_rows($cast, $op), '0 ',
+			"crash round $round: every row is found through $name by its own vector");
+	}
+
+	$node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) cr');
+	foreach my $name ('cr_l2', 'cr_hcos')
+	{
+		my ($ret, $check, $err) =
+		  $node->psql('postgres', "SELECT * FROM hnsw_index_check('$name')");
+		is($ret, 0, "crash round $round: hnsw_index_check passes on $name after VACUUM")
+		  or diag($err);
+		is($check, "$rows|$rows|$rows",
+			"crash round $round: $name: an element and a heap TID per row, all reachable, after VACUUM");
+		my $s = stats($node, $name);
+		push @{ $unreferenced{$round}{$name} }, $s->{unreferenced};
+		note("crash round $round: $name after VACUUM: chained $s->{chained}, "
+			  . "unreferenced value tuples $s->{unreferenced}");
+		# src/README.md ("Values larger than a page"): vacuum frees
+		# unreferenced value tuples
+	  TODO:
+		{
+			local $TODO = 'VACUUM does not free unreferenced value tuples yet';
+			is($s->{unreferenced}, '0',
+				"crash round $round: $name: VACUUM freed the unreferenced value tuples")
+			  if $unreferenced{$round}{$name}[0] > 0;
+		}
+	}
+
+	# more inserts work, and find themselves
+	$node->safe_psql('postgres',
+		"INSERT INTO cr SELECT s, pt(s, 16000) FROM generate_series(300001 + 100 * $round, 300010 + 100 * $round) s");
+	is(lost_rows('', '<->'), '0 ', "crash round $round: rows inserted after recovery are found");
+	check_index($node, 'cr_l2', "crash round $round, inserts after recovery");
+	check_index($node, 'cr_hcos', "crash round $round, inserts after recovery");
+}
+note('unreferenced value tuples (after recovery / after VACUUM): '
+	  . join('; ', map { my $r = $_; "round $r: " . join(', ', map { "$_ @{$unreferenced{$r}{$_}}" } sort keys %{ $unreferenced{$r} }) } sort keys %unreferenced));
+note(sprintf('crash part done at %.1fs', time - $t_start));
+
+$node->stop;
 done_testing();
