@@ -3,7 +3,8 @@
 # 015_large.pl
 #	  hnsw indexes of values larger than a page (format 3: an element
 #	  holds the head of its value and chains the rest through value
-#	  tuples): recall, a streaming standby and crash recovery.
+#	  tuples): recall, a streaming standby, crash recovery and damaged
+#	  chains.
 #
 # Seeded clustered data, computed in SQL (setseed, so that any session
 # computes the same value for the same seed): 10 clusters, each point its
@@ -53,6 +54,19 @@
 #	 an insert's chain and its element leaves unreferenced value tuples,
 #	 which the checker allows; the test reports how many it saw (the
 #	 window is short: most rounds leave none).
+# 3. Damaged chains.  40 rows of vector(8000) (a head and 3 or more
+#	 parts each); the server is stopped, the files of the table, its TOAST
+#	 table and the index put aside, and for each case put back, the index
+#	 file damaged at offsets read from its pages (src/hnsw_page.h), and the
+#	 server started: a value tuple's next pointing at a neighbour tuple; a
+#	 chain ending early (the first part's next made invalid); a chain
+#	 looping back to its first part; two elements sharing a chain (one's
+#	 valuetid set to the other's); a head longer than its element tuple.
+#	 hnsw_index_check must fail with SQLSTATE XX002 and a message naming
+#	 the element; a scan reaching the element, an INSERT and a VACUUM must
+#	 answer or fail with XX002 (the scan must fail where the value cannot
+#	 be read: the first, second and last cases), and the server must not
+#	 crash.
 #
 # IDENTIFICATION
 #	  test/t/015_large.pl
@@ -61,6 +75,7 @@
 use strict;
 use warnings;
 
+use File::Copy;
 use IPC::Run;
 use Time::HiRes qw(sleep time);
 use PostgreSQL::Test::Cluster;
@@ -536,6 +551,252 @@ foreach my $round (1 .. 3)
 note('unreferenced value tuples (after recovery / after VACUUM): '
 	  . join('; ', map { my $r = $_; "round $r: " . join(', ', map { "$_ @{$unreferenced{$r}{$_}}" } sort keys %{ $unreferenced{$r} }) } sort keys %unreferenced));
 note(sprintf('crash part done at %.1fs', time - $t_start));
+
+#-------------------------------------------------------------------------
+# 3. Damaged chains
+#-------------------------------------------------------------------------
+my $BLCKSZ = 8192;
+my $PAGE_HEADER = 24;
+
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE dm (id int, v vector(8000));
+	INSERT INTO dm SELECT i, pt(i, 8000) FROM generate_series(1, 40) i;
+	CREATE INDEX dm_l2 ON dm USING hnsw (v vector_l2_ops);
+	CHECKPOINT;
+});
+my $dm = stats($node, 'dm_l2');
+is($dm->{chained}, '40', 'dm_l2: every element is chained');
+my $pgdata = $node->data_dir;
+my $indexfile = $pgdata . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('dm_l2')});
+# the table, its TOAST table (the values are there) and the TOAST index
+my @tablefiles = map { "$pgdata/$_" } split /\n/,
+  $node->safe_psql(
+	'postgres', q{
+	SELECT pg_relation_filepath(oid) FROM pg_class
+	WHERE oid IN ('dm'::regclass, (SELECT reltoastrelid FROM pg_class WHERE oid = 'dm'::regclass))
+	UNION ALL
+	SELECT pg_relation_filepath(indexrelid) FROM pg_index
+	WHERE indrelid = (SELECT reltoastrelid FROM pg_class WHERE oid = 'dm'::regclass)});
+is(scalar(@tablefiles), 3, 'dm has a TOAST table and its index');
+
+sub read_block
+{
+	my ($blk) = @_;
+	open my $fh, '<:raw', $indexfile or die "open $indexfile: $!";
+	seek($fh, $blk * $BLCKSZ, 0) or die "seek: $!";
+	my $n = read($fh, my $page, $BLCKSZ);
+	die "short read of block $blk" unless defined $n && $n == $BLCKSZ;
+	close $fh;
+	return $page;
+}
+
+sub write_bytes
+{
+	my ($pos, $bytes) = @_;
+	open my $fh, '+<:raw', $indexfile or die "open $indexfile: $!";
+	seek($fh, $pos, 0) or die "seek: $!";
+	print $fh $bytes or die "write: $!";
+	close $fh or die "close: $!";
+}
+
+sub pack_tid
+{
+	my ($blk, $off) = @_;
+	return pack('v v v', $blk >> 16, $blk & 0xFFFF, $off);
+}
+
+sub unpack_tid
+{
+	my ($bytes) = @_;
+	my ($hi, $lo, $off) = unpack('v v v', $bytes);
+	return (($hi << 16) | $lo, $off);
+}
+
+# Every tuple of the index (the file as the checkpoint left it): "blk,off"
+# => { blk, off, pos (in the file), len, type, and for a chained element
+# neighbour, valuetid, headlen, valuecap, heaptid, for a value tuple next }
+my %tuples;
+my $nblocks = (-s $indexfile) / $BLCKSZ;
+for my $blk (1 .. $nblocks - 1)
+{
+	my $page = read_block($blk);
+	my $pd_lower = unpack('v', substr($page, 12, 2));
+	for my $off (1 .. ($pd_lower - $PAGE_HEADER) / 4)
+	{
+		my $w = unpack('V', substr($page, $PAGE_HEADER + 4 * ($off - 1), 4));
+		my ($lp_off, $flags, $len) = ($w & 0x7FFF, ($w >> 15) & 3, $w >> 17);
+		next unless $flags == 1;
+		my $tup = substr($page, $lp_off, $len);
+		my %t = (blk => $blk, off => $off, pos => $blk * $BLCKSZ + $lp_off,
+			len => $len, type => ord($tup));
+		if ($t{type} == 1 && (ord(substr($tup, 3, 1)) & 1))
+		{
+			$t{neighbor} = [ unpack_tid(substr($tup, 4, 6)) ];
+			$t{heaptid} = [ unpack_tid(substr($tup, 12, 6)) ];
+			$t{valuetid} = [ unpack_tid(substr($tup, 36, 6)) ];
+			$t{headlen} = unpack('v', substr($tup, 42, 2));
+			$t{valuecap} = unpack('V', substr($tup, 44, 4));
+		}
+		elsif ($t{type} == 3)
+		{
+			$t{next} = [ unpack_tid(substr($tup, 4, 6)) ];
+		}
+		$tuples{"$blk,$off"} = \%t;
+	}
+}
+
+# The chained elements in TID order, each with its chain: the value
+# tuples in order
+my @chained;
+for my $t (sort { $a->{blk} <=> $b->{blk} || $a->{off} <=> $b->{off} } values %tuples)
+{
+	next unless defined $t->{valuetid};
+	my @parts;
+	my $tid = $t->{valuetid};
+	while ($tid->[1] != 0 && @parts < 100)
+	{
+		my $vt = $tuples{"$tid->[0],$tid->[1]"};
+		die "chain of ($t->{blk},$t->{off}) leads to no value tuple" unless $vt && $vt->{type} == 3;
+		push @parts, $vt;
+		$tid = $vt->{next};
+	}
+	$t->{parts} = \@parts;
+	push @chained, $t;
+}
+is(scalar(@chained), 40, 'the index file shows 40 chained elements');
+
+# e1: the first element whose chain has at least 3 parts; e2: a chained
+# element after it (the checker walks e1's chain first)
+my ($e1) = grep { @{ $_->{parts} } >= 3 } @chained;
+my ($e2) = grep { $_->{blk} > $e1->{blk} || ($_->{blk} == $e1->{blk} && $_->{off} > $e1->{off}) } @chained;
+ok($e1 && $e2, 'found two chained elements, the first with a chain of 3 parts or more');
+my $id1 = $node->safe_psql('postgres', "SELECT id FROM dm WHERE ctid = '($e1->{heaptid}[0],$e1->{heaptid}[1])'");
+my $e1tid = "\\($e1->{blk},$e1->{off}\\)";
+my $e2tid = "\\($e2->{blk},$e2->{off}\\)";
+my $p0 = $e1->{parts}[0];
+my $p0tid = "\\($p0->{blk},$p0->{off}\\)";
+note("damage: e1 ($e1->{blk},$e1->{off}) row $id1, head $e1->{headlen} of $e1->{valuecap} bytes, "
+	  . scalar(@{ $e1->{parts} }) . " parts; e2 ($e2->{blk},$e2->{off})");
+
+$node->stop;
+
+# Put aside every fork of the table, its TOAST table and index, and the
+# index
+my $saved = PostgreSQL::Test::Utils::tempdir();
+my @saved;
+for my $base (@tablefiles, $indexfile)
+{
+	for my $f (glob("$base $base\_*"))
+	{
+		(my $name = $f) =~ s{.*/}{};
+		copy($f, "$saved/$name") or die "copy $f: $!";
+		push @saved, [ $f, "$saved/$name" ];
+	}
+}
+
+sub restore_files
+{
+	for my $base (@tablefiles, $indexfile)
+	{
+		unlink glob("$base $base\_*");
+	}
+	copy($_->[1], $_->[0]) or die "copy $_->[1]: $!" for @saved;
+}
+
+# Cases: name, the damage, what hnsw_index_check says, and whether a scan
+# that reaches e1 must fail (else it may fail or answer)
+my @cases = (
+	[
+		"a value tuple's next at a neighbour tuple",
+		sub { write_bytes($p0->{pos} + 4, pack_tid(@{ $e1->{neighbor} })) },
+		qr/index "dm_l2": chain of element $e1tid leads to \($e1->{neighbor}[0],$e1->{neighbor}[1]\), not a value tuple/,
+		1
+	],
+	[
+		'a chain ending early',
+		sub { write_bytes($p0->{pos} + 4, pack_tid(0xFFFFFFFF, 0)) },
+		qr/index "dm_l2": chain of element $e1tid ends after \d+ bytes of $e1->{valuecap}/,
+		1
+	],
+	[
+		'a chain looping back to its first part',
+		sub { write_bytes($p0->{pos} + 4, pack_tid($p0->{blk}, $p0->{off})) },
+		qr/index "dm_l2": value tuple $p0tid is in two chains, one of element $e1tid/,
+		0
+	],
+	[
+		'two chains sharing their value tuples',
+		sub { write_bytes($e2->{pos} + 36, pack_tid(@{ $e1->{valuetid} })) },
+		qr/index "dm_l2": value tuple $p0tid is in two chains, one of element $e2tid/,
+		0
+	],
+	[
+		'a head longer than its element tuple',
+		sub { write_bytes($e1->{pos} + 42, pack('v', $e1->{len} - 48 + 8)) },
+		qr/index "dm_l2": chained element $e1tid has length $e1->{len} and a head of @{[ $e1->{len} - 40 ]} bytes/,
+		1
+	]);
+
+my @ops = (
+	[ scan => "SET enable_seqscan = off; SELECT id FROM dm ORDER BY v <-> (SELECT v FROM dm WHERE id = $id1) LIMIT 5;" ],
+	[ insert => "INSERT INTO dm SELECT 1000, v FROM dm WHERE id = $id1;" ],
+	[ vacuum => 'DELETE FROM dm WHERE id % 7 = 0; VACUUM dm;' ]);
+
+for my $case (@cases)
+{
+	my ($name, $damage, $message, $scan_fails) = @$case;
+
+	restore_files();
+	$damage->();
+	my $logstart = -s $node->logfile;
+	$node->start;
+	my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT * FROM hnsw_index_check('dm_l2');");
+	ok($ret == 3 && $err =~ /ERROR:  XX002: /, "$name: hnsw_index_check raises index_corrupted")
+	  or diag("psql returned $ret: $err");
+	like($err, $message, "$name: hnsw_index_check names the element");
+
+	for my $op (@ops)
+	{
+		my ($opname, $sql) = @$op;
+		($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+		(my $first = $err) =~ s/\n.*//s;
+		note("$name: $opname: " . ($ret == 0 ? 'answered' : $first));
+		if ($opname eq 'scan' && $scan_fails)
+		{
+			ok($ret == 3 && $err =~ /ERROR:  XX002: /, "$name: a scan reaching the element raises index_corrupted")
+			  or diag("psql returned $ret: $err");
+		}
+		else
+		{
+			ok($ret == 0 || ($ret == 3 && $err =~ /ERROR:  XX002: /),
+				"$name: $opname answers or raises index_corrupted")
+			  or diag("psql returned $ret: $err");
+		}
+		# should the backend have crashed, wait for the server to recover
+		if ($ret == 2)
+		{
+			$node->poll_query_until('postgres', 'SELECT true')
+			  or die "the server did not come back";
+		}
+	}
+
+	is($node->safe_psql('postgres', 'SELECT 1'), '1', "$name: the server is up");
+	is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'),
+		$started, "$name: the postmaster did not restart");
+	unlike(substr(slurp_file($node->logfile), $logstart), qr/terminated by signal|PANIC/,
+		"$name: no process was terminated by a signal");
+	$node->stop;
+}
+
+# The files as they were: the index is sound again
+restore_files();
+$node->start;
+check_index($node, 'dm_l2', 'damage undone');
+note(sprintf('damage part done at %.1fs', time - $t_start));
 
 $node->stop;
 done_testing();
