@@ -34,7 +34,7 @@ JOIN pg_amproc p ON p.amprocfamily = opc.opcfamily
 WHERE opc.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hnsw')
 ORDER BY opc.opcname, p.amprocnum;
 
-CREATE TABLE hopt (id int, v vector(3), u vector, w vector(2000), x vector(2001));
+CREATE TABLE hopt (id int, v vector(3), u vector, w vector(16000), x vector(16000));
 INSERT INTO hopt VALUES (1, '[1,2,3]', '[1,2]', NULL, NULL);
 
 -- no default operator class
@@ -51,9 +51,16 @@ CREATE INDEX ON hopt USING hnsw (v vector_l2_ops DESC);
 CREATE INDEX ON hopt USING hnsw (v vector_l2_ops NULLS FIRST);
 ALTER TABLE hopt ADD EXCLUDE USING hnsw (v vector_l2_ops WITH <->);
 
--- the column must have dimensions, at most 2000
+-- the column must have dimensions, at most 16000.  The type itself
+-- refuses more than 16000 (vector(16001) is an error), so the index's own
+-- check is reached only through a column whose typmod is set in the
+-- catalog
 CREATE INDEX ON hopt USING hnsw (u vector_l2_ops);
 CREATE INDEX ON hopt USING hnsw (u vector_cosine_ops);
+UPDATE pg_attribute SET atttypmod = 16001
+WHERE attrelid = 'hopt'::regclass AND attname = 'x';
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'hopt'::regclass AND attname = 'x';
 SELECT pg_temp.sqlerr('CREATE INDEX ON hopt USING hnsw (x vector_l2_ops)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hopt USING hnsw (x vector_ip_ops)');
 CREATE INDEX hopt_w ON hopt USING hnsw (w vector_l2_ops);

@@ -95,14 +95,20 @@ RESET enable_seqscan;
 SELECT elements, dimensions FROM hnsw_index_stats('ht_l2');
 SELECT elements, dimensions FROM hnsw_index_stats('ht_ham');
 
--- limits: halfvec 4000 dimensions, bit 64000 bits; checks in order:
--- varbit, dimensions present, at most the limit
-CREATE TABLE hlim (h4000 halfvec(4000), h4001 halfvec(4001), hu halfvec,
+-- limits: halfvec 16000 dimensions, bit 64000 bits; checks in order:
+-- varbit, dimensions present, at most the limit.  halfvec(16001) is
+-- refused by the type itself, so the index's check is reached only
+-- through a column whose typmod is set in the catalog
+CREATE TABLE hlim (h16000 halfvec(16000), h16001 halfvec(16000), hu halfvec,
 	b64000 bit(64000), b64001 bit(64001), vb varbit(8), vb0 varbit);
-CREATE INDEX hlim_h ON hlim USING hnsw (h4000 halfvec_l2_ops);
-INSERT INTO hlim (h4000) SELECT array_fill(i, ARRAY[4000])::halfvec FROM generate_series(1, 3) i;
+UPDATE pg_attribute SET atttypmod = 16001
+WHERE attrelid = 'hlim'::regclass AND attname = 'h16001';
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'hlim'::regclass AND attname = 'h16001';
+CREATE INDEX hlim_h ON hlim USING hnsw (h16000 halfvec_l2_ops);
+INSERT INTO hlim (h16000) SELECT array_fill(i, ARRAY[16000])::halfvec FROM generate_series(1, 3) i;
 SELECT elements FROM hnsw_index_check('hlim_h');
-SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (h4001 halfvec_l2_ops)');
+SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (h16001 halfvec_l2_ops)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (hu halfvec_cosine_ops)');
 CREATE INDEX hlim_b ON hlim USING hnsw (b64000 bit_hamming_ops);
 INSERT INTO hlim (b64000) SELECT repeat(i::text, 64000)::bit(64000) FROM generate_series(0, 1) i;
@@ -112,7 +118,7 @@ SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (vb bit_hamming_ops)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (vb0 bit_jaccard_ops)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw ((vb::bit(8)) bit_jaccard_ops)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw ((b64000::varbit) bit_hamming_ops)');
-SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (h4000 halfvec_l2_ops) WITH (m = 40, ef_construction = 50)');
+SELECT pg_temp.sqlerr('CREATE INDEX ON hlim USING hnsw (h16000 halfvec_l2_ops) WITH (m = 40, ef_construction = 50)');
 DROP TABLE hlim;
 
 -- sparsevec: the same 30 vectors as sparse vectors of 1000 dimensions
@@ -151,16 +157,18 @@ FROM generate_series(1, 1000, 111) n;
 SELECT i, (hnsw_index_check(i)).* FROM unnest(ARRAY['hs_l2', 'hs_ip', 'hs_cos', 'hs_l1']::regclass[]) i;
 SELECT pg_temp.same($$SELECT s <-> '{1:2,2:2,3:2}/1000' AS d FROM hs ORDER BY s <-> '{1:2,2:2,3:2}/1000' LIMIT 10$$);
 SELECT pg_temp.same($$SELECT s <=> '{1:2,2:2,3:2}/1000' AS d FROM hs ORDER BY s <=> '{1:2,2:2,3:2}/1000' LIMIT 10$$);
--- at most 1000 entries for an index, at build and at insert, before the
--- cosine test of a zero norm; any dimensions, but they must be given
-CREATE TABLE hslim (s sparsevec(2000), su sparsevec, sbig sparsevec(1000000000));
+-- at most 16000 entries for an index, at insert and at build: the type's
+-- own limit, so a value with more is refused before it reaches the index;
+-- any dimensions, but they must be given
+CREATE TABLE hslim (s sparsevec(20000), su sparsevec, sbig sparsevec(1000000000));
 CREATE INDEX hslim_s ON hslim USING hnsw (s sparsevec_l2_ops);
-SELECT pg_temp.sqlerr($$INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1001) k) || '}/2000')::sparsevec)$$);
-INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1000) k) || '}/2000')::sparsevec);
+SELECT pg_temp.sqlerr($$INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 16001) k) || '}/20000')::sparsevec)$$);
+INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 16000) k) || '}/20000')::sparsevec);
 SELECT elements FROM hnsw_index_check('hslim_s');
 DROP INDEX hslim_s;
-INSERT INTO hslim VALUES (('{' || (SELECT string_agg(k || ':1', ',') FROM generate_series(1, 1001) k) || '}/2000')::sparsevec);
-SELECT pg_temp.sqlerr('CREATE INDEX ON hslim USING hnsw (s sparsevec_cosine_ops)');
+SELECT pg_temp.sqlerr('CREATE INDEX hslim_c ON hslim USING hnsw (s sparsevec_cosine_ops)');
+SELECT elements FROM hnsw_index_check('hslim_c');
+DROP INDEX hslim_c;
 SELECT pg_temp.sqlerr('CREATE INDEX ON hslim USING hnsw (su sparsevec_l2_ops)');
 CREATE INDEX hslim_big ON hslim USING hnsw (sbig sparsevec_l1_ops);
 INSERT INTO hslim (sbig) VALUES ('{1:1,1000000000:2}/1000000000'), ('{999999999:1}/1000000000');
