@@ -928,8 +928,6 @@ MemConnectAll(HnswBuildState *bs)
 	pfree(queue);
 }
 
-/* Room for tuples on an empty page, counting their line pointers */
-
 /*
  * The layout of the graph on pages, computed before anything is written,
  * exactly as PageAddItem will do it, so that every list can be written with
