@@ -14,6 +14,11 @@
 #   my $r = recall_at_k($node, 'items', '<->', ef_search => 100);
 #   my ($elements, $heap_tids, $reachable) = check_index($node, 'items_v');
 #   my $r = recall_by_distance($node, 'items', 'v', '<~>', ef_search => 100);
+#   vacuum_table($node, 'items');           # until no dead row is left
+#   my $standby = start_standby($primary);   # streaming, from a slot
+#   my $h = start_pgbench($node, $script, $clients, $seed, $seconds, \$out, \$err);
+#   my $page = read_block($file, $blk);      # a block of a relation file
+#   write_bytes($file, $pos, $bytes);        # (the server stopped)
 #
 # IDENTIFICATION
 #	  test/perl/HnswTest.pm
@@ -25,11 +30,15 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use Test::More;
 
 our @EXPORT =
-  qw(hnsw_node create_vec_function recall_at_k recall_by_distance check_index);
+  qw(hnsw_node create_vec_function recall_at_k recall_by_distance check_index
+  vacuum_table start_standby start_pgbench read_block write_bytes);
+
+my $BLCKSZ = 8192;
 
 # A new cluster, started, with autovacuum off (tests vacuum when they mean
 # to), the extra postgresql.conf lines given, and CREATE EXTENSION hnsw
@@ -142,6 +151,99 @@ sub check_index
 	is($ret, 0, ($phase ? "$phase: " : '') . "hnsw_index_check passes on $index")
 	  or diag($err);
 	return split /\|/, $out;
+}
+
+# VACUUM (INDEX_CLEANUP ON) $table, again (up to 5 times in all) while its
+# hnsw indexes hold more heap TIDs than it has rows.  VACUUM does not prune
+# a heap page that another process has pinned at that moment (the
+# checkpointer writing it out, say): the dead rows there stay, and stay in
+# the indexes, until the next VACUUM.
+sub vacuum_table
+{
+	my ($node, $table) = @_;
+	my $indexes = $node->safe_psql(
+		'postgres', qq{
+		SELECT string_agg(format('(SELECT heap_tids FROM hnsw_index_check(%L, false))', c.oid::regclass), ' + ')
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+		WHERE i.indrelid = '$table'::regclass AND a.amname = 'hnsw'});
+
+	for my $try (1 .. 5)
+	{
+		$node->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $table");
+		last if $indexes eq ''
+		  || $node->safe_psql('postgres',
+			"SELECT $indexes = (SELECT count(*) FROM $table) * "
+			  . "(SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+			  . "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$table'::regclass AND a.amname = 'hnsw')"
+		  ) eq 't';
+		note("VACUUM of $table left dead rows in its indexes; again");
+	}
+	return;
+}
+
+# A streaming standby of $primary (initialised with allows_streaming, and
+# started, with wal_consistency_checking = 'generic'), after CREATE
+# EXTENSION hnsw and a replication slot there, so that the primary keeps
+# its WAL until the standby has replayed it.  Queries on the standby are
+# never cancelled: replay waits for them instead.  (No hot_standby_feedback:
+# it would keep VACUUM on the primary from removing the rows just deleted,
+# and there would be little to replay.)
+sub start_standby
+{
+	my ($primary) = @_;
+
+	$primary->safe_psql('postgres',
+		"CREATE EXTENSION hnsw; SELECT pg_create_physical_replication_slot('standby')");
+	$primary->backup('backup');
+	my $standby = PostgreSQL::Test::Cluster->new('standby');
+	$standby->init_from_backup($primary, 'backup', has_streaming => 1);
+	$standby->append_conf(
+		'postgresql.conf', q{
+primary_slot_name = 'standby'
+hot_standby_feedback = off
+max_standby_streaming_delay = -1
+});
+	$standby->start;
+	is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
+		'generic', 'standby: wal_consistency_checking is on');
+	return $standby;
+}
+
+# pgbench running $script on $node in the background for $seconds, with
+# $clients clients and a seed; its output goes to $$out and $$err.
+# Returns the IPC::Run handle.
+sub start_pgbench
+{
+	my ($node, $script, $clients, $seed, $seconds, $out, $err) = @_;
+	return IPC::Run::start(
+		[
+			'pgbench', '-n', '-c', $clients, '-j', $clients, '-T', $seconds,
+			"--random-seed=$seed", '-f', $script,
+			'-h', $node->host, '-p', $node->port, 'postgres'
+		],
+		'<', \undef, '>', $out, '2>', $err);
+}
+
+# Block $blk of the relation file $file
+sub read_block
+{
+	my ($file, $blk) = @_;
+	open my $fh, '<:raw', $file or die "open $file: $!";
+	seek($fh, $blk * $BLCKSZ, 0) or die "seek: $!";
+	my $n = read($fh, my $page, $BLCKSZ);
+	die "short read of block $blk" unless defined $n && $n == $BLCKSZ;
+	close $fh;
+	return $page;
+}
+
+# Write $bytes at byte $pos of the relation file $file
+sub write_bytes
+{
+	my ($file, $pos, $bytes) = @_;
+	open my $fh, '+<:raw', $file or die "open $file: $!";
+	seek($fh, $pos, 0) or die "seek: $!";
+	print $fh $bytes or die "write: $!";
+	close $fh or die "close: $!";
 }
 
 1;

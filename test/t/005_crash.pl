@@ -85,17 +85,6 @@ UPDATE items SET v = vec(nextval('seeds')) WHERE id = (SELECT id FROM items WHER
 my $vacuum = $node->basedir . '/vacuum.sql';
 append_to_file($vacuum, "VACUUM items;\n");
 
-sub start_pgbench
-{
-	my ($script, $clients, $seed, $out, $err) = @_;
-	return IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', $clients, '-j', $clients, '-T', '120',
-			"--random-seed=$seed", '-f', $script,
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'<', \undef, '>', $out, '2>', $err);
-}
 
 sub check_recovered
 {
@@ -142,8 +131,8 @@ foreach my $round (1 .. 5)
 {
 	my ($mout, $merr, $vout, $verr) = ('', '', '', '');
 	my $log_offset = -s $node->logfile;
-	my $mixh = start_pgbench($mix, 3, 5000 + $round, \$mout, \$merr);
-	my $vach = start_pgbench($vacuum, 1, 5100 + $round, \$vout, \$verr);
+	my $mixh = start_pgbench($node, $mix, 3, 5000 + $round, 120, \$mout, \$merr);
+	my $vach = start_pgbench($node, $vacuum, 1, 5100 + $round, 120, \$vout, \$verr);
 	my $delay = 1 + rand(2.5);
 	sleep($delay);
 

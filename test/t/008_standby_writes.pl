@@ -42,6 +42,9 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -53,25 +56,7 @@ max_wal_size = '4GB'
 checkpoint_timeout = '1h'
 });
 $primary->start;
-$primary->safe_psql('postgres',
-	"CREATE EXTENSION hnsw; SELECT pg_create_physical_replication_slot('standby')");
-
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-# Queries on the standby are never cancelled: replay waits for them
-# instead.  (No hot_standby_feedback: it would keep VACUUM on the primary
-# from removing the rows just deleted, and there would be little to
-# replay.)
-$standby->append_conf(
-	'postgresql.conf', q{
-primary_slot_name = 'standby'
-hot_standby_feedback = off
-max_standby_streaming_delay = -1
-});
-$standby->start;
-is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
-	'generic', 'standby: wal_consistency_checking is on');
+my $standby = start_standby($primary);
 
 sub catch_up
 {

@@ -168,25 +168,7 @@ sub restore_files
 
 # --- reading and writing the index file --------------------------------
 
-sub read_block
-{
-	my ($blk) = @_;
-	open my $fh, '<:raw', $indexfile or die "open $indexfile: $!";
-	seek($fh, $blk * $BLCKSZ, 0) or die "seek: $!";
-	my $n = read($fh, my $page, $BLCKSZ);
-	die "short read of block $blk" unless defined $n && $n == $BLCKSZ;
-	close $fh;
-	return $page;
-}
 
-sub write_bytes
-{
-	my ($pos, $bytes) = @_;
-	open my $fh, '+<:raw', $indexfile or die "open $indexfile: $!";
-	seek($fh, $pos, 0) or die "seek: $!";
-	print $fh $bytes or die "write: $!";
-	close $fh or die "close: $!";
-}
 
 # Line pointer $off of a page: (lp_off, lp_flags, lp_len) and its position
 sub line_pointer
@@ -227,16 +209,16 @@ sub meta_field
 }
 
 # Where the entry point's tuples are, in the pristine file
-my $meta = read_block(0);
+my $meta = read_block($indexfile, 0);
 my $m = meta_field($meta, 'm');
 my ($eblk, $eoff, $elevel) = map { meta_field($meta, $_) } qw(entry_blkno entry_offno entry_level);
 cmp_ok($elevel, '>=', 2, "the graph has several levels (entry level $elevel)");
 
-my $epage = read_block($eblk);
+my $epage = read_block($indexfile, $eblk);
 my ($e_lpoff, $e_flags, $e_len, $e_lppos) = line_pointer($epage, $eoff);
 my $epos = $eblk * $BLCKSZ + $e_lpoff;	  # element tuple in the file
 my ($nblk, $noff) = unpack_tid(substr($epage, $e_lpoff + 4, 6));
-my $npage = read_block($nblk);
+my $npage = read_block($indexfile, $nblk);
 my ($n_lpoff) = line_pointer($npage, $noff);
 my $npos = $nblk * $BLCKSZ + $n_lpoff;	  # neighbour tuple in the file
 is(ord(substr($epage, $e_lpoff, 1)), 1, 'entry point is an element tuple');
@@ -249,7 +231,7 @@ sub meta_write
 {
 	my ($name, $value) = @_;
 	my ($pos, $fmt) = @{ $META{$name} };
-	write_bytes($pos, pack($fmt, $value));
+	write_bytes($indexfile, $pos, pack($fmt, $value));
 }
 
 my $random = join('', map { chr(int(rand(256))) } 1 .. $e_len);
@@ -257,23 +239,23 @@ my $random = join('', map { chr(int(rand(256))) } 1 .. $e_len);
 substr($random, 0, 1) = chr(0xA5) if ord(substr($random, 0, 1)) == 1;
 
 my @cases = (
-	[ 'random bytes over an element tuple' => sub { write_bytes($epos, $random) } ],
-	[ 'neighbour tuple count 60000' => sub { write_bytes($npos + 2, pack('v', 60000)) } ],
-	[ 'neighbour tuple level 200' => sub { write_bytes($npos + 1, chr(200)) } ],
-	[ 'element level 200' => sub { write_bytes($epos + 1, chr(200)) } ],
-	[ 'element neighbour TID at block 99999' => sub { write_bytes($epos + 4, pack_tid(99999, 2)) } ],
-	[ 'list TID at block 99999' => sub { write_bytes($topslot, pack_tid(99999, 1)) } ],
-	[ 'list TID at offset 0' => sub { write_bytes($topslot, pack_tid($eblk, 0)) } ],
-	[ 'list TID at offset 60000' => sub { write_bytes($topslot, pack_tid($eblk, 60000)) } ],
+	[ 'random bytes over an element tuple' => sub { write_bytes($indexfile, $epos, $random) } ],
+	[ 'neighbour tuple count 60000' => sub { write_bytes($indexfile, $npos + 2, pack('v', 60000)) } ],
+	[ 'neighbour tuple level 200' => sub { write_bytes($indexfile, $npos + 1, chr(200)) } ],
+	[ 'element level 200' => sub { write_bytes($indexfile, $epos + 1, chr(200)) } ],
+	[ 'element neighbour TID at block 99999' => sub { write_bytes($indexfile, $epos + 4, pack_tid(99999, 2)) } ],
+	[ 'list TID at block 99999' => sub { write_bytes($indexfile, $topslot, pack_tid(99999, 1)) } ],
+	[ 'list TID at offset 0' => sub { write_bytes($indexfile, $topslot, pack_tid($eblk, 0)) } ],
+	[ 'list TID at offset 60000' => sub { write_bytes($indexfile, $topslot, pack_tid($eblk, 60000)) } ],
 	[
 		'line pointer offset beyond the page' => sub {
-			write_bytes($eblk * $BLCKSZ + $e_lppos,
+			write_bytes($indexfile, $eblk * $BLCKSZ + $e_lppos,
 				pack('V', 8184 | (1 << 15) | ($e_len << 17)));
 		}
 	],
 	[
 		'line pointer length beyond the page' => sub {
-			write_bytes($eblk * $BLCKSZ + $e_lppos,
+			write_bytes($indexfile, $eblk * $BLCKSZ + $e_lppos,
 				pack('V', $e_lpoff | (1 << 15) | (8000 << 17)));
 		}
 	],

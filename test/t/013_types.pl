@@ -60,19 +60,7 @@ checkpoint_timeout = '1h'
 $primary->start;
 # A slot keeps the WAL (full-page images for every generic record) until
 # the standby has replayed it.
-$primary->safe_psql('postgres',
-	"CREATE EXTENSION hnsw; SELECT pg_create_physical_replication_slot('standby')");
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-$standby->append_conf(
-	'postgresql.conf', q{
-primary_slot_name = 'standby'
-max_standby_streaming_delay = -1
-});
-$standby->start;
-is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
-	'generic', 'standby: wal_consistency_checking is on');
+my $standby = start_standby($primary);
 
 # rnd(seed, d): a value in [-1, 1) from an md5 hash.  pt(i, dim): point i,
 # of cluster i % 20: the cluster's centre plus noise of a third of its
@@ -284,7 +272,7 @@ check_phase('inserts');
 foreach my $table (@tables)
 {
 	$primary->safe_psql('postgres', "DELETE FROM $table WHERE id / 20 % 2 = 0");
-	$primary->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $table");
+	vacuum_table($primary, $table);
 }
 check_phase('delete and vacuum');
 

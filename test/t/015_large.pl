@@ -99,19 +99,7 @@ checkpoint_timeout = '1h'
 restart_after_crash = on
 });
 $primary->start;
-$primary->safe_psql('postgres',
-	"CREATE EXTENSION hnsw; SELECT pg_create_physical_replication_slot('standby')");
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-$standby->append_conf(
-	'postgresql.conf', q{
-primary_slot_name = 'standby'
-max_standby_streaming_delay = -1
-});
-$standby->start;
-is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
-	'generic', 'standby: wal_consistency_checking is on');
+my $standby = start_standby($primary);
 
 # centres: the 10 cluster centres, for each number of dimensions used.
 # pt(i, dim): point i, of cluster i % 10.  spt(i, dim): a sparse point of
@@ -351,8 +339,8 @@ check_phase('inserts');
 # of each), and vacuumed
 foreach my $t (@tables)
 {
-	$primary->safe_psql('postgres',
-		"DELETE FROM $t WHERE id / 10 % 2 = 0; VACUUM (INDEX_CLEANUP ON) $t");
+	$primary->safe_psql('postgres', "DELETE FROM $t WHERE id / 10 % 2 = 0");
+	vacuum_table($primary, $t);
 }
 check_phase('delete and vacuum');
 
@@ -413,17 +401,6 @@ DELETE FROM cr WHERE id = (SELECT id FROM cr ORDER BY id
 my $vacuum = $node->basedir . '/vacuum.sql';
 append_to_file($vacuum, "VACUUM cr;\n");
 
-sub start_pgbench
-{
-	my ($script, $clients, $seed, $out, $err) = @_;
-	return IPC::Run::start(
-		[
-			'pgbench', '-n', '-c', $clients, '-j', $clients, '-T', '60',
-			"--random-seed=$seed", '-f', $script,
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'<', \undef, '>', $out, '2>', $err);
-}
 
 foreach my $ix ([ 'cr_l2', '', '<->' ], [ 'cr_hcos', '::halfvec(16000)', '<=>' ])
 {
@@ -462,8 +439,8 @@ foreach my $round (1 .. 3)
 {
 	my ($mout, $merr, $vout, $verr) = ('', '', '', '');
 	my $log_offset = -s $node->logfile;
-	my $mixh = start_pgbench($mix, 3, 15100 + $round, \$mout, \$merr);
-	my $vach = start_pgbench($vacuum, 1, 15200 + $round, \$vout, \$verr);
+	my $mixh = start_pgbench($node, $mix, 3, 15100 + $round, 60, \$mout, \$merr);
+	my $vach = start_pgbench($node, $vacuum, 1, 15200 + $round, 60, \$vout, \$verr);
 	my $delay = 1.5 + rand(1.5);
 	sleep($delay);
 
@@ -518,7 +495,7 @@ foreach my $round (1 .. 3)
 			"crash round $round: every row is found through $name by its own vector");
 	}
 
-	$node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) cr');
+	vacuum_table($node, 'cr');
 	foreach my $name ('cr_l2', 'cr_hcos')
 	{
 		my ($ret, $check, $err) =
@@ -583,25 +560,7 @@ my @tablefiles = map { "$pgdata/$_" } split /\n/,
 	WHERE indrelid = (SELECT reltoastrelid FROM pg_class WHERE oid = 'dm'::regclass)});
 is(scalar(@tablefiles), 3, 'dm has a TOAST table and its index');
 
-sub read_block
-{
-	my ($blk) = @_;
-	open my $fh, '<:raw', $indexfile or die "open $indexfile: $!";
-	seek($fh, $blk * $BLCKSZ, 0) or die "seek: $!";
-	my $n = read($fh, my $page, $BLCKSZ);
-	die "short read of block $blk" unless defined $n && $n == $BLCKSZ;
-	close $fh;
-	return $page;
-}
 
-sub write_bytes
-{
-	my ($pos, $bytes) = @_;
-	open my $fh, '+<:raw', $indexfile or die "open $indexfile: $!";
-	seek($fh, $pos, 0) or die "seek: $!";
-	print $fh $bytes or die "write: $!";
-	close $fh or die "close: $!";
-}
 
 sub pack_tid
 {
@@ -623,7 +582,7 @@ my %tuples;
 my $nblocks = (-s $indexfile) / $BLCKSZ;
 for my $blk (1 .. $nblocks - 1)
 {
-	my $page = read_block($blk);
+	my $page = read_block($indexfile, $blk);
 	my $pd_lower = unpack('v', substr($page, 12, 2));
 	for my $off (1 .. ($pd_lower - $PAGE_HEADER) / 4)
 	{
@@ -712,31 +671,31 @@ sub restore_files
 my @cases = (
 	[
 		"a value tuple's next at a neighbour tuple",
-		sub { write_bytes($p0->{pos} + 4, pack_tid(@{ $e1->{neighbor} })) },
+		sub { write_bytes($indexfile, $p0->{pos} + 4, pack_tid(@{ $e1->{neighbor} })) },
 		qr/index "dm_l2": chain of element $e1tid leads to \($e1->{neighbor}[0],$e1->{neighbor}[1]\), not a value tuple/,
 		1
 	],
 	[
 		'a chain ending early',
-		sub { write_bytes($p0->{pos} + 4, pack_tid(0xFFFFFFFF, 0)) },
+		sub { write_bytes($indexfile, $p0->{pos} + 4, pack_tid(0xFFFFFFFF, 0)) },
 		qr/index "dm_l2": chain of element $e1tid ends after \d+ bytes of $e1->{valuecap}/,
 		1
 	],
 	[
 		'a chain looping back to its first part',
-		sub { write_bytes($p0->{pos} + 4, pack_tid($p0->{blk}, $p0->{off})) },
+		sub { write_bytes($indexfile, $p0->{pos} + 4, pack_tid($p0->{blk}, $p0->{off})) },
 		qr/index "dm_l2": value tuple $p0tid is in two chains, one of element $e1tid/,
 		0
 	],
 	[
 		'two chains sharing their value tuples',
-		sub { write_bytes($e2->{pos} + 36, pack_tid(@{ $e1->{valuetid} })) },
+		sub { write_bytes($indexfile, $e2->{pos} + 36, pack_tid(@{ $e1->{valuetid} })) },
 		qr/index "dm_l2": value tuple $p0tid is in two chains, one of element $e2tid/,
 		0
 	],
 	[
 		'a head longer than its element tuple',
-		sub { write_bytes($e1->{pos} + 42, pack('v', $e1->{len} - 48 + 8)) },
+		sub { write_bytes($indexfile, $e1->{pos} + 42, pack('v', $e1->{len} - 48 + 8)) },
 		qr/index "dm_l2": chained element $e1tid has length $e1->{len} and a head of @{[ $e1->{len} - 40 ]} bytes/,
 		1
 	]);
