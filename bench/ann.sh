@@ -175,9 +175,7 @@ build_index() {
 } >"$META"
 
 for sys in "${SYSTEMS[@]}"; do
-	sql postgres -c "CREATE DATABASE bench_$sys"
-	sql "bench_$sys" -c "CREATE EXTENSION $sys"
-	meta_extension "$sys" "bench_$sys" >>"$META"
+	system_db "$sys"
 
 	log "$sys: loading $NBASE vectors"
 	load=$("$VB" ann load --conn "$(conninfo "bench_$sys")" --base "$BASEF" --format "$FORMAT" --type "$TYPE")

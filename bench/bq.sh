@@ -126,9 +126,7 @@ SCAN="SELECT id FROM items ORDER BY $BITS <~> binary_quantize(\$1::vector) LIMIT
 } >"$META"
 
 for sys in "${SYSTEMS[@]}"; do
-	sql postgres -c "CREATE DATABASE bench_$sys"
-	sql "bench_$sys" -c "CREATE EXTENSION $sys"
-	meta_extension "$sys" "bench_$sys" >>"$META"
+	system_db "$sys"
 
 	log "$sys: loading $NBASE vectors"
 	load=$("$VB" ann load --conn "$(conninfo "bench_$sys")" --base "$BASEF")

@@ -376,6 +376,14 @@ meta_extension() {
 	echo "extension $1: version $ver; hnsw.distance_kernel: $kernel; ${3:+$3; }library $(libinfo "$1")"
 }
 
+# The database bench_SYS with the extension SYS created in it, and SYS's
+# lines in $META
+system_db() {
+	sql postgres -c "CREATE DATABASE bench_$1"
+	sql "bench_$1" -c "CREATE EXTENSION $1"
+	meta_extension "$1" "bench_$1" >>"$META"
+}
+
 meta_settings() {
 	echo "cluster settings:"
 	printf '    %s\n' "${BENCH_SETTINGS[@]}"

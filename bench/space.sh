@@ -87,9 +87,7 @@ echo "label,type,dim,rows,build_s,index_bytes,bytes_per_row,value_bytes,ratio,er
 } >"$META"
 
 for sys in "${SYSTEMS[@]}"; do
-	sql postgres -c "CREATE DATABASE bench_$sys"
-	sql "bench_$sys" -c "CREATE EXTENSION $sys"
-	meta_extension "$sys" "bench_$sys" >>"$META"
+	system_db "$sys"
 done
 
 #------------------------------------------------------------------- runs

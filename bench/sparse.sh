@@ -108,9 +108,7 @@ echo "label,metric,m,ef_construction,build_s,index_bytes,rows" >"$BUILD_CSV"
 } >"$META"
 
 for sys in "${SYSTEMS[@]}"; do
-	sql postgres -c "CREATE DATABASE bench_$sys"
-	sql "bench_$sys" -c "CREATE EXTENSION $sys"
-	meta_extension "$sys" "bench_$sys" >>"$META"
+	system_db "$sys"
 
 	log "$sys: loading $NBASE sparse vectors"
 	load=$("$VB" sparse load --conn "$(conninfo "bench_$sys")" --base "$BASEF" --format "$FORMAT")
