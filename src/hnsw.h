@@ -664,6 +664,8 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
+extern char *HnswLoadValueCopy(Relation index, ItemPointer tid,
+							   const HnswDistance *dist, char *scratch);
 extern bool HnswLoadValue(Relation index, ItemPointer tid,
 						  const HnswDistance *dist, void *out);
 

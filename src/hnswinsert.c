@@ -71,6 +71,28 @@ HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
 }
 
 /*
+ * The value of the element at tid, copied into a new chunk of its own size
+ * (in CurrentMemoryContext), or NULL if there is no live element there.
+ * scratch has room for dist->maxvsize bytes.  Callers that keep many
+ * values so use the memory the values need, not the most any can need
+ * (128 kB for a sparse vector).
+ */
+char *
+HnswLoadValueCopy(Relation index, ItemPointer tid, const HnswDistance *dist,
+				  char *scratch)
+{
+	char	   *copy;
+	Size		size;
+
+	if (!HnswLoadValue(index, tid, dist, scratch))
+		return NULL;
+	size = HnswDistValueSize(dist, scratch);
+	copy = palloc(size);
+	memcpy(copy, scratch, size);
+	return copy;
+}
+
+/*
  * Add heaptid to the element at tid if it holds exactly vec (of vsize
  * bytes) and has a free slot.  Returns true if it did.  A CHAINED element
  * takes no duplicates: comparing its value would read other pages under
@@ -965,8 +987,9 @@ typedef struct DiskInsertCtx
 	const void *vec;			/* the new vector */
 	ItemPointer heaptid;		/* its heap row */
 	bool		building;
-	char	   *vecs;			/* loaded candidates' vectors, maxvsize
-								 * bytes apart */
+	char	  **vecs;			/* loaded candidates' values (each its own
+								 * chunk) */
+	char	   *scratch;		/* room for dist->maxvsize bytes */
 } DiskInsertCtx;
 
 static bool
@@ -989,7 +1012,6 @@ static int
 DiskLoad(void *ctx, HnswCandidate *w, int n)
 {
 	DiskInsertCtx *d = ctx;
-	Size		stride = d->dist->maxvsize;
 	int			nv = 0;
 
 	for (int i = 0; i < n; i++)
@@ -997,7 +1019,8 @@ DiskLoad(void *ctx, HnswCandidate *w, int n)
 		ItemPointerData t;
 
 		HnswRefToTid(w[i].ref, &t);
-		if (HnswLoadValue(d->index, &t, d->dist, d->vecs + (Size) nv * stride))
+		d->vecs[nv] = HnswLoadValueCopy(d->index, &t, d->dist, d->scratch);
+		if (d->vecs[nv] != NULL)
 			w[nv++] = w[i];
 	}
 	return nv;
@@ -1007,9 +1030,7 @@ static float
 DiskPairDist(void *ctx, int i, int j)
 {
 	DiskInsertCtx *d = ctx;
-	Size		stride = d->dist->maxvsize;
-
-	return HnswDist(d->dist, d->vecs + (Size) i * stride, d->vecs + (Size) j * stride);
+	return HnswDist(d->dist, d->vecs[i], d->vecs[j]);
 }
 
 static const HnswInsertOps disk_insert_ops = {
@@ -1083,7 +1104,8 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 		dctx.vec = vec;
 		dctx.heaptid = heaptid;
 		dctx.building = building;
-		dctx.vecs = palloc(dist->maxvsize * (efc + 1));
+		dctx.vecs = palloc(sizeof(char *) * (efc + 1));
+		dctx.scratch = palloc(dist->maxvsize);
 		is.search = &s;
 		is.ops = &disk_insert_ops;
 		is.ctx = &dctx;

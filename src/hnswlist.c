@@ -28,16 +28,15 @@
 typedef struct PairDistCtx
 {
 	const HnswDistance *dist;
-	const char *vecs;			/* n values, dist->maxvsize bytes apart */
+	char	  **vecs;			/* n values */
 } PairDistCtx;
 
 static float
 PairDist(void *ctx, int i, int j)
 {
 	PairDistCtx *p = ctx;
-	Size		stride = p->dist->maxvsize;
 
-	return HnswDist(p->dist, p->vecs + (Size) i * stride, p->vecs + (Size) j * stride);
+	return HnswDist(p->dist, p->vecs[i], p->vecs[j]);
 }
 
 /*
@@ -486,12 +485,12 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	int			nextra = req->nextra;
 	HnswTidSet *drop = req->drop;
 	HnswDistance *dist = ctx->dist;
-	Size		stride = dist->maxvsize;
 	int			cap = HNSW_LAYER_CAPACITY(u->lc, ctx->m);
 	int			count = 0;
 	int			slots;
 	HnswCandidate *cs;
-	char	   *vecs;
+	char	  **vecs;
+	char	   *scratch;
 	int		   *keep;
 	int			nc = 0;
 	int			nkeep;
@@ -540,17 +539,19 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	if (!LoadOwner(ctx, u))
 		return;
 	cs = palloc(sizeof(HnswCandidate) * nextra);
-	vecs = palloc(stride * nextra);
+	vecs = palloc(sizeof(char *) * nextra);
+	scratch = palloc(dist->maxvsize);
 	keep = palloc(sizeof(int) * nextra);
 	for (int i = 0; i < nextra; i++)
 	{
-		char	   *v = vecs + (Size) nc * stride;
+		char	   *v;
 
 		if (HnswTidEq(&extra[i], &u->etid) ||
 			HnswTidSetContains(drop, HnswTidToRef(&extra[i])) ||
 			HnswTidIn(&extra[i], u->newlist, u->nnew) ||
-			!HnswLoadValue(ctx->index, &extra[i], dist, v))
+			(v = HnswLoadValueCopy(ctx->index, &extra[i], dist, scratch)) == NULL)
 			continue;
+		vecs[nc] = v;
 		cs[nc].dist = HnswDist(dist, u->ownervec, v);
 		cs[nc].ref = HnswTidToRef(&extra[i]);
 		cs[nc].aux = nc;
@@ -560,11 +561,10 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	HnswSortCandidates(cs, nc);
 	{
 		/* PairDist wants the vectors in sorted order */
-		char	   *sorted = palloc(stride * Max(nc, 1));
+		char	  **sorted = palloc(sizeof(char *) * Max(nc, 1));
 
 		for (int i = 0; i < nc; i++)
-			memcpy(sorted + (Size) i * stride, vecs + (Size) cs[i].aux * stride,
-				   HnswDistValueSize(dist, vecs + (Size) cs[i].aux * stride));
+			sorted[i] = vecs[cs[i].aux];
 		pctx.dist = dist;
 		pctx.vecs = sorted;
 		nkeep = HnswSelectNeighbors(cs, nc, slots, HNSW_KEEP_PRUNED,
@@ -573,8 +573,11 @@ RepairCompute(const HnswListCtx *ctx, HnswListUpdate *u, void *arg)
 	}
 	for (int i = 0; i < nkeep; i++)
 		HnswRefToTid(cs[keep[i]].ref, &u->newlist[u->nnew++]);
+	for (int i = 0; i < nc; i++)
+		pfree(vecs[i]);
 	pfree(cs);
 	pfree(vecs);
+	pfree(scratch);
 	pfree(keep);
 }
 
