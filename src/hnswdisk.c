@@ -169,6 +169,21 @@ DistIsSum(const HnswDistance *d)
 	}
 }
 
+/* The distance to a CHAINED element through a copy of its value */
+static float
+CopiedDistance(HnswDiskGraph *g, HnswPageLimits *lim, HnswElementTuple etup,
+			   BlockNumber blk, OffsetNumber off, const Buffer *held, int nheld)
+{
+	const char *value;
+
+	if (g->valuebuf == NULL)
+		g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
+	value = HnswElementValueIn(lim, etup, blk, off, g->valuebuf, held, nheld);
+	if (g->densequery)
+		return HnswDistDense(g->dist, g->densequery, value);
+	return HnswDist(g->dist, g->query, value);
+}
+
 static float
 ChainedDistance(HnswDiskGraph *g, HnswPageLimits *lim, HnswElementTuple etup,
 				BlockNumber blk, OffsetNumber off, const Buffer *held, int nheld)
@@ -176,21 +191,15 @@ ChainedDistance(HnswDiskGraph *g, HnswPageLimits *lim, HnswElementTuple etup,
 	PieceSum	ps;
 	float		r;
 
-	if (g->valuebuf == NULL)
-		g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
 	if (g->densequery || !DistIsSum(g->dist))
-		return HnswDist(g->dist, g->query,
-						HnswElementValueIn(lim, etup, blk, off, g->valuebuf,
-										   held, nheld));
+		return CopiedDistance(g, lim, etup, blk, off, held, nheld);
 	ps.dist = g->dist;
 	ps.query = g->query;
 	ps.sum = 0;
 	ps.odd = false;
 	HnswWalkChain(lim, etup, blk, off, held, nheld, SumPiece, &ps);
 	if (ps.odd)
-		return HnswDist(g->dist, g->query,
-						HnswElementValueIn(lim, etup, blk, off, g->valuebuf,
-										   held, nheld));
+		return CopiedDistance(g, lim, etup, blk, off, held, nheld);
 	r = (float) ps.sum;
 	if (g->dist->kind == HNSW_DIST_NEG_DOT || g->dist->kind == HNSW_DIST_HALF_NEG_DOT)
 		r = -r;
@@ -212,18 +221,7 @@ DiskElementDistance(HnswDiskGraph *g, HnswPageLimits *lim,
 		return;
 	}
 	if (unlikely(etup->flags & HNSW_ELEMENT_CHAINED))
-	{
-		if (g->densequery)
-		{
-			if (g->valuebuf == NULL)
-				g->valuebuf = MemoryContextAlloc(g->cxt, lim->maxvsize);
-			c->dist = HnswDistDense(g->dist, g->densequery,
-									HnswElementValueIn(lim, etup, blk, off,
-													   g->valuebuf, held, nheld));
-		}
-		else
-			c->dist = ChainedDistance(g, lim, etup, blk, off, held, nheld);
-	}
+		c->dist = ChainedDistance(g, lim, etup, blk, off, held, nheld);
 	else if (g->densequery)
 		c->dist = HnswDistDense(g->dist, g->densequery, etup->value);
 	else
