@@ -8,18 +8,7 @@
 -- vector and halfvec versions, a call on two untyped literals is
 -- ambiguous.
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN detail <> '' THEN ' DETAIL: ' || detail ELSE '' END;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- the type itself: 2 bytes per element plus 8
 SELECT typlen, typstorage, typalign, typinput, typoutput, typreceive,

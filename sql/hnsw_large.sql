@@ -12,14 +12,7 @@
 -- Values are small integers from a hash of (row, dimension), so that the
 -- sums behind every distance are exact whatever their order.
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- d values from 0 to 9 for row i: on a share of the dimensions that grows
 -- with (i * 7) % 97 (exactly (i * 7) % 97 dimensions in every 97), those

@@ -6,18 +6,7 @@
 -- runs a statement and returns "SQLSTATE: message" (plus " DETAIL: ..."
 -- when there is one), or "ok".
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN detail <> '' THEN ' DETAIL: ' || detail ELSE '' END;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- the access method and its operator classes: none is the default
 SELECT amname, amtype, amhandler FROM pg_am WHERE amname = 'hnsw';

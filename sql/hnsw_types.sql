@@ -4,14 +4,7 @@
 -- every row, so the index returns what a sequential scan returns), the
 -- checker, the limits and their messages, pgvector's documented patterns
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- 30 distinct small-integer vectors: the same data as halfvec and as bit
 CREATE TABLE ht (id int, h halfvec(3), b bit(8));

@@ -9,18 +9,7 @@
 -- needs no access to it.  The casts to and from halfvec are tested in
 -- sparsevec_halfvec.
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN detail <> '' THEN ' DETAIL: ' || detail ELSE '' END;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- the type itself
 SELECT typlen, typstorage, typalign, typinput, typoutput, typreceive,

@@ -5,18 +5,7 @@
 -- returns "SQLSTATE: message" (plus " DETAIL: ..." when there is one), or
 -- "ok".
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN detail <> '' THEN ' DETAIL: ' || detail ELSE '' END;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- the cast functions and their contexts
 SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns,

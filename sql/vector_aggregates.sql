@@ -1,18 +1,7 @@
 --
 -- vector aggregates: avg and sum, serial and parallel
 --
-CREATE FUNCTION pg_temp.sqlerr(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	detail text;
-BEGIN
-	EXECUTE q;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM ||
-		CASE WHEN detail <> '' THEN ' DETAIL: ' || detail ELSE '' END;
-END
-$$;
+\i sql/include/sqlerr.sql
 
 -- catalog
 SELECT aggfnoid::regprocedure, aggtransfn, aggfinalfn, aggcombinefn,
