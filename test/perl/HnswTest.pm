@@ -15,8 +15,12 @@
 #   my ($elements, $heap_tids, $reachable) = check_index($node, 'items_v');
 #   my $r = recall_by_distance($node, 'items', 'v', '<~>', ef_search => 100);
 #   vacuum_table($node, 'items');           # until no dead row is left
+#   crash($node, 'round 1', 'kill', $log_offset, \$mout, \$merr, [$h1, $h2],
+#         '^(INSERT|DELETE)');                  # or 'immediate'
+#   check_replay_log($standby);              # no inconsistent page, no PANIC
 #   my $standby = start_standby($primary);   # streaming, from a slot
 #   my $h = start_pgbench($node, $script, $clients, $seed, $seconds, \$out, \$err);
+#   my $restore = save_files(@files);       # (server stopped); $restore->()
 #   my $page = read_block($file, $blk);      # a block of a relation file
 #   write_bytes($file, $pos, $bytes);        # (the server stopped)
 #
@@ -30,13 +34,15 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use File::Copy;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use Test::More;
 
 our @EXPORT =
   qw(hnsw_node create_vec_function recall_at_k recall_by_distance check_index
-  vacuum_table start_standby start_pgbench read_block write_bytes);
+  vacuum_table start_standby start_pgbench crash check_replay_log
+  save_files read_block write_bytes line_pointer pack_tid unpack_tid);
 
 my $BLCKSZ = 8192;
 
@@ -224,6 +230,29 @@ sub start_pgbench
 		'<', \undef, '>', $out, '2>', $err);
 }
 
+# Copy every fork of the relation files @bases aside (the server stopped).
+# Returns a function that puts them back as they were.
+sub save_files
+{
+	my @bases = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my @saved;
+
+	for my $base (@bases)
+	{
+		for my $f (glob("$base $base\_*"))
+		{
+			(my $name = $f) =~ s{.*/}{};
+			copy($f, "$dir/$name") or die "copy $f: $!";
+			push @saved, [ $f, "$dir/$name" ];
+		}
+	}
+	return sub {
+		unlink glob("$_ $_\_*") for @bases;
+		copy($_->[1], $_->[0]) or die "copy $_->[1]: $!" for @saved;
+	};
+}
+
 # Block $blk of the relation file $file
 sub read_block
 {
@@ -244,6 +273,84 @@ sub write_bytes
 	seek($fh, $pos, 0) or die "seek: $!";
 	print $fh $bytes or die "write: $!";
 	close $fh or die "close: $!";
+}
+
+# Crash $node while the pgbench runs of @$handles go on, and wait until it
+# is up again: 'immediate' stops it (immediate mode) and starts it again;
+# 'kill' sends SIGKILL to a client backend whose query matches $query_re
+# (an active INSERT first), and the postmaster restarts the others.  Either
+# way the clients are cut off (their output, $$out and $$err, says so) and
+# redo finds no inconsistent page in the server log written since
+# $log_offset.  $label starts the test names.
+sub crash
+{
+	my ($node, $label, $how, $log_offset, $out, $err, $handles, $query_re) = @_;
+
+	if ($how eq 'immediate')
+	{
+		$node->stop('immediate');
+		$_->finish foreach @$handles;
+		$node->start;
+	}
+	else
+	{
+		my $pid = $node->safe_psql(
+			'postgres', qq{
+			SELECT pid FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+				AND query ~ '$query_re'
+			ORDER BY (query LIKE 'INSERT%' AND state = 'active') DESC, pid LIMIT 1;
+		});
+		ok($pid =~ /^\d+$/, "$label: found a backend to kill") or diag("pgbench: $$err");
+		note("$label: SIGKILL to backend $pid");
+		kill 'KILL', $pid;
+		$_->finish foreach @$handles;
+		$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+		  or die "$label: the server did not recover";
+		ok( $node->log_contains(qr/server process \(PID $pid\) was terminated by signal 9/,
+				$log_offset),
+			"$label: the postmaster saw the backend die and restarted");
+	}
+	like($$err . $$out, qr/(?:connection|terminat|server closed|abort)/i,
+		"$label: the clients were cut off");
+	unlike(substr(PostgreSQL::Test::Utils::slurp_file($node->logfile), $log_offset),
+		qr/inconsistent page found/, "$label: redo found no inconsistent page");
+	return;
+}
+
+# The log of a standby (or a server that replayed WAL) shows no failed
+# consistency check and no PANIC
+sub check_replay_log
+{
+	my ($node) = @_;
+	my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+
+	unlike($log, qr/inconsistent page found/, $node->name . ': no inconsistent page');
+	unlike($log, qr/PANIC/, $node->name . ': no PANIC');
+	return;
+}
+
+# Line pointer $off of a page: (offset, flags, length, position in the page)
+sub line_pointer
+{
+	my ($page, $off) = @_;
+	my $pos = 24 + 4 * ($off - 1);
+	my $w = unpack('V', substr($page, $pos, 4));
+	return ($w & 0x7FFF, ($w >> 15) & 3, $w >> 17, $pos);
+}
+
+# A TID as it is on disk (ItemPointerData: block hi, block lo, offset), and back
+sub pack_tid
+{
+	my ($blk, $off) = @_;
+	return pack('v v v', $blk >> 16, $blk & 0xFFFF, $off);
+}
+
+sub unpack_tid
+{
+	my ($bytes) = @_;
+	my ($hi, $lo, $off) = unpack('v v v', $bytes);
+	return (($hi << 16) | $lo, $off);
 }
 
 1;

@@ -23,6 +23,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use HnswTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -195,9 +198,7 @@ is($h, $standby->safe_psql('postgres', 'SELECT count(*) FROM scratch'),
 	'promoted: hnsw_index_check on the unlogged index');
 
 # No replay failure: the consistency checks found nothing
-my $log = slurp_file($standby->logfile);
-unlike($log, qr/inconsistent page found/, 'standby: no inconsistent page');
-unlike($log, qr/PANIC/, 'standby: no PANIC');
+check_replay_log($standby);
 
 $standby->stop;
 $primary->stop;

@@ -136,37 +136,10 @@ foreach my $round (1 .. 5)
 	my $delay = 1 + rand(2.5);
 	sleep($delay);
 
-	if ($round % 2)
-	{
-		note(sprintf("round %d: immediate shutdown after %.2fs", $round, $delay));
-		$node->stop('immediate');
-		$mixh->finish;
-		$vach->finish;
-		$node->start;
-	}
-	else
-	{
-		my $pid = $node->safe_psql(
-			'postgres', q{
-			SELECT pid FROM pg_stat_activity
-			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-				AND query ~ '^(INSERT|DELETE|UPDATE)'
-			ORDER BY (query LIKE 'INSERT%' AND state = 'active') DESC, pid LIMIT 1;
-		});
-		note(sprintf("round %d: SIGKILL to backend %s after %.2fs", $round, $pid, $delay));
-		ok($pid =~ /^\d+$/, "round $round: found a pgbench backend to kill")
-		  or diag("pgbench: $merr");
-		kill 'KILL', $pid;
-		$mixh->finish;
-		$vach->finish;
-		$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
-		  or die "round $round: the server did not recover";
-		ok( $node->log_contains(qr/server process \(PID $pid\) was terminated by signal 9/,
-				$log_offset),
-			"round $round: the postmaster saw the backend die and restarted");
-	}
-	like($merr . $mout, qr/(?:connection|terminat|server closed|abort)/i,
-		"round $round: the clients were cut off");
+	note(sprintf("round %d: %s after %.2fs", $round,
+			$round % 2 ? 'immediate shutdown' : 'SIGKILL to a backend', $delay));
+	crash($node, "round $round", $round % 2 ? 'immediate' : 'kill', $log_offset,
+		\$mout, \$merr, [ $mixh, $vach ], '^(INSERT|DELETE|UPDATE)');
 
 	my $rows = check_recovered($round);
 	note("round $round: rows $rows_before -> $rows");

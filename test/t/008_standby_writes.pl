@@ -200,10 +200,8 @@ is( $primary->safe_psql('postgres',
 		"SELECT state FROM pg_stat_replication WHERE application_name = 'standby'"),
 	'streaming',
 	'the primary sees the standby streaming');
-my $log = slurp_file($standby->logfile);
-unlike($log, qr/inconsistent page found/, 'standby: no inconsistent page');
-unlike($log, qr/PANIC/, 'standby: no PANIC');
-unlike($log, qr/FATAL:.*(?:WAL|redo|replay|recovery)/i, 'standby: no FATAL in replay');
+check_replay_log($standby);
+unlike(slurp_file($standby->logfile), qr/FATAL:.*(?:WAL|redo|replay|recovery)/i, 'standby: no FATAL in replay');
 
 $standby->stop;
 $primary->stop;

@@ -44,7 +44,6 @@
 use strict;
 use warnings;
 
-use File::Copy;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -145,52 +144,14 @@ my $indexfile = $pgdata . '/' . $node->safe_psql('postgres', q{SELECT pg_relatio
 $node->stop;
 
 # Put aside every fork of the table and the index
-my $saved = PostgreSQL::Test::Utils::tempdir();
-my @saved;
-for my $base ($heapfile, $indexfile)
-{
-	for my $f (glob("$base $base\_*"))
-	{
-		(my $name = $f) =~ s{.*/}{};
-		copy($f, "$saved/$name") or die "copy $f: $!";
-		push @saved, [ $f, "$saved/$name" ];
-	}
-}
-
-sub restore_files
-{
-	for my $base ($heapfile, $indexfile)
-	{
-		unlink glob("$base $base\_*");
-	}
-	copy($_->[1], $_->[0]) or die "copy $_->[1]: $!" for @saved;
-}
+my $restore_files = save_files($heapfile, $indexfile);
 
 # --- reading and writing the index file --------------------------------
 
 
 
-# Line pointer $off of a page: (lp_off, lp_flags, lp_len) and its position
-sub line_pointer
-{
-	my ($page, $off) = @_;
-	my $pos = $PAGE_HEADER + 4 * ($off - 1);
-	my $w = unpack('V', substr($page, $pos, 4));
-	return ($w & 0x7FFF, ($w >> 15) & 3, $w >> 17, $pos);
-}
 
-sub pack_tid
-{
-	my ($blk, $off) = @_;
-	return pack('v v v', $blk >> 16, $blk & 0xFFFF, $off);
-}
 
-sub unpack_tid
-{
-	my ($bytes) = @_;
-	my ($hi, $lo, $off) = unpack('v v v', $bytes);
-	return (($hi << 16) | $lo, $off);
-}
 
 # The metapage: field => [offset in the file, pack format]
 my %META = (
@@ -311,7 +272,7 @@ for my $case (@cases)
 {
 	my ($name, $damage) = @$case;
 
-	restore_files();
+	$restore_files->();
 	$damage->();
 	my $logstart = -s $node->logfile;
 	$node->start;

@@ -76,7 +76,6 @@
 use strict;
 use warnings;
 
-use File::Copy;
 use IPC::Run;
 use Time::HiRes qw(sleep time);
 use PostgreSQL::Test::Cluster;
@@ -366,9 +365,7 @@ check_phase('reinserts');
 # The standby replayed everything without a difference
 is($standby->safe_psql('postgres', 'SELECT status FROM pg_stat_wal_receiver'),
 	'streaming', 'the standby is still streaming');
-my $log = slurp_file($standby->logfile);
-unlike($log, qr/inconsistent page found/, 'standby: no inconsistent page');
-unlike($log, qr/PANIC/, 'standby: no PANIC');
+check_replay_log($standby);
 $standby->stop;
 $primary->safe_psql('postgres', "SELECT pg_drop_replication_slot('standby')");
 note(sprintf('recall and standby part: %.1fs', time - $t_start));
@@ -444,39 +441,10 @@ foreach my $round (1 .. 3)
 	my $delay = 1.5 + rand(1.5);
 	sleep($delay);
 
-	if ($round != 2)
-	{
-		note(sprintf("crash round %d: immediate shutdown after %.2fs", $round, $delay));
-		$node->stop('immediate');
-		$mixh->finish;
-		$vach->finish;
-		$node->start;
-	}
-	else
-	{
-		my $pid = $node->safe_psql(
-			'postgres', q{
-			SELECT pid FROM pg_stat_activity
-			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-				AND query ~ '^INSERT'
-			ORDER BY (state = 'active') DESC, pid LIMIT 1;
-		});
-		note(sprintf("crash round %d: SIGKILL to backend %s after %.2fs", $round, $pid, $delay));
-		ok($pid =~ /^\d+$/, "crash round $round: found an inserting backend to kill")
-		  or diag("pgbench: $merr");
-		kill 'KILL', $pid;
-		$mixh->finish;
-		$vach->finish;
-		$node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
-		  or die "crash round $round: the server did not recover";
-		ok( $node->log_contains(qr/server process \(PID $pid\) was terminated by signal 9/,
-				$log_offset),
-			"crash round $round: the postmaster saw the backend die and restarted");
-	}
-	like($merr . $mout, qr/(?:connection|terminat|server closed|abort)/i,
-		"crash round $round: the clients were cut off");
-	unlike(substr(slurp_file($node->logfile), $log_offset), qr/inconsistent page found/,
-		"crash round $round: redo found no inconsistent page");
+	note(sprintf("crash round %d: %s after %.2fs", $round,
+			$round != 2 ? 'immediate shutdown' : 'SIGKILL to an inserting backend', $delay));
+	crash($node, "crash round $round", $round != 2 ? 'immediate' : 'kill', $log_offset,
+		\$mout, \$merr, [ $mixh, $vach ], '^INSERT');
 
 	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM cr');
 	note("crash round $round: $rows rows");
@@ -562,18 +530,7 @@ is(scalar(@tablefiles), 3, 'dm has a TOAST table and its index');
 
 
 
-sub pack_tid
-{
-	my ($blk, $off) = @_;
-	return pack('v v v', $blk >> 16, $blk & 0xFFFF, $off);
-}
 
-sub unpack_tid
-{
-	my ($bytes) = @_;
-	my ($hi, $lo, $off) = unpack('v v v', $bytes);
-	return (($hi << 16) | $lo, $off);
-}
 
 # Every tuple of the index (the file as the checkpoint left it): "blk,off"
 # => { blk, off, pos (in the file), len, type, and for a chained element
@@ -586,8 +543,7 @@ for my $blk (1 .. $nblocks - 1)
 	my $pd_lower = unpack('v', substr($page, 12, 2));
 	for my $off (1 .. ($pd_lower - $PAGE_HEADER) / 4)
 	{
-		my $w = unpack('V', substr($page, $PAGE_HEADER + 4 * ($off - 1), 4));
-		my ($lp_off, $flags, $len) = ($w & 0x7FFF, ($w >> 15) & 3, $w >> 17);
+		my ($lp_off, $flags, $len) = line_pointer($page, $off);
 		next unless $flags == 1;
 		my $tup = substr($page, $lp_off, $len);
 		my %t = (blk => $blk, off => $off, pos => $blk * $BLCKSZ + $lp_off,
@@ -645,26 +601,7 @@ $node->stop;
 
 # Put aside every fork of the table, its TOAST table and index, and the
 # index
-my $saved = PostgreSQL::Test::Utils::tempdir();
-my @saved;
-for my $base (@tablefiles, $indexfile)
-{
-	for my $f (glob("$base $base\_*"))
-	{
-		(my $name = $f) =~ s{.*/}{};
-		copy($f, "$saved/$name") or die "copy $f: $!";
-		push @saved, [ $f, "$saved/$name" ];
-	}
-}
-
-sub restore_files
-{
-	for my $base (@tablefiles, $indexfile)
-	{
-		unlink glob("$base $base\_*");
-	}
-	copy($_->[1], $_->[0]) or die "copy $_->[1]: $!" for @saved;
-}
+my $restore_files = save_files(@tablefiles, $indexfile);
 
 # Cases: name, the damage, what hnsw_index_check says, and whether a scan
 # that reaches e1 must fail (else it may fail or answer)
@@ -709,7 +646,7 @@ for my $case (@cases)
 {
 	my ($name, $damage, $message, $scan_fails) = @$case;
 
-	restore_files();
+	$restore_files->();
 	$damage->();
 	my $logstart = -s $node->logfile;
 	$node->start;
@@ -755,7 +692,7 @@ for my $case (@cases)
 }
 
 # The files as they were: the index is sound again
-restore_files();
+$restore_files->();
 $node->start;
 check_index($node, 'dm_l2', 'damage undone');
 note(sprintf('damage part done at %.1fs', time - $t_start));
