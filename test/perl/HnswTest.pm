@@ -159,25 +159,26 @@ sub check_index
 	return split /\|/, $out;
 }
 
-# VACUUM (INDEX_CLEANUP ON) $table, again (up to 5 times in all) while its
+# VACUUM (INDEX_CLEANUP ON) $table (in database $db, by default postgres), again (up to 5 times in all) while its
 # hnsw indexes hold more heap TIDs than it has rows.  VACUUM does not prune
 # a heap page that another process has pinned at that moment (the
 # checkpointer writing it out, say): the dead rows there stay, and stay in
 # the indexes, until the next VACUUM.
 sub vacuum_table
 {
-	my ($node, $table) = @_;
+	my ($node, $table, $db) = @_;
+	$db //= 'postgres';
 	my $indexes = $node->safe_psql(
-		'postgres', qq{
+		$db, qq{
 		SELECT string_agg(format('(SELECT heap_tids FROM hnsw_index_check(%L, false))', c.oid::regclass), ' + ')
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
 		WHERE i.indrelid = '$table'::regclass AND a.amname = 'hnsw'});
 
 	for my $try (1 .. 5)
 	{
-		$node->safe_psql('postgres', "VACUUM (INDEX_CLEANUP ON) $table");
+		$node->safe_psql($db, "VACUUM (INDEX_CLEANUP ON) $table");
 		last if $indexes eq ''
-		  || $node->safe_psql('postgres',
+		  || $node->safe_psql($db,
 			"SELECT $indexes = (SELECT count(*) FROM $table) * "
 			  . "(SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
 			  . "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$table'::regclass AND a.amname = 'hnsw')"

@@ -29,6 +29,10 @@
 #	   answers, every index passing hnsw_index_check;
 #	 - after a crash, the unlogged index is its empty format-1 init fork,
 #	   which takes rows and answers;
+#	 - from 0.2.0, the last released version: a database created at 0.2.0
+#	   with halfvec indexes in format 2, whose hnsw_index_stats has 0.2.0's
+#	   nine columns, updates to 0.3.0, and its indexes keep their answers,
+#	   take inserts and VACUUM, and stay format 2;
 #	 - an index whose metapage says format 4 fails with
 #	   ERRCODE_INDEX_CORRUPTED and a hint to REINDEX, and REINDEX fixes it.
 #
@@ -358,6 +362,68 @@ foreach my $ix (@old, @new)
 {
 	is(check_exact('restored', $ix, 'restored'), answers('postgres', $ix, 0),
 		"restored: $ix->[0] gives the answers of the source");
+}
+
+# From 0.2.0, the last released version, in a database of its own:
+# halfvec indexes (a type 0.2.0 added) written in format 2.  Their values
+# are whole, so format 2 and 3 lay them out alike: the metapage's version
+# is what 0.2.0 wrote.
+$node->safe_psql('postgres', 'CREATE DATABASE from020');
+$node->safe_psql(
+	'from020', q{
+	CREATE EXTENSION hnsw VERSION '0.2.0';
+	CREATE FUNCTION hv(i int) RETURNS halfvec(16) IMMUTABLE LANGUAGE sql AS $$
+		SELECT ARRAY(SELECT (('x' || substr(md5(i || ':' || d), 1, 4))::bit(16)::int / 65536.0 - 0.5)::real
+					 FROM generate_series(1, 16) d)::halfvec(16) $$;
+	CREATE TABLE h2 (id int PRIMARY KEY, v halfvec(16));
+	INSERT INTO h2 SELECT i, hv(i) FROM generate_series(1, 500) i;
+	CREATE TABLE h2_q (qid int PRIMARY KEY, q halfvec(16));
+	INSERT INTO h2_q SELECT i, hv(100000 + i) FROM generate_series(1, 10) i;
+	CREATE INDEX h2_cos ON h2 USING hnsw (v halfvec_cosine_ops);
+	CREATE INDEX h2_l2 ON h2 USING hnsw (v halfvec_l2_ops);
+	CHECKPOINT;
+});
+is($node->safe_psql('from020', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
+	'0.2.0', 'from020: the extension is at 0.2.0');
+is($node->safe_psql('from020', "SELECT count(*) FROM h2"), '500', 'from020: 500 rows');
+my @h2 = (
+	[ 'h2_cos', 'h2', 'v', '<=>', '', 0, 'h2_q' ],
+	[ 'h2_l2', 'h2', 'v', '<->', '', 0, 'h2_q' ]);
+my %h2file;
+$h2file{ $_->[0] } = "$pgdata/" . $node->safe_psql('from020', "SELECT pg_relation_filepath('$_->[0]')")
+  foreach @h2;
+$node->stop;
+write_version($h2file{$_}, 2) foreach sort keys %h2file;
+$node->start;
+my %h2before;
+$h2before{ $_->[0] } = check_exact('from020', $_, '0.2.0, format 2') foreach @h2;
+is($node->safe_psql('from020', "SELECT * FROM hnsw_index_stats('h2_l2')"),
+	$node->safe_psql('from020',
+		"SELECT elements, heap_tids, levels, pages, avg_degree, bytes_per_vector, m, ef_construction, dimensions FROM hnsw_index_stats('h2_l2')"),
+	'0.2.0: hnsw_index_stats returns the nine columns 0.2.0 declares');
+
+$node->safe_psql('from020', 'ALTER EXTENSION hnsw UPDATE');
+is($node->safe_psql('from020', "SELECT extversion FROM pg_extension WHERE extname = 'hnsw'"),
+	'0.3.0', 'from020: ALTER EXTENSION hnsw UPDATE goes from 0.2.0 to 0.3.0');
+foreach my $ix (@h2)
+{
+	is(check_exact('from020', $ix, '0.3.0, format 2'), $h2before{ $ix->[0] },
+		"0.3.0, format 2: $ix->[0] gives the answers it gave at 0.2.0");
+	is($node->safe_psql('from020',
+			"SELECT chained_elements, value_tuple_bytes, unreferenced_value_tuples FROM hnsw_index_stats('$ix->[0]')"),
+		'0|0|0', "0.3.0, format 2: $ix->[0]: hnsw_index_stats has the new columns, no value split");
+}
+$node->safe_psql(
+	'from020', q{
+	INSERT INTO h2 SELECT i, hv(i) FROM generate_series(501, 600) i;
+	DELETE FROM h2 WHERE id % 7 = 0;
+});
+vacuum_table($node, 'h2', 'from020');
+$node->safe_psql('from020', 'CHECKPOINT');
+foreach my $ix (@h2)
+{
+	check_exact('from020', $ix, '0.3.0, format 2, after inserts and vacuum');
+	is(read_version($h2file{ $ix->[0] }), 2, "0.3.0: $ix->[0] is still format 2");
 }
 
 # An index of a format from the future: refused with a hint to REINDEX
