@@ -1,7 +1,7 @@
 # Makefile for the hnsw extension (PGXS)
 
 EXTENSION = hnsw
-EXTVERSION = 0.3.0
+EXTVERSION = 0.4.0
 
 MODULE_big = hnsw
 OBJS = \
@@ -11,6 +11,7 @@ OBJS = \
 	src/hnsw.o \
 	src/hnswbuild.o \
 	src/hnswcheck.o \
+	src/hnswcode.o \
 	src/hnswcost.o \
 	src/hnswdisk.o \
 	src/hnswgraph.o \

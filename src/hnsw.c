@@ -26,6 +26,7 @@ void		_PG_init(void);
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_SCAN_STRICT;
 int			hnsw_max_scan_tuples = 20000;
+bool		hnsw_use_codes = true;
 double		hnsw_scan_mem_multiplier = 1;
 
 static const struct config_enum_entry hnsw_iterative_scan_options[] = {
@@ -78,6 +79,13 @@ show_distance_kernel(void)
 	return buf;
 }
 
+static relopt_enum_elt_def hnsw_quantization_options[] = {
+	{"auto", HNSW_QUANTIZATION_AUTO},
+	{"none", HNSW_QUANTIZATION_NONE},
+	{"rabitq", HNSW_QUANTIZATION_RABITQ},
+	{NULL}
+};
+
 void
 _PG_init(void)
 {
@@ -91,6 +99,11 @@ _PG_init(void)
 					  "Size of the dynamic candidate list for construction",
 					  HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION,
 					  HNSW_MAX_EF_CONSTRUCTION, AccessExclusiveLock);
+	add_enum_reloption(hnsw_relopt_kind, "quantization",
+					   "Compact codes of neighbours, for ranking them without reading their vectors",
+					   hnsw_quantization_options, HNSW_QUANTIZATION_AUTO,
+					   gettext_noop("Valid values are \"auto\", \"none\" and \"rabitq\"."),
+					   AccessExclusiveLock);
 
 	DefineCustomIntVariable("hnsw.ef_search",
 							"Sets the size of the dynamic candidate list for search",
@@ -115,6 +128,14 @@ _PG_init(void)
 							"batch is not limited.",
 							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hnsw.use_codes",
+							 "Ranks neighbours by their compact codes in index scans",
+							 "When on, scans of indexes with codes read the vectors only of "
+							 "neighbours whose estimated distance can still enter the best "
+							 "hnsw.ef_search; when off, they read every neighbour's vector.",
+							 &hnsw_use_codes, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("hnsw.scan_mem_multiplier",
 							 "Sets the multiple of work_mem to use for iterative scans",
@@ -147,6 +168,7 @@ hnswoptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
 		{"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, efConstruction)},
+		{"quantization", RELOPT_TYPE_ENUM, offsetof(HnswOptions, quantization)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, hnsw_relopt_kind,

@@ -61,11 +61,17 @@
 /* Heavyweight page lock used as a lock tag (not a real page) */
 #define HNSW_UPDATE_LOCK			0
 
+/* The quantization option: which codes a new index keeps */
+#define HNSW_QUANTIZATION_AUTO		0	/* rabitq where the opclass allows */
+#define HNSW_QUANTIZATION_NONE		1
+#define HNSW_QUANTIZATION_RABITQ	2
+
 typedef struct HnswOptions
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			m;				/* number of connections */
 	int			efConstruction; /* size of dynamic candidate list */
+	int			quantization;	/* HNSW_QUANTIZATION_* */
 } HnswOptions;
 
 /* GUCs */
@@ -79,6 +85,7 @@ typedef enum HnswIterativeScanMode
 extern int	hnsw_ef_search;
 extern int	hnsw_iterative_scan;
 extern int	hnsw_max_scan_tuples;
+extern bool hnsw_use_codes;
 extern double hnsw_scan_mem_multiplier;
 
 /*
@@ -212,13 +219,17 @@ typedef struct HnswCandidate
 #define HNSW_CAND_SKIP_RESULT	(1 << 0)
 /* No usable element at ref: ignore the candidate altogether */
 #define HNSW_CAND_ABSENT		(1 << 1)
+/* dist is a lower bound estimated from a code, not the distance */
+#define HNSW_CAND_ESTIMATE		(1 << 2)
 
 typedef struct HnswGraphOps
 {
 	/*
 	 * Store into out[] the neighbours of "c" on layer lc that were not yet
 	 * visited, marking them visited.  Returns how many.  out has room for
-	 * 2 * m entries.  Fills ref and aux only.
+	 * 2 * m entries.  Fills ref, aux and flags; a neighbour whose distance
+	 * was estimated from its code gets the flag HNSW_CAND_ESTIMATE and the
+	 * lower bound of its distance in dist.
 	 */
 	int			(*unvisited_neighbors) (void *ctx, const HnswCandidate *c,
 										int lc, HnswCandidate *out);
@@ -235,6 +246,9 @@ typedef struct HnswGraphOps
 
 	/* Forget every visited mark (between layers) */
 	void		(*reset_visited) (void *ctx);
+
+	/* Count n candidates left unread because of their estimates */
+	void		(*skipped) (void *ctx, int n);
 } HnswGraphOps;
 
 /* A binary heap of candidates; min-heap or max-heap by distance */
@@ -374,10 +388,96 @@ extern bool HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep,
 
 extern int	HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);
+extern int	HnswMaxLevelCodes(int m, Size codesize);
+
+/* hnswcode.c: compact codes (src/README.md, "Compact codes") */
+typedef struct HnswCodes
+{
+	int			dim;			/* dimensions of the values */
+	int			pdim;			/* padded to a power of 2, at least 64 */
+	int			bits;			/* bits of a code */
+	Size		size;			/* bytes of a code */
+	uint32		seed;
+	uint64	   *signs;			/* 2 * pdim random signs, as bits */
+	float	   *work;			/* pdim floats of scratch */
+} HnswCodes;
+
+/*
+ * Estimates from codes get this many standard errors of margin: a
+ * candidate whose estimate minus the margin is no closer than the search's
+ * bound is not read (RaBitQ's epsilon_0, 1.9 in its paper).
+ */
+#define HNSW_CODE_CONFIDENCE		1.9f
+
+/* A query prepared for estimates (HnswCodeQueryInit) */
+typedef struct HnswCodeQuery
+{
+	int			bits;
+	Size		size;			/* bytes of a code */
+	bool		l2;				/* squared l2 distance, else -<x, q> */
+	float		sqnorm;			/* |q|^2 */
+	float		norm;			/* |q| */
+	float		rsum;			/* sum of q's rotated coordinates */
+	float		confidence;		/* the margin, in standard errors */
+	float	   *lut;			/* 16 sums per nibble of a code's bits */
+} HnswCodeQuery;
+
+extern int	HnswCodeBits(int dim, int m);
+extern int	HnswCodesLevelCap(int m);
+extern void HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed);
+extern void HnswEncode(const HnswCodes *c, int vkind, const char *v, char *code);
+extern void HnswChooseCodes(Relation index, const HnswDistance *d, int m,
+							HnswMetaPageData *meta);
+extern bool HnswCodesSupported(const HnswDistance *d);
+extern bool HnswCodeQueryInit(const HnswCodes *c, HnswCodeQuery *q,
+							  HnswDistKind dk, int vkind, const char *query);
+
+/* Highest level of an element of an index with or without codes */
+static inline int
+HnswIndexMaxLevel(int m, bool codes)
+{
+	return codes ? HnswCodesLevelCap(m) : HnswMaxLevel(m);
+}
+
+/*
+ * A lower bound, with a margin of q->confidence standard errors, of the
+ * distance from the query of q to the element of code: its estimate less
+ * the margin.  Never NaN for a code the index wrote; a damaged code can
+ * give NaN or -Infinity, which no bound rejects.
+ */
+static inline float
+HnswCodeLowerBound(const HnswCodeQuery *q, const char *code)
+{
+	HnswCodeHeader h;
+	const uint8 *b = (const uint8 *) code + sizeof(HnswCodeHeader);
+	const float *t = q->lut;
+	float		s0 = 0,
+				s1 = 0,
+				s2 = 0,
+				s3 = 0;
+	int			nbytes = q->bits / 8;
+	float		ip;
+	float		margin;
+
+	memcpy(&h, code, sizeof(h));
+	for (int j = 0; j < nbytes; j += 2, t += 64)
+	{
+		s0 += t[b[j] & 15];
+		s1 += t[16 + (b[j] >> 4)];
+		s2 += t[32 + (b[j + 1] & 15)];
+		s3 += t[48 + (b[j + 1] >> 4)];
+	}
+	ip = h.factor * (2.0f * ((s0 + s1) + (s2 + s3)) - q->rsum);
+	margin = q->confidence * h.err * q->norm;
+	if (q->l2)
+		return h.sqnorm + q->sqnorm - 2.0f * ip - 2.0f * margin;
+	return -ip - margin;
+}
 
 /* hnswutils.c: options */
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
+extern int	HnswGetQuantization(Relation index);
 extern int	HnswGetDimensions(Relation index);
 
 /* hnswvalue.c: the column's type, its values, and distances */
@@ -411,7 +511,8 @@ extern Size HnswFormValueTuple(HnswValueTuple vtup, const char *data, Size n,
 extern void HnswFormElement(HnswElementTuple etup, int level, const void *value,
 							Size vsize, const ItemPointerData *heaptids,
 							int nheaptids);
-extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m);
+extern void HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m,
+							  Size codesize);
 extern Buffer HnswNewBuffer(Relation index);
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern void HnswRaiseFormatVersion(Relation index, bool building);
@@ -528,7 +629,14 @@ typedef struct HnswDiskGraph
 	HnswTidSet	visited;
 	char	   *valuebuf;		/* a chained element's value, when needed */
 	MemoryContext cxt;			/* where valuebuf is allocated */
+	const HnswCodeQuery *cq;	/* scans of an index with codes: estimate
+								 * layer-0 neighbours from their codes;
+								 * else NULL */
 	int64		ndistances;		/* distances computed, for statistics */
+	int64		nexpanded;		/* lists read */
+	int64		nestimates;		/* distances estimated from codes */
+	int64		nskipped;		/* estimated, and never read */
+	int64		nbuffers;		/* buffer pins */
 	bool		skipdead;		/* scans: walk through elements without heap
 								 * TIDs, and detached ones, but flag them
 								 * HNSW_CAND_SKIP_RESULT; otherwise detached
@@ -581,6 +689,11 @@ typedef struct HnswListCtx
 	HnswDistance *dist;
 	int			m;
 	bool		building;		/* inside ambuild: no WAL */
+	HnswCodes  *codes;			/* the index's codes, or NULL if none
+								 * (HnswGetCodes) */
+	const char *newcode;		/* the code of the element an insert adds,
+								 * or NULL */
+	ItemPointerData newtid;		/* its TID, or a stand-in for it */
 } HnswListCtx;
 
 /*
@@ -602,6 +715,14 @@ typedef struct HnswListUpdate
 	int			nnew;
 	ItemPointerData old[2 * HNSW_MAX_M];	/* the slots as read */
 	ItemPointerData newlist[2 * HNSW_MAX_M];
+
+	/*
+	 * Layer 0 of an index with codes: the codes of the members newlist
+	 * adds, made with no lock held before it is written (HnswListCodes).
+	 */
+	int			ncodes;
+	ItemPointerData codetids[2 * HNSW_MAX_M];
+	char	   *codes;			/* ncodes codes, or NULL */
 } HnswListUpdate;
 
 typedef enum HnswListResult
@@ -631,6 +752,9 @@ typedef struct HnswListRepair
 	HnswTidSet *drop;			/* members to drop */
 } HnswListRepair;
 
+extern HnswCodes *HnswGetCodes(Relation index);
+extern void HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u);
+extern void HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code);
 extern bool HnswListRead(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern bool HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u);
 extern bool HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u);

@@ -17,6 +17,10 @@
  *			the first part of its value and chain the rest through value
  *			tuples (HNSW_VALUE_TUPLE).  Formats 1 and 2 have no chained
  *			elements and are read unchanged.
+ *	  4		compact codes: the metapage may name a kind of code
+ *			(HNSW_CODE_*); then every neighbour tuple holds, after its
+ *			ngood bytes, the code of the member of each layer-0 slot.
+ *			Formats 1 to 3 have no codes and are read unchanged.
  *
  * IDENTIFICATION
  *	  src/hnsw_page.h
@@ -32,7 +36,7 @@
 #include "utils/relcache.h"
 
 #define HNSW_MAGIC_NUMBER		0x484E5357	/* "HNSW" */
-#define HNSW_FORMAT_VERSION		3
+#define HNSW_FORMAT_VERSION		4
 #define HNSW_OLDEST_FORMAT		1	/* still read */
 
 #define HNSW_METAPAGE_BLKNO		0
@@ -74,7 +78,11 @@ typedef struct HnswMetaPageData
 	OffsetNumber entry_offno;	/* entry point element's line pointer */
 	int16		entry_level;	/* entry point's level, -1 if index empty */
 	uint16		kind;			/* HNSW_VALUE_*: what element values are */
+	uint16		codes;			/* HNSW_CODE_*: codes in neighbour tuples
+								 * (format 4; 0 in older formats) */
+	uint16		codebits;		/* bits of a code; 0 without codes */
 	uint16		unused;			/* always 0 */
+	uint32		codeseed;		/* seed of the codes' rotation */
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
@@ -305,6 +313,57 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 #define HNSW_LAYER_START(lc, m)		((lc) == 0 ? 0 : 2 * (m) + ((lc) - 1) * (m))
 #define HNSW_LAYER_CAPACITY(lc, m)	((lc) == 0 ? 2 * (m) : (m))
 
+/*
+ * Compact codes (format 4, src/README.md "Compact codes").  With codes, a
+ * neighbour tuple holds after its ngood bytes, from the next multiple of 4
+ * bytes, one code per layer-0 slot (2 * m of them), each of
+ * HNSW_CODE_SIZE(codebits) bytes: the code of the element in the slot, or
+ * zeros for an empty slot.  A code is
+ *
+ *	offset	size			field
+ *	0		4				sqnorm: float4, the squared norm of the value
+ *	4		4				factor: float4, see hnswcode.c
+ *	8		4				err: float4, the estimate's standard error per
+ *							unit of the query's norm
+ *	12		codebits / 8	bits: bit i (bit i % 8 of byte i / 8) is the sign
+ *							of rotated coordinate i
+ *
+ * codebits is a multiple of 64, chosen when the index is built so that a
+ * tuple of every level an element may have (HnswCodesLevelCap) fits a page.
+ */
+#define HNSW_CODE_NONE			0
+#define HNSW_CODE_RABITQ		1
+#define HNSW_CODE_MAX_KIND		HNSW_CODE_RABITQ
+
+/* The seed of the rotation of new indexes */
+#define HNSW_CODE_SEED			0x52614269
+
+typedef struct HnswCodeHeader
+{
+	float4		sqnorm;
+	float4		factor;
+	float4		err;
+} HnswCodeHeader;
+
+#define HNSW_CODE_SIZE(bits)	(sizeof(HnswCodeHeader) + (Size) (bits) / 8)
+
+/* Where the codes of a neighbour tuple of this level start */
+#define HNSW_CODES_OFFSET(level, m) \
+	TYPEALIGN(4, HNSW_NEIGHBOR_TUPLE_SIZE(level, m))
+
+/* Bytes of a neighbour tuple with codes of codesize bytes (0: none) */
+static inline Size
+HnswNeighborTupleSize(int level, int m, Size codesize)
+{
+	if (codesize == 0)
+		return HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
+	return HNSW_CODES_OFFSET(level, m) + (Size) 2 * m * codesize;
+}
+
+/* The code of layer-0 slot i of a neighbour tuple with codes */
+#define HnswNeighborCode(ntup, m, codesize, i) \
+	((char *) (ntup) + HNSW_CODES_OFFSET((ntup)->level, (m)) + (Size) (i) * (codesize))
+
 /* Space for tuples on an empty data page */
 #define HNSW_PAGE_CAPACITY \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
@@ -392,6 +451,7 @@ typedef struct HnswPageLimits
 	int			dim;			/* dimensions from the metapage */
 	int			kind;			/* value kind from the metapage */
 	int			version;		/* format version from the metapage */
+	Size		codesize;		/* bytes of a code, 0 without codes */
 	Size		vsize;			/* bytes of a value (SPARSE: of an empty one) */
 	int			maxnnz;			/* SPARSE: most entries a value may have */
 	Size		maxvsize;		/* bytes of the largest value */
@@ -545,7 +605,8 @@ HnswPageGetNeighbors(const HnswPageLimits *lim, Page page, BlockNumber blkno,
 				 ntup->type != HNSW_NEIGHBOR_TUPLE ||
 				 ntup->level > lim->maxlevel ||
 				 ntup->count != HNSW_NEIGHBOR_SLOTS(ntup->level, lim->m) ||
-				 ItemIdGetLength(iid) < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m)))
+				 ItemIdGetLength(iid) < HnswNeighborTupleSize(ntup->level, lim->m,
+															  lim->codesize)))
 		HnswReportBadNeighbors(lim, page, blkno, offno);
 	return ntup;
 }

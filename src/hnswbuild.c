@@ -68,6 +68,9 @@ typedef struct HnswBuildState
 	double		ml;
 	int			maxlevel;
 	HnswDistance dist;
+	HnswMetaPageData codemeta;	/* codes, codebits, codeseed of the index */
+	HnswCodes	codes;			/* if codemeta.codes is not NONE */
+	Size		codesize;		/* bytes of a code, 0 without codes */
 
 	/* the in-memory graph */
 	int64		n;				/* elements */
@@ -324,7 +327,9 @@ static const HnswInsertOps mem_insert_ops = {
 static Size
 ElementMemory(HnswBuildState *bs, int level, Size vsize)
 {
+	/* the code is made when the graph is written, and counts from now */
 	return sizeof(BuildElement) + vsize + (bs->vsize > 0 ? 0 : sizeof(char *)) +
+		bs->codesize +
 		sizeof(uint32) * ListWords(2 * bs->m) +
 		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
 }
@@ -636,7 +641,7 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
  */
 static void
 WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
-			  bool logit)
+			  const HnswMetaPageData *codes, bool logit)
 {
 	Buffer		buf;
 	Page		page;
@@ -661,7 +666,10 @@ WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
 	meta->entry_offno = InvalidOffsetNumber;
 	meta->entry_level = -1;
 	meta->kind = kind;
+	meta->codes = codes->codes;
+	meta->codebits = codes->codebits;
 	meta->unused = 0;
+	meta->codeseed = codes->codeseed;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 	MarkBufferDirty(buf);
 	if (logit)
@@ -960,7 +968,8 @@ PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 		int64		i = order[k];
 		Size		vsize = BuildVecSize(bs, i);
 		Size		esize = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(vsize));
-		Size		nsize = MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(BuildEl(bs, i)->level, m));
+		Size		nsize = MAXALIGN(HnswNeighborTupleSize(BuildEl(bs, i)->level, m,
+														   bs->codesize));
 		Size		head = 0;
 
 		if (esize + nsize + 2 * lp > freespace)
@@ -1048,7 +1057,21 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 	HnswElementTuple etup = palloc0(MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dist.maxvsize)));
 	HnswElementTuple ctup = palloc0(MAXALIGN(HNSW_CHAINED_ELEMENT_SIZE(HNSW_PAGE_ROOM)));
 	HnswValueTuple vtup = palloc0(MAXALIGN(HNSW_VALUE_TUPLE_HEADER + HNSW_MAX_PART));
-	HnswNeighborTuple ntup = palloc0(MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(HnswMaxLevel(m), m)));
+	Size		codesize = bs->codesize;
+	HnswNeighborTuple ntup = palloc0(MAXALIGN(HnswNeighborTupleSize(bs->maxlevel, m,
+																	codesize)));
+	char	   *codes = NULL;
+
+	/* the code of every element, once, for the lists that hold it */
+	if (codesize > 0)
+	{
+		codes = palloc_extended(codesize * bs->n, MCXT_ALLOC_HUGE);
+		for (int64 i = 0; i < bs->n; i++)
+		{
+			HnswEncode(&bs->codes, bs->dist.vkind, BuildVec(bs, i), codes + codesize * i);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
 
 	for (int64 k = 0; k < bs->n; k++)
 	{
@@ -1056,7 +1079,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		BuildElement *el = BuildEl(bs, i);
 		Size		vsize = BuildVecSize(bs, i);
 		Size		esize = HNSW_ELEMENT_TUPLE_SIZE(vsize);
-		Size		nsize = HNSW_NEIGHBOR_TUPLE_SIZE(el->level, m);
+		Size		nsize = HnswNeighborTupleSize(el->level, m, codesize);
 		Pointer		tup = (Pointer) etup;
 
 		HnswFormElement(etup, el->level, BuildVec(bs, i), vsize, el->heaptids,
@@ -1068,7 +1091,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 										   (ItemPointer) &vtids[i], vsize);
 			tup = (Pointer) ctup;
 		}
-		HnswFormNeighbors(ntup, el->level, m);
+		HnswFormNeighbors(ntup, el->level, m, codesize);
 		for (int lc = 0; lc <= el->level; lc++)
 		{
 			uint32	   *list = BuildList(bs, i, lc);
@@ -1081,7 +1104,12 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 			for (int pass = 1; pass >= 0; pass--)
 				for (uint32 j = 0; j < list[0]; j++)
 					if (good[j] == pass)
+					{
+						if (lc == 0 && codesize > 0)
+							memcpy(HnswNeighborCode(ntup, m, codesize, n),
+								   codes + codesize * list[j + 1], codesize);
 						ntup->tids[start + n++] = etids[list[j + 1]];
+					}
 			HnswNeighborGood(ntup)[lc] = 0;
 			for (uint32 j = 0; j < list[0]; j++)
 				HnswNeighborGood(ntup)[lc] += good[j];
@@ -1123,6 +1151,8 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 	pfree(ctup);
 	pfree(vtup);
 	pfree(ntup);
+	if (codes)
+		pfree(codes);
 }
 
 /*
@@ -1258,7 +1288,6 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.m = HnswGetM(index);
 	bs.efc = HnswGetEfConstruction(index);
 	bs.ml = 1.0 / log(bs.m);
-	bs.maxlevel = HnswMaxLevel(bs.m);
 	bs.chunkshift = BUILD_CHUNK_SHIFT_MAX;
 	while (bs.chunkshift > 4 &&
 		   (HnswValueMinSize(HnswGetTypeInfo(index)->kind, bs.dim) +
@@ -1272,6 +1301,13 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
 									  ALLOCSET_DEFAULT_SIZES);
 	HnswInitDistance(&bs.dist, index, bs.dim);
+	HnswChooseCodes(index, &bs.dist, bs.m, &bs.codemeta);
+	if (bs.codemeta.codes != HNSW_CODE_NONE)
+	{
+		HnswCodesInit(&bs.codes, bs.dim, bs.codemeta.codebits, bs.codemeta.codeseed);
+		bs.codesize = HNSW_CODE_SIZE(bs.codemeta.codebits);
+	}
+	bs.maxlevel = HnswIndexMaxLevel(bs.m, bs.codesize > 0);
 	bs.vsize = bs.dist.vkind == HNSW_VALUE_SPARSE ? 0 :
 		HnswValueMinSize(bs.dist.vkind, bs.dim);
 	bs.pairdenseid = -1;
@@ -1286,7 +1322,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
 		bs.chosen[lc] = palloc(sizeof(HnswCandidate) * 2 * bs.m);
 
-	WriteMetaPage(index, MAIN_FORKNUM, bs.dim, bs.m, bs.efc, false);
+	WriteMetaPage(index, MAIN_FORKNUM, bs.dim, bs.m, bs.efc, &bs.codemeta, false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
@@ -1319,7 +1355,12 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 void
 hnswbuildempty(Relation index)
 {
+	HnswDistance dist;
+	HnswMetaPageData codes;
+
 	HnswCheckIndexColumn(index);
+	HnswInitDistance(&dist, index, HnswGetDimensions(index));
+	HnswChooseCodes(index, &dist, HnswGetM(index), &codes);
 	WriteMetaPage(index, INIT_FORKNUM, HnswGetDimensions(index),
-				  HnswGetM(index), HnswGetEfConstruction(index), true);
+				  HnswGetM(index), HnswGetEfConstruction(index), &codes, true);
 }

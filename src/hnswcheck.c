@@ -62,6 +62,8 @@
  */
 #include "postgres.h"
 
+#include "port/pg_crc32c.h"
+
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -147,6 +149,12 @@ typedef struct CheckState
 	char	   *vecbuf;
 	const HnswTypeInfo *type;	/* the column's type */
 
+	/* codes (format 4): the CRC of every element's code, by TID */
+	Size		codesize;		/* 0 without codes */
+	HnswCodes	codes;
+	char	   *codebuf;
+	pg_crc32c  *codecrc;		/* maxoffsets per block */
+
 	/* two page copies: the page being walked and the one it points at */
 	BufferAccessStrategy strategy;
 	char	   *pages[2];
@@ -163,6 +171,7 @@ typedef struct CheckState
 #define REF_MASK		((UINT64CONST(1) << 48) - 1)
 
 static bool CheckTidInRange(CheckState *cs, ItemPointer tid);
+static void CheckRecordCode(CheckState *cs, ItemPointer tid, const char *value);
 static bool CheckReadTuple(CheckState *cs, Page page, bool pagenew,
 						   ItemPointer tid, CheckTuple *t);
 
@@ -468,10 +477,10 @@ CheckReadTuple(CheckState *cs, Page page, bool pagenew, ItemPointer tid,
 			CORRUPT(cs, "neighbour tuple (%u,%u) has %d slots for level %d, expected %d",
 					blk, off, ntup->count, ntup->level,
 					HNSW_NEIGHBOR_SLOTS(ntup->level, m));
-		if (len < HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m))
+		if (len < HnswNeighborTupleSize(ntup->level, m, cs->codesize))
 			CORRUPT(cs, "neighbour tuple (%u,%u) has length %zu, level %d needs %zu",
 					blk, off, len, ntup->level,
-					HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, m));
+					HnswNeighborTupleSize(ntup->level, m, cs->codesize));
 		t->ntup = ntup;
 	}
 	else if (t->type == HNSW_VALUE_TUPLE)
@@ -519,6 +528,12 @@ CheckReadMeta(CheckState *cs)
 				 errhint("REINDEX the index.")));
 	cs->meta = *meta;
 	cs->type = type;
+	if (cs->meta.version < 4 || cs->meta.codes == HNSW_CODE_NONE)
+	{
+		cs->meta.codes = HNSW_CODE_NONE;
+		cs->meta.codebits = 0;
+		cs->meta.codeseed = 0;
+	}
 	if (cs->meta.m < HNSW_MIN_M || cs->meta.m > HNSW_MAX_M)
 		CORRUPT(cs, "metapage has m = %u, outside [%d, %d]",
 				cs->meta.m, HNSW_MIN_M, HNSW_MAX_M);
@@ -531,7 +546,23 @@ CheckReadMeta(CheckState *cs)
 	if (cs->meta.dimensions != HnswGetDimensions(cs->index))
 		CORRUPT(cs, "metapage has %u dimensions, column has %d",
 				cs->meta.dimensions, HnswGetDimensions(cs->index));
-	cs->maxlevel_m = HnswMaxLevel(cs->meta.m);
+	if (cs->meta.codes != HNSW_CODE_NONE)
+	{
+		if (cs->meta.codes > HNSW_CODE_MAX_KIND)
+			CORRUPT(cs, "metapage has codes of unknown kind %u", cs->meta.codes);
+		if (cs->meta.kind != HNSW_VALUE_FLOAT4 && cs->meta.kind != HNSW_VALUE_HALF)
+			CORRUPT(cs, "metapage has codes for values of kind %u, which have none",
+					cs->meta.kind);
+		if (cs->meta.codebits == 0 || cs->meta.codebits % 64 != 0 ||
+			cs->meta.codebits > HnswCodeBits(cs->meta.dimensions, cs->meta.m))
+			CORRUPT(cs, "metapage has codes of %u bits; they must be a multiple of 64 between 64 and %d",
+					cs->meta.codebits, HnswCodeBits(cs->meta.dimensions, cs->meta.m));
+		cs->codesize = HNSW_CODE_SIZE(cs->meta.codebits);
+		HnswCodesInit(&cs->codes, cs->meta.dimensions, cs->meta.codebits,
+					  cs->meta.codeseed);
+		cs->codebuf = palloc(cs->codesize);
+	}
+	cs->maxlevel_m = HnswIndexMaxLevel(cs->meta.m, cs->codesize > 0);
 	if (BlockNumberIsValid(cs->meta.entry_blkno) &&
 		(cs->meta.entry_level < 0 || cs->meta.entry_level > cs->maxlevel_m))
 		CORRUPT(cs, "metapage has entry level %d, outside [0, %d]",
@@ -683,6 +714,13 @@ CollectElements(CheckState *cs)
 	HnswTidBitmapInit(&cs->chained, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->notlive, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->reusable, cs->index, cs->nblocks, cs->maxoffsets);
+	if (cs->codesize > 0)
+	{
+		Size		crcbytes = sizeof(pg_crc32c) * (Size) cs->nblocks * cs->maxoffsets;
+
+		CheckReserve(cs, crcbytes, "checksums of codes");
+		cs->codecrc = palloc_extended(Max(crcbytes, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	}
 
 	cs->maxlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
@@ -728,11 +766,15 @@ CollectElements(CheckState *cs)
 						   blk, off);
 				if (etup->state == HNSW_ELEMENT_LIVE)
 					cs->nchainedlive++;
+				CheckRecordCode(cs, &tid, cs->chainbuf);
 			}
 			else
+			{
 				CheckValue(cs, etup->value,
 						   ItemIdGetLength(PageGetItemId(page, off)) -
 						   offsetof(HnswElementTupleData, value), blk, off);
+				CheckRecordCode(cs, &tid, etup->value);
+			}
 			cs->nelements++;
 			HnswTidBitmapAdd(&cs->elements, &tid);
 			if (etup->level > 0)
@@ -804,6 +846,70 @@ CheckGetNeighbors(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
 	return NULL;				/* keep compiler quiet */
 }
 
+/* The CRC of a code */
+static pg_crc32c
+CodeCrc(const char *code, Size size)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, code, size);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
+/* Slot of tid in cs->codecrc */
+static inline Size
+CodeSlot(CheckState *cs, ItemPointer tid)
+{
+	return (Size) ItemPointerGetBlockNumber(tid) * cs->maxoffsets +
+		ItemPointerGetOffsetNumber(tid) - 1;
+}
+
+/*
+ * Pass 1, with codes: make the code of the element at tid from its value
+ * (checked), and keep its CRC for pass 2, which compares the codes the
+ * lists hold with it.
+ */
+static void
+CheckRecordCode(CheckState *cs, ItemPointer tid, const char *value)
+{
+	if (cs->codesize == 0)
+		return;
+	HnswEncode(&cs->codes, cs->meta.kind, value, cs->codebuf);
+	/* 0 means "no element": a code whose CRC is 0 is kept as 1 */
+	cs->codecrc[CodeSlot(cs, tid)] = Max(CodeCrc(cs->codebuf, cs->codesize), 1);
+}
+
+/*
+ * With codes: every code of the layer-0 list of n (the element at eb/eo)
+ * is the code of the element in its slot, and the codes of empty slots
+ * are zero.
+ */
+static void
+CheckListCodes(CheckState *cs, HnswNeighborTuple n, BlockNumber eb, OffsetNumber eo)
+{
+	int			m = cs->meta.m;
+
+	for (int i = 0; i < HNSW_LAYER_CAPACITY(0, m); i++)
+	{
+		const char *code = HnswNeighborCode(n, m, cs->codesize, i);
+		ItemPointer t = &n->tids[i];
+
+		if (!ItemPointerIsValid(t))
+		{
+			for (Size b = 0; b < cs->codesize; b++)
+				if (code[b] != 0)
+					CORRUPT(cs, "element (%u,%u) has a code in empty slot %d of its layer 0 list",
+							eb, eo, i);
+			continue;
+		}
+		if (Max(CodeCrc(code, cs->codesize), 1) != cs->codecrc[CodeSlot(cs, t)])
+			CORRUPT(cs, "element (%u,%u) holds a code for neighbour (%u,%u) that does not match its value",
+					eb, eo, ItemPointerGetBlockNumber(t), ItemPointerGetOffsetNumber(t));
+	}
+}
+
 /* Check one LIVE element's lists; count its links per layer */
 static void
 CheckElementLinks(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
@@ -862,6 +968,8 @@ CheckElementLinks(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
 			cs->links_per_level[lc]++;
 		}
 	}
+	if (cs->codesize > 0)
+		CheckListCodes(cs, n, eb, eo);
 }
 
 /*

@@ -64,11 +64,20 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 		if (type->kind != HNSW_VALUE_SPARSE && dim > 0)
 		{
+			HnswPageLimits lim;
 			double		vsize = HnswValueMinSize(type->kind, dim);
 			double		other = HNSW_ELEMENT_TUPLE_SIZE(0) +
 				HNSW_NEIGHBOR_TUPLE_SIZE(0, m);
+			double		codes;
 
-			counted = (Min(vsize, TOAST_TUPLE_THRESHOLD) + other) / (vsize + other);
+			/*
+			 * Codes do not count either: a search reads them with the lists,
+			 * in place of the elements it then leaves unread.
+			 */
+			HnswGetPageLimits(rel, &lim);
+			codes = (double) lim.codesize * 2 * m;
+			counted = (Min(vsize, TOAST_TUPLE_THRESHOLD) + other) /
+				(vsize + other + codes);
 		}
 	}
 	index_close(rel, NoLock);

@@ -47,11 +47,23 @@ DiskResetVisited(void *ctx)
 	HnswTidSetClear(&g->visited);
 }
 
+static void
+DiskSkipped(void *ctx, int n)
+{
+	HnswDiskGraph *g = ctx;
+
+	g->nskipped += n;
+}
+
 /*
  * The neighbours of c on layer lc.  c->aux is the neighbour tuple's TID,
  * read from c's element tuple (c->ref): it and every list entry are
  * checked before they are followed (hnsw_page.h); an element whose level
  * is now below lc (its space was reused) has none.
+ *
+ * With codes (g->cq), the layer-0 neighbours not visited yet get the lower
+ * bound of their distance estimated from their codes, on the page, and the
+ * flag HNSW_CAND_ESTIMATE.
  */
 static int
 DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
@@ -84,6 +96,8 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 			 RelationGetRelationName(g->index));
 
 	buf = HnswReadBuffer(g->index, nblk);
+	g->nbuffers++;
+	g->nexpanded++;
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	ntup = HnswPageGetNeighbors(&lim, page, nblk, noff);
@@ -92,6 +106,30 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 		int			cap;
 		ItemPointer list = HnswNeighborList(&lim, ntup, lc, &cap);
 
+		if (lc == 0 && g->cq != NULL && lim.codesize == g->cq->size)
+		{
+			/* estimate the new ones from their codes, here on the page */
+			for (; n < cap; n++)
+			{
+				uint64		ref;
+
+				if (!HnswCheckTid(&lim, &list[n], nblk, noff))
+					break;
+				ref = HnswTidToRef(&list[n]);
+				if (!HnswTidSetAdd(&g->visited, ref))
+					continue;
+				out[nout].ref = ref;
+				out[nout].aux = 0;
+				out[nout].flags = HNSW_CAND_ESTIMATE;
+				out[nout].dist = HnswCodeLowerBound(g->cq,
+													HnswNeighborCode(ntup, lim.m,
+																	 lim.codesize, n));
+				nout++;
+			}
+			UnlockReleaseBuffer(buf);
+			g->nestimates += nout;
+			return nout;
+		}
 		for (; n < cap; n++)
 		{
 			if (!HnswCheckTid(&lim, &list[n], nblk, noff))
@@ -314,6 +352,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 				if (nbufs == HNSW_BATCH_PAGES)
 					break;
 				bufs[nbufs] = HnswReadBuffer(g->index, blk);
+				g->nbuffers++;
 				pages[nbufs] = BufferGetPage(bufs[nbufs]);
 				__builtin_prefetch(pages[nbufs]);
 				nbufs++;
@@ -379,6 +418,7 @@ DiskDistances(void *ctx, HnswCandidate *cands, int n)
 			if (!have)
 			{
 				bufs[nheld] = HnswReadBuffer(g->index, vblk);
+				g->nbuffers++;
 				__builtin_prefetch(BufferGetPage(bufs[nheld]));
 				nheld++;
 			}
@@ -517,7 +557,8 @@ const HnswGraphOps hnsw_disk_graph_ops = {
 	DiskUnvisitedNeighbors,
 	DiskDistances,
 	DiskVisit,
-	DiskResetVisited
+	DiskResetVisited,
+	DiskSkipped
 };
 
 void
@@ -531,7 +572,12 @@ HnswDiskGraphInit(HnswDiskGraph *g, Relation index, HnswDistance *dist, int m,
 	g->valuebuf = NULL;
 	g->cxt = CurrentMemoryContext;
 	g->m = m;
+	g->cq = NULL;
 	g->ndistances = 0;
+	g->nexpanded = 0;
+	g->nestimates = 0;
+	g->nskipped = 0;
+	g->nbuffers = 0;
 	g->skipdead = false;
 	HnswTidSetInit(&g->visited, expected);
 }

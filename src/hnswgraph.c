@@ -154,6 +154,40 @@ HnswSearchAddEntry(HnswSearch *s, const HnswCandidate *c)
 }
 
 /*
+ * Of the n neighbours in s->nbuf, keep in front those that need their
+ * distance: every one whose distance is not an estimate, and every one
+ * whose estimated lower bound is below the furthest of the ef best results
+ * (or that could not be estimated: a NaN bound).  The others could not
+ * enter the results, so Algorithm 2 would drop them after reading them;
+ * they are dropped unread (a stream keeps them for later batches, as it
+ * keeps what Algorithm 2 drops).  Returns how many are kept.
+ */
+static int
+KeepPromising(HnswSearch *s, int n, int ef)
+{
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		HnswCandidate *e = &s->nbuf[i];
+
+		if ((e->flags & HNSW_CAND_ESTIMATE) && s->res.n >= ef &&
+			e->dist >= s->res.items[0].dist)
+		{
+			if (s->stream)
+				Defer(&s->later, &s->nlater, &s->maxlater, e);
+			continue;
+		}
+		if (k != i)
+			s->nbuf[k] = *e;
+		k++;
+	}
+	if (k < n && s->ops->skipped)
+		s->ops->skipped(s->ctx, n - k);
+	return k;
+}
+
+/*
  * Algorithm 2, SEARCH-LAYER: expand the closest unexpanded candidate until
  * none is closer than the furthest of the ef best results.
  *
@@ -176,6 +210,8 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 		HnswHeapPop(&s->cand);
 
 		n = ops->unvisited_neighbors(s->ctx, &c, lc, s->nbuf);
+		if (n > 0)
+			n = KeepPromising(s, n, ef);
 		if (n == 0)
 			continue;
 		ops->distances(s->ctx, s->nbuf, n);
@@ -215,6 +251,15 @@ HnswSearchLayer(HnswSearch *s, int lc, int ef)
 	}
 }
 
+/* Put c, which a batch put aside, into the queues of the next one */
+static inline void
+PushLater(HnswSearch *s, const HnswCandidate *c)
+{
+	HnswHeapPush(&s->cand, c);
+	if (!(c->flags & HNSW_CAND_SKIP_RESULT))
+		HnswHeapPush(&s->found, c);
+}
+
 /*
  * Stream mode: after the caller has taken the results of the last batch,
  * start the next one with the ef best elements found so far that were not
@@ -225,12 +270,29 @@ HnswSearchNextBatch(HnswSearch *s, int ef)
 {
 	Assert(s->stream);
 
-	/* what the last batch put aside joins the queues now */
-	for (int i = 0; i < s->nlater; i++)
+	/*
+	 * What the last batch put aside joins the queues now, with its
+	 * distances: those it left unread are read first, a list's worth at a
+	 * time.
+	 */
+	for (int i = 0; i < s->nlater;)
 	{
-		HnswHeapPush(&s->cand, &s->later[i]);
-		if (!(s->later[i].flags & HNSW_CAND_SKIP_RESULT))
-			HnswHeapPush(&s->found, &s->later[i]);
+		int			n = 0;
+
+		while (i < s->nlater && n < 2 * s->m)
+		{
+			if (s->later[i].flags & HNSW_CAND_ESTIMATE)
+				s->nbuf[n++] = s->later[i];
+			else
+				PushLater(s, &s->later[i]);
+			i++;
+		}
+		if (n == 0)
+			continue;
+		s->ops->distances(s->ctx, s->nbuf, n);
+		for (int j = 0; j < n; j++)
+			if (!(s->nbuf[j].flags & HNSW_CAND_ABSENT))
+				PushLater(s, &s->nbuf[j]);
 	}
 	for (int i = 0; i < s->nlaterfound; i++)
 		HnswHeapPush(&s->found, &s->laterfound[i]);
@@ -455,10 +517,21 @@ HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep, int entrylevel,
 int
 HnswMaxLevel(int m)
 {
+	return HnswMaxLevelCodes(m, 0);
+}
+
+/*
+ * Highest level a neighbour tuple with codes of codesize bytes (0: none)
+ * can have with this m and still fit on a page, capped at HNSW_MAX_LEVEL;
+ * -1 if not even a level-0 one fits.
+ */
+int
+HnswMaxLevelCodes(int m, Size codesize)
+{
 	int			level = HNSW_MAX_LEVEL;
 
-	while (level > 0 &&
-		   MAXALIGN(HNSW_NEIGHBOR_TUPLE_SIZE(level, m)) > HNSW_PAGE_CAPACITY)
+	while (level >= 0 &&
+		   MAXALIGN(HnswNeighborTupleSize(level, m, codesize)) > HNSW_PAGE_CAPACITY)
 		level--;
 	return level;
 }

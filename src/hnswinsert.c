@@ -649,7 +649,10 @@ ApplyBacklinks(const HnswListCtx *ctx, BacklinkPlan *plan,
 			if (HnswTidEq(&u->newlist[j], &NewPlaceholder))
 				u->newlist[j] = ne->tid;
 		if (u->dirty)
+		{
+			HnswListCodes(ctx, u);
 			ups[n++] = u;
+		}
 	}
 	qsort(ups, n, sizeof(HnswListUpdate *), HnswListUpdateCmp);
 
@@ -1074,8 +1077,10 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	int			ngood0 = 0;
 	HnswListCtx lctx = {index, dist, m, building};
 	EntryState	es;
+	Size		codesize;
 
-	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswMaxLevel(m));
+	lctx.codes = HnswGetCodes(index);
+	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswIndexMaxLevel(m, lctx.codes != NULL));
 
 	HnswDiskGraphInit(&g, index, dist, m, efc * m);
 	g.query = vec;
@@ -1133,9 +1138,18 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	/* the new element and its neighbour tuple */
 	etup = palloc(esize);
 	HnswFormElement(etup, level, vec, vsize, heaptid, 1);
-	nsize = HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
+	codesize = lctx.codes ? lctx.codes->size : 0;
+	nsize = HnswNeighborTupleSize(level, m, codesize);
 	ntup = palloc(nsize);
-	HnswFormNeighbors(ntup, level, m);
+	HnswFormNeighbors(ntup, level, m, codesize);
+	if (lctx.codes)
+	{
+		char	   *code = palloc(codesize);
+
+		HnswEncode(lctx.codes, dist->vkind, vec, code);
+		lctx.newcode = code;
+		lctx.newtid = NewPlaceholder;
+	}
 
 	/*
 	 * Plan the back-links; layer 0 of the new element follows from them.
@@ -1151,7 +1165,11 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 		ComposeLayer0(&lctx, &plan, chosen[0], nchosen[0], ngoodchosen[0],
 					  level > meta.entry_level ? &entrytid : NULL, &ne, &ngood0);
 	for (int i = 0; i < ne.nl0; i++)
+	{
 		ntup->tids[i] = ne.l0[i];
+		if (lctx.codes)
+			HnswMemberCode(&lctx, &ne.l0[i], HnswNeighborCode(ntup, m, codesize, i));
+	}
 	HnswNeighborGood(ntup)[0] = ngood0;
 	for (int lc = 1; lc <= toplayer; lc++)
 	{
@@ -1165,6 +1183,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 
 	/* back-links */
 	ne.tid = etid;
+	lctx.newtid = etid;
 	ApplyBacklinks(&lctx, &plan, chosen[0], nchosen[0], &ne);
 
 	if (level > meta.entry_level || !haveEntry)

@@ -106,6 +106,151 @@ HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u)
 }
 
 /*
+ * The codes of an index (hnsw_page.h, "Compact codes"), set up in
+ * CurrentMemoryContext, or NULL if it has none.
+ */
+HnswCodes *
+HnswGetCodes(Relation index)
+{
+	HnswMetaPageData meta;
+	HnswCodes  *c;
+
+	HnswReadMeta(index, &meta);
+	if (meta.codes == HNSW_CODE_NONE)
+		return NULL;
+	c = palloc(sizeof(HnswCodes));
+	HnswCodesInit(c, meta.dimensions, meta.codebits, meta.codeseed);
+	return c;
+}
+
+/*
+ * The code of the element at tid, made from its value, into code.  A
+ * DELETED element keeps its value, and a list may still hold it until
+ * vacuum repairs it: it gets its code too.  A REUSABLE element, which no
+ * list may hold, gets a code whose estimates are never trusted (a search
+ * reads it in full).
+ */
+void
+HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code)
+{
+	HnswPageLimits lim;
+	HnswElementTuple etup;
+	Buffer		buf;
+	char	   *value;
+	bool		found = false;
+
+	if (ctx->newcode != NULL && HnswTidEq(tid, &ctx->newtid))
+	{
+		memcpy(code, ctx->newcode, ctx->codes->size);
+		return;
+	}
+	HnswGetPageLimits(ctx->index, &lim);
+	value = palloc(ctx->dist->maxvsize);
+	if (HnswCheckTid(&lim, tid, InvalidBlockNumber, InvalidOffsetNumber))
+	{
+		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(tid));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		etup = HnswPageGetElement(&lim, BufferGetPage(buf),
+								  ItemPointerGetBlockNumber(tid),
+								  ItemPointerGetOffsetNumber(tid));
+		if (etup->state != HNSW_ELEMENT_REUSABLE)
+		{
+			const char *v = HnswElementValue(&lim, etup,
+											 ItemPointerGetBlockNumber(tid),
+											 ItemPointerGetOffsetNumber(tid),
+											 value);
+
+			HnswEncode(ctx->codes, ctx->dist->vkind, v, code);
+			found = true;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	if (!found)
+	{
+		HnswCodeHeader h = {0, 0, INFINITY};
+
+		memset(code, 0, ctx->codes->size);
+		memcpy(code, &h, sizeof(h));
+	}
+	pfree(value);
+}
+
+/*
+ * Make the codes of the members u->newlist adds to a layer-0 list of an
+ * index with codes, with no lock held; HnswListApply copies the codes of
+ * the members that stay from the page.
+ */
+void
+HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u)
+{
+	Size		size;
+	int			count = 0;
+	int			cap;
+
+	if (ctx->codes == NULL || u->lc != 0 || !u->dirty)
+		return;
+	size = ctx->codes->size;
+	cap = HNSW_LAYER_CAPACITY(0, ctx->m);
+	while (count < cap && ItemPointerIsValid(&u->old[count]))
+		count++;
+	if (u->codes == NULL)
+		u->codes = palloc(size * cap);
+	u->ncodes = 0;
+	for (int j = 0; j < u->nnew; j++)
+	{
+		if (HnswTidIn(&u->newlist[j], u->old, count))
+			continue;
+		u->codetids[u->ncodes] = u->newlist[j];
+		HnswMemberCode(ctx, &u->newlist[j], u->codes + size * u->ncodes);
+		u->ncodes++;
+	}
+}
+
+/*
+ * Move the codes of layer 0 of ntup along with its members: before holds
+ * the slots as they were (u->old), the tuple's slots are now as
+ * HnswListApply arranged them.  Members that were there keep their codes;
+ * new ones take theirs from u (HnswListCodes); empty slots get zeros.
+ */
+static void
+MoveCodes(const HnswListCtx *ctx, HnswNeighborTuple ntup, const HnswListUpdate *u)
+{
+	Size		size = ctx->codes->size;
+	int			cap = HNSW_LAYER_CAPACITY(0, ctx->m);
+	char	   *before = palloc(size * cap);
+
+	memcpy(before, HnswNeighborCode(ntup, ctx->m, size, 0), size * cap);
+	for (int i = 0; i < cap; i++)
+	{
+		char	   *dst = HnswNeighborCode(ntup, ctx->m, size, i);
+		const char *src = NULL;
+
+		if (!ItemPointerIsValid(&ntup->tids[i]))
+		{
+			memset(dst, 0, size);
+			continue;
+		}
+		for (int k = 0; k < cap && src == NULL; k++)
+			if (HnswTidEq(&ntup->tids[i], &u->old[k]))
+				src = before + size * k;
+		for (int k = 0; k < u->ncodes && src == NULL; k++)
+			if (HnswTidEq(&ntup->tids[i], &u->codetids[k]))
+				src = u->codes + size * k;
+		if (src != NULL)
+			memcpy(dst, src, size);
+		else
+		{
+			/* not made: never trusted, so never wrong (see HnswMemberCode) */
+			HnswCodeHeader h = {0, 0, INFINITY};
+
+			memset(dst, 0, size);
+			memcpy(dst, &h, sizeof(h));
+		}
+	}
+	pfree(before);
+}
+
+/*
  * The slots for u->newlist with as few changed from u->old as possible: a
  * list keeps its good members in front, but the order within the good
  * members and within the others does not matter, so a member that stays
@@ -175,6 +320,8 @@ HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u)
 		return false;
 	ArrangeSlots(u, cap, &ntup->tids[start]);
 	HnswNeighborGood(ntup)[u->lc] = u->newngood;
+	if (ctx->codes != NULL && u->lc == 0)
+		MoveCodes(ctx, ntup, u);
 	return true;
 }
 
@@ -612,6 +759,7 @@ HnswListUpdateLoop(const HnswListCtx *ctx, HnswListUpdate *u,
 		compute(ctx, u, arg);
 		if (!u->dirty)
 			return HNSW_LIST_UNCHANGED;
+		HnswListCodes(ctx, u);
 
 		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(&u->ntid));
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);

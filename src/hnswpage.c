@@ -179,13 +179,14 @@ HnswFormValueTuple(HnswValueTuple vtup, const char *data, Size n,
 }
 
 /*
- * Fill a neighbour tuple of HNSW_NEIGHBOR_TUPLE_SIZE(level, m) bytes for an
- * element of the given level, with every list empty and no good member.
+ * Fill a neighbour tuple of HnswNeighborTupleSize(level, m, codesize) bytes
+ * for an element of the given level, with every list empty, no good member
+ * and every code zero.
  */
 void
-HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m)
+HnswFormNeighbors(HnswNeighborTuple ntup, int level, int m, Size codesize)
 {
-	memset(ntup, 0, HNSW_NEIGHBOR_TUPLE_SIZE(level, m));
+	memset(ntup, 0, HnswNeighborTupleSize(level, m, codesize));
 	ntup->type = HNSW_NEIGHBOR_TUPLE;
 	ntup->level = level;
 	ntup->count = HNSW_NEIGHBOR_SLOTS(level, m);
@@ -276,6 +277,18 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	*meta = *m;
 	UnlockReleaseBuffer(buf);
 
+	/*
+	 * Older formats had no codes, and the bytes of the fields may not be
+	 * there; without codes, the fields of codes mean nothing.
+	 */
+	if (meta->version < 4 || meta->codes == HNSW_CODE_NONE)
+	{
+		meta->codes = HNSW_CODE_NONE;
+		meta->codebits = 0;
+		meta->unused = 0;
+		meta->codeseed = 0;
+	}
+
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
 		ReportBadMeta(index, psprintf("Its m is %u; m must be between %d and %d.",
 									  meta->m, HNSW_MIN_M, HNSW_MAX_M));
@@ -287,7 +300,16 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	if (meta->kind != type->kind)
 		ReportBadMeta(index, psprintf("It holds values of kind %u; the indexed column's type (%s) needs kind %d.",
 									  meta->kind, type->typname, type->kind));
-	maxlevel = HnswMaxLevel(meta->m);
+	if (meta->codes > HNSW_CODE_MAX_KIND ||
+		(meta->codes != HNSW_CODE_NONE &&
+		 ((meta->kind != HNSW_VALUE_FLOAT4 && meta->kind != HNSW_VALUE_HALF) ||
+		  meta->codebits == 0 || meta->codebits % 64 != 0 ||
+		  meta->codebits > HnswCodeBits(meta->dimensions, meta->m))))
+		ReportBadMeta(index, psprintf("It has codes of kind %u and %u bits; values of kind %u, %u dimensions and m %u allow codes of kind 0 (none) or %d of at most %d bits, a multiple of 64.",
+									  meta->codes, meta->codebits, meta->kind,
+									  meta->dimensions, meta->m, HNSW_CODE_RABITQ,
+									  HnswCodeBits(meta->dimensions, meta->m)));
+	maxlevel = HnswIndexMaxLevel(meta->m, meta->codes != HNSW_CODE_NONE);
 	if (meta->entry_level < -1 || meta->entry_level > maxlevel)
 		ReportBadMeta(index, psprintf("Its entry level is %d; it must be between -1 and %d.",
 									  meta->entry_level, maxlevel));
@@ -415,7 +437,8 @@ InitPageLimits(Relation index, HnswPageLimits *lim)
 	lim->maxnnz = meta.kind == HNSW_VALUE_SPARSE ? HnswGetTypeInfo(index)->maxnnz : 0;
 	lim->maxvsize = meta.kind == HNSW_VALUE_SPARSE ?
 		HNSW_SPARSE_VALUE_SIZE(lim->maxnnz) : lim->vsize;
-	lim->maxlevel = HnswMaxLevel(meta.m);
+	lim->codesize = meta.codes != HNSW_CODE_NONE ? HNSW_CODE_SIZE(meta.codebits) : 0;
+	lim->maxlevel = HnswIndexMaxLevel(meta.m, meta.codes != HNSW_CODE_NONE);
 	lim->maxoffsets = HnswMaxOffsets(lim->vsize, meta.m);
 	lim->nblocks = RelationGetNumberOfBlocks(index);
 }
@@ -454,7 +477,8 @@ HnswGetPageLimits(Relation index, HnswPageLimits *lim)
  * Raise the format version of an index of an older format to
  * HNSW_FORMAT_VERSION, before the first CHAINED element is written into
  * it: formats 1 and 2 have none (see src/README.md, "Metapage").  One WAL
- * record, the metapage alone locked; nothing else changes.
+ * record, the metapage alone locked; nothing else changes.  The index
+ * then has format 4 without codes: the fields of codes say none.
  */
 void
 HnswRaiseFormatVersion(Relation index, bool building)
@@ -463,14 +487,22 @@ HnswRaiseFormatVersion(Relation index, bool building)
 	HnswEdit	edit;
 	HnswMetaPage m;
 	HnswRelCache *cache;
+	Page		page;
 
 	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	if (HnswPageGetMeta(BufferGetPage(buf))->version < HNSW_FORMAT_VERSION)
 	{
 		HnswEditBegin(&edit, index, building);
-		m = HnswPageGetMeta(HnswEditRegister(&edit, buf, false));
+		page = HnswEditRegister(&edit, buf, false);
+		m = HnswPageGetMeta(page);
 		m->version = HNSW_FORMAT_VERSION;
+		/* the fields format 4 added, past the old pd_lower: no codes */
+		m->codes = HNSW_CODE_NONE;
+		m->codebits = 0;
+		m->unused = 0;
+		m->codeseed = 0;
+		((PageHeader) page)->pd_lower = ((char *) m + sizeof(HnswMetaPageData)) - (char *) page;
 		HnswEditFinish(&edit);
 	}
 	UnlockReleaseBuffer(buf);
@@ -727,7 +759,7 @@ HnswReportBadNeighbors(const HnswPageLimits *lim, Page page,
 	else
 		detail = psprintf("The tuple is %u bytes long; level %u needs %zu.",
 						  ItemIdGetLength(iid), ntup->level,
-						  HNSW_NEIGHBOR_TUPLE_SIZE(ntup->level, lim->m));
+						  HnswNeighborTupleSize(ntup->level, lim->m, lim->codesize));
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
 			 errmsg("index \"%s\" contains a corrupted neighbour tuple at block %u, offset %u",

@@ -19,7 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relscan.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
@@ -46,6 +48,8 @@ typedef struct HnswScanOpaqueData
 	HnswDiskGraph graph;
 	HnswSearch	search;
 	void	   *query;
+	HnswCodes  *codes;			/* the index's codes, or NULL */
+	HnswCodeQuery cq;			/* the query, for estimates from codes */
 
 	HnswCandidate *results;		/* current batch, sorted by distance */
 	int			nresults;
@@ -66,6 +70,89 @@ typedef struct HnswScanOpaqueData
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
+
+/*
+ * What the last scan of this backend did (hnsw_scan_stats()).  A scan
+ * resets it when it starts, or starts again (a rescan), and updates it
+ * after every batch of its search.
+ */
+typedef struct HnswScanStats
+{
+	Oid			index;			/* InvalidOid before the first scan */
+	int			ef_search;
+	int64		batches;		/* batches of an iterative scan */
+	int64		expanded;		/* lists read */
+	int64		estimated;		/* distances estimated from codes */
+	int64		skipped;		/* estimated, and never read */
+	int64		distances;		/* distances computed from vectors */
+	int64		buffers;		/* buffer pins of lists and elements */
+	int64		elements;		/* elements returned */
+} HnswScanStats;
+
+static HnswScanStats hnsw_last_scan;
+
+static void
+ResetScanStats(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	memset(&hnsw_last_scan, 0, sizeof(hnsw_last_scan));
+	hnsw_last_scan.index = RelationGetRelid(scan->indexRelation);
+	hnsw_last_scan.ef_search = hnsw_ef_search;
+	hnsw_last_scan.batches = 1;
+	so->graph.ndistances = 0;
+	so->graph.nexpanded = 0;
+	so->graph.nestimates = 0;
+	so->graph.nskipped = 0;
+	so->graph.nbuffers = 0;
+}
+
+static void
+UpdateScanStats(HnswScanOpaque so)
+{
+	hnsw_last_scan.expanded = so->graph.nexpanded;
+	hnsw_last_scan.estimated = so->graph.nestimates;
+	hnsw_last_scan.skipped = so->graph.nskipped;
+	hnsw_last_scan.distances = so->graph.ndistances;
+	hnsw_last_scan.buffers = so->graph.nbuffers;
+}
+
+/*
+ * hnsw_scan_stats(): what the last hnsw index scan of this backend did.
+ * It reads only this backend's memory, and only of its own queries, so
+ * anybody may call it.
+ */
+PG_FUNCTION_INFO_V1(hnsw_scan_stats);
+Datum
+hnsw_scan_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != lengthof(values))
+		elog(ERROR, "hnsw_scan_stats must return %d columns", (int) lengthof(values));
+	tupdesc = BlessTupleDesc(tupdesc);
+	memset(nulls, 0, sizeof(nulls));
+	if (!OidIsValid(hnsw_last_scan.index))
+	{
+		for (int i = 0; i < lengthof(nulls); i++)
+			nulls[i] = true;
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
+	values[0] = ObjectIdGetDatum(hnsw_last_scan.index);
+	values[1] = Int32GetDatum(hnsw_last_scan.ef_search);
+	values[2] = Int64GetDatum(hnsw_last_scan.batches);
+	values[3] = Int64GetDatum(hnsw_last_scan.expanded);
+	values[4] = Int64GetDatum(hnsw_last_scan.estimated);
+	values[5] = Int64GetDatum(hnsw_last_scan.skipped);
+	values[6] = Int64GetDatum(hnsw_last_scan.distances);
+	values[7] = Int64GetDatum(hnsw_last_scan.buffers);
+	values[8] = Int64GetDatum(hnsw_last_scan.elements);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
 
 /*
  * Copy the live heap TIDs of the element at ref into so->heaptids.  ref is
@@ -283,6 +370,8 @@ NextBatch(IndexScanDesc scan)
 	so->results = repalloc(so->results, sizeof(HnswCandidate) * (so->ef + 1));
 	HnswSearchNextBatch(&so->search, so->ef);
 	so->nresults = HnswSearchResultsSorted(&so->search, so->results);
+	hnsw_last_scan.batches++;
+	UpdateScanStats(so);
 	so->pos = 0;
 	MemoryContextSwitchTo(old);
 	return so->nresults > 0;
@@ -306,6 +395,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	HnswInitDistance(&so->dist, index, so->dim);
 	HnswDiskGraphInit(&so->graph, index, &so->dist, so->m, 1024);
 	so->graph.skipdead = true;
+	so->codes = HnswGetCodes(index);
 	{
 		/* at most this many tuples fit on a page */
 		HnswTidSetUseBitmap(&so->graph.visited, index, RelationGetNumberOfBlocks(index),
@@ -372,7 +462,14 @@ StartScan(IndexScanDesc scan)
 		so->query = HnswPrepareQuery(&so->dist, key->sk_argument);
 		so->graph.query = so->query;
 		so->graph.densequery = HnswDensifyQuery(&so->dist, so->query);
+		so->graph.cq = NULL;
+		if (so->codes != NULL && hnsw_use_codes &&
+			HnswCodeQueryInit(so->codes, &so->cq, so->dist.kind, so->dist.vkind,
+							  so->query))
+			so->graph.cq = &so->cq;
+		ResetScanStats(scan);
 		RunSearch(scan);
+		UpdateScanStats(so);
 	}
 	MemoryContextSwitchTo(old);
 	so->started = true;
@@ -424,6 +521,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		}
 		so->lastdist = Max(so->lastdist, so->results[so->pos].dist);
 		LoadHeapTids(scan, so->results[so->pos++].ref);
+		hnsw_last_scan.elements++;
 		CHECK_FOR_INTERRUPTS();
 	}
 }

@@ -175,7 +175,8 @@ HnswReusableLevel(const HnswPageLimits *lim, Page page, BlockNumber blk,
 		return Min((int) etup->level, maxlevel);
 	noff = ItemPointerGetOffsetNumberNoCheck(&etup->neighbortid);
 	len = ItemIdGetLength(HnswPageGetItemIdChecked(lim, page, blk, noff));
-	while (level < maxlevel && HNSW_NEIGHBOR_TUPLE_SIZE(level + 1, m) <= len)
+	while (level < maxlevel &&
+		   HnswNeighborTupleSize(level + 1, m, lim->codesize) <= len)
 		level++;
 	return level;
 }

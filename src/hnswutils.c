@@ -44,6 +44,14 @@ HnswGetEfConstruction(Relation index)
 	return opts ? opts->efConstruction : HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
+int
+HnswGetQuantization(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->quantization : HNSW_QUANTIZATION_AUTO;
+}
+
 /* Dimensions of the indexed column, from its typmod (-1 if none) */
 int
 HnswGetDimensions(Relation index)
