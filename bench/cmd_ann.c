@@ -75,6 +75,7 @@ const OptSpec ann_build_opts[] = {
 	OPT("index", OPT_STR, index, "index name (items_<metric>_idx)"),
 	OPT("mwm", OPT_STR, mwm, "maintenance_work_mem of the build (the server's)"),
 	OPT("mem", OPT_FLAG, mem, "also print the backend's peak private memory and peak RSS"),
+	OPT("with", OPT_STR, with, "more index options, e.g. \"quantization = none\""),
 	OPT_END
 };
 
@@ -86,6 +87,8 @@ const OptSpec ann_search_opts[] = {
 	OPT("index", OPT_STR, index, "the index the plan must use (items_<metric>_idx)"),
 	OPT("curve", OPT_STR, curve, "curve name written to the CSV (-)"),
 	OPT("plans", OPT_STR, plans, "append the plan at default settings to this file"),
+	OPT("set", OPT_STR, set, "a setting for every query, e.g. \"hnsw.use_codes = off\""),
+	OPT("scan-stats", OPT_STR, scanstats, "after each timed ef, the mean of hnsw_scan_stats() over the queries, to this CSV"),
 	OPT_END
 };
 
@@ -335,8 +338,9 @@ ann_build(const Options *opt)
 
 	snprintf(sql, sizeof(sql),
 			 "CREATE INDEX %s ON " TABLE_NAME
-			 " USING hnsw (%s) WITH (m = %d, ef_construction = %d)",
-			 idx, column, opt->m, opt->efc);
+			 " USING hnsw (%s) WITH (m = %d, ef_construction = %d%s%s)",
+			 idx, column, opt->m, opt->efc, opt->with ? ", " : "",
+			 opt->with ? opt->with : "");
 	t0 = now_seconds();
 	if (opt->mem)
 		build_memory(conn, pid, sql, &peak_private, &peak_rss);
@@ -434,6 +438,56 @@ planner_choice(PGconn *conn, const Sweep *sw)
 	return found ? "index" : "seqscan";
 }
 
+#define SCANSTATS_CSV_HEADER \
+	"system,metric,ef_search,curve,queries,expanded,estimated,skipped,distances,buffers\n"
+
+/*
+ * The counters of hnsw_scan_stats() after each query of the sweep, once
+ * more and untimed, averaged, appended to opt->scanstats.  A system
+ * without the function gets no line.
+ */
+static void
+scan_stats(PGconn *conn, const Options *opt, const Sweep *sw, int ef)
+{
+	const QueryParams *qp = sw->params;
+	double		sum[5] = {0};
+	long		n = 0;
+	PGresult   *res;
+	FILE	   *f;
+
+	res = PQexec(conn, "SELECT to_regproc('hnsw_scan_stats') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+	{
+		PQclear(res);
+		return;
+	}
+	PQclear(res);
+	for (long q = 0; q < qp->nq; q++)
+	{
+		PQclear(exec_query(conn, "knn", qp, q));
+		res = exec_ok(conn, "SELECT expanded, estimated, skipped, distances, buffers FROM hnsw_scan_stats()");
+		if (PQgetisnull(res, 0, 0))
+		{
+			PQclear(res);
+			continue;
+		}
+		for (int c = 0; c < 5; c++)
+			sum[c] += atof(PQgetvalue(res, 0, c));
+		n++;
+		PQclear(res);
+	}
+	if (n == 0)
+		return;
+	f = csv_append(opt->scanstats, SCANSTATS_CSV_HEADER);
+	fprintf(f, "%s,%s,%d,%s,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n",
+			opt->label, metric_name(opt->metric), ef, opt->curve ? opt->curve : "-",
+			n, sum[0] / n, sum[1] / n, sum[2] / n, sum[3] / n, sum[4] / n);
+	xfclose(f, opt->scanstats);
+	fprintf(stderr, "  %-8s %-6s ef_search=%-4d per query: %.0f lists, %.0f estimated, %.0f skipped, %.0f distances, %.0f buffers\n",
+			opt->label, metric_name(opt->metric), ef, sum[0] / n, sum[1] / n,
+			sum[2] / n, sum[3] / n, sum[4] / n);
+}
+
 void
 run_sweep(const Options *opt, const Sweep *sw)
 {
@@ -459,6 +513,13 @@ run_sweep(const Options *opt, const Sweep *sw)
 
 	conn = connect_db(opt->conninfo, true);
 	exec_cmd(conn, "SET max_parallel_workers_per_gather = 0");
+	if (opt->set != NULL)
+	{
+		char		sql[512];
+
+		snprintf(sql, sizeof(sql), "SET %s", opt->set);
+		exec_cmd(conn, sql);
+	}
 
 	/* the plan at default settings, for the record */
 	if (opt->plans != NULL)
@@ -539,6 +600,8 @@ run_sweep(const Options *opt, const Sweep *sw)
 					(double) rows / nq, plan, curve);
 			fflush(csv);
 		}
+		if (opt->scanstats != NULL)
+			scan_stats(conn, opt, sw, opt->ef[e]);
 	}
 
 	if (csv)

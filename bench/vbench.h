@@ -74,6 +74,9 @@ typedef struct Options
 	const char *curve;			/* --curve: curve name in the CSV */
 	const char *mwm;			/* --mwm: maintenance_work_mem of a build */
 	bool		mem;			/* --mem: measure a build's memory */
+	const char *with;			/* --with: more index options */
+	const char *set;			/* --set: a setting for the sweep */
+	const char *scanstats;		/* --scan-stats: CSV of hnsw_scan_stats() */
 
 	/* filter */
 	const char *col;			/* --col c10|c100 */
