@@ -234,14 +234,14 @@ def build_rows(build, systems, m, suffix, full):
 def ann_report(d, title="ANN benchmark"):
     meta, _ = read_meta(d)
     systems = meta["systems"].split()
-    kernels = ", ".join(
-        "%s %s (kernel: %s)" % m.groups()
-        for m in (re.match(r"extension ([^:]*): version ([^;]*); hnsw.distance_kernel: ([^;]*);", x)
-                  for x in open(os.path.join(d, "meta.txt")))
-        if m)
+    kernels = ["%s %s (kernel: %s)" % m.groups()
+               for m in (re.match(r"extension ([^:]*): version ([^;]*); hnsw.distance_kernel: ([^;]*);", x)
+                         for x in open(os.path.join(d, "meta.txt")))
+               if m]
     if "hnswlib" in meta:
-        kernels += ", hnswlib %s (%s; %s)" % (meta["hnswlib"].split(";")[0].replace("version ", ""),
-                                              meta.get("hnswlib kernel", "?"), meta.get("hnswlib flags", "?"))
+        kernels.append("hnswlib %s (%s; %s)" % (meta["hnswlib"].split(";")[0].replace("version ", ""),
+                                                meta.get("hnswlib kernel", "?"), meta.get("hnswlib flags", "?")))
+    kernels = ", ".join(kernels)
     build = {(b["label"], b["metric"]): b for b in read_csv(os.path.join(d, "build.csv"))}
     rows = read_csv(os.path.join(d, "search.csv"))
     if not rows:
