@@ -95,7 +95,8 @@ case "$PEER_EXPR" in none | halfvec) ;; *) die "--peer-expr is halfvec or none" 
 
 bench_build
 if [ -n "$HNSWLIB" ]; then
-	HNSWLIB=$(cd "$HNSWLIB" && pwd) || die "no directory $HNSWLIB"
+	[ -d "$HNSWLIB" ] || die "--hnswlib: no directory $HNSWLIB"
+	HNSWLIB=$(cd "$HNSWLIB" && pwd)
 	hnswlib_build "$HNSWLIB"
 	# the index files of "hnswlib build", one per metric, removed on exit
 	make_tempdir HNSWLIB_TMP hnswlib-index
