@@ -4,7 +4,8 @@
 # ann.sh
 #	  ANN benchmark: HNSW index build time, size, recall@k and QPS of one
 #	  extension, optionally side by side with a peer, in one throwaway
-#	  PostgreSQL cluster.  See bench/README.md.
+#	  PostgreSQL cluster, and with --hnswlib, of the hnswlib library
+#	  in-process on the same data.  See bench/README.md.
 #
 # IDENTIFICATION
 #	  bench/ann.sh
@@ -17,6 +18,10 @@ set -euo pipefail
 USAGE=$(cat <<'EOF'
   --ext NAME         extension under test (default hnsw)
   --peer NAME        also run this extension, e.g. vector (pgvector), if installed
+  --hnswlib DIR      also run hnswlib, the C++ library, in-process (no SQL),
+                     built from this checkout by "make -C bench hnswlib"
+                     with HNSWLIB_CXXFLAGS from the environment (default
+                     $HNSWLIB_DIR; neither: not run)
   --type TYPE        column type: vector (default) or halfvec (values
                      rounded to half precision; opclasses halfvec_*_ops)
   --vector-index W   with --type halfvec, also build a vector index on
@@ -66,10 +71,11 @@ EFS=10,20,40,80,120,200,400,800
 FORMAT=binary
 SHARED_BUFFERS=2GB
 KEEP=0
+HNSWLIB=${HNSWLIB_DIR:-}
 
 parse_options dataset=DATASET kind=KIND dim=DIM metrics=METRICS format=FORMAT \
 	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX \
-	peer-expr=PEER_EXPR build-mwm=BUILD_MWM -- "$@"
+	peer-expr=PEER_EXPR build-mwm=BUILD_MWM hnswlib=HNSWLIB -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -85,8 +91,16 @@ case "$VECTOR_INDEX" in ext | all | none) ;; *) die "--vector-index is ext, all 
 [ "$TYPE" = halfvec ] || VECTOR_INDEX=none
 case "$PEER_EXPR" in none | halfvec) ;; *) die "--peer-expr is halfvec or none" ;; esac
 [ "$PEER_EXPR" = none ] || [ "$TYPE" = vector ] || die "--peer-expr needs --type vector"
+[ -z "$HNSWLIB" ] || [ "$TYPE" = vector ] || die "--hnswlib needs --type vector (hnswlib stores float32)"
 
 bench_build
+if [ -n "$HNSWLIB" ]; then
+	[ -d "$HNSWLIB" ] || die "--hnswlib: no directory $HNSWLIB"
+	HNSWLIB=$(cd "$HNSWLIB" && pwd)
+	hnswlib_build "$HNSWLIB"
+	# the index files of "hnswlib build", one per metric, removed on exit
+	make_tempdir HNSWLIB_TMP hnswlib-index
+fi
 
 #--------------------------------------------------------------- data sets
 
@@ -157,6 +171,19 @@ build_index() {
 	log "$label: built in $secs s, $((bytes / 1048576)) MiB, maintenance_work_mem $mwm, peak private memory $((priv / 1048576)) MiB"
 }
 
+# build_hnswlib METRIC: build hnswlib's index of the base rows in its own
+# process, time and measure it, save it for the sweeps, and append a row
+# to build.csv (maintenance_work_mem "-"; private: the build's growth of
+# RssAnon)
+build_hnswlib() {
+	local metric=$1 b secs bytes priv rss
+	b=$("$VBH" hnswlib build --base "$BASEF" --metric "$metric" --m "$M" --efc "$EFC" \
+		--seed "$SEED" --index "$HNSWLIB_TMP/$metric.hnswlib")
+	IFS=, read -r secs bytes priv rss <<<"$b"
+	echo "hnswlib,$metric,$M,$EFC,$secs,$bytes,$NBASE,-,$priv,$rss" >>"$BUILD_CSV"
+	log "hnswlib: built in $secs s, $((bytes / 1048576)) MiB, private memory $((priv / 1048576)) MiB"
+}
+
 {
 	meta_begin ann.sh "$ORIG_ARGS"
 	echo "dataset: $DSDESC"
@@ -170,7 +197,11 @@ build_index() {
 	fi
 	[ -n "$BUILD_MWM" ] && echo "extra build: every index once more with maintenance_work_mem = $BUILD_MWM (label <system>@$BUILD_MWM), measured and dropped"
 	echo "build memory: peak RssAnon of the backend during CREATE INDEX, sampled every 20 ms (peak_private_bytes), and its VmHWM (peak_rss_bytes, shared buffers touched included), from /proc/PID/status"
-	echo "systems: ${SYSTEMS[*]}"
+	if [ -n "$HNSWLIB" ]; then
+		meta_hnswlib "$HNSWLIB" "$DIM"
+		echo "hnswlib runs: in-process, no SQL: \"vbench-hnswlib hnswlib build\" (one thread; M=$M, ef_construction=$EFC, level seed $SEED; cosine: ip on rows scaled to unit length), index saved to a file; per round \"hnswlib search\" in a new process: the index loaded, one warm-up pass at the largest ef, the sweep (setEf = ef_search)"
+	fi
+	echo "systems: ${SYSTEMS[*]}${HNSWLIB:+ hnswlib}"
 	meta_settings
 } >"$META"
 
@@ -205,10 +236,21 @@ for metric in ${METRICS//,/ }; do
 		log "$sys: CREATE INDEX ($TYPE, $metric, m=$M, ef_construction=$EFC)"
 		build_index "$sys" "$metric" "$sys" "${bargs[@]}"
 	done
+	if [ -n "$HNSWLIB" ]; then
+		log "hnswlib: build ($metric, M=$M, ef_construction=$EFC)"
+		build_hnswlib "$metric"
+	fi
 	for r in $(seq 1 "$REPEAT"); do
 		# alternate the order, so that neither system always runs first
-		for sys in $(round_order "$r" "${SYSTEMS[@]}"); do
+		for sys in $(round_order "$r" "${SYSTEMS[@]}" ${HNSWLIB:+hnswlib}); do
 			log "$sys: $metric sweep $r/$REPEAT"
+			if [ "$sys" = hnswlib ]; then
+				# a new process every round: it warms up every round
+				"$VBH" hnswlib search --metric "$metric" --index "$HNSWLIB_TMP/$metric.hnswlib" \
+					--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric" "$K")" \
+					--k "$K" --ef "$EFS" --warmup 1 --repeat "$r" --label hnswlib --csv "$SEARCH_CSV"
+				continue
+			fi
 			mapfile -t sargs < <(search_args "$sys" "$metric")
 			"$VB" ann search --conn "$(conninfo "bench_$sys")" --metric "$metric" \
 				--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric" "$K")" \
@@ -223,6 +265,7 @@ for metric in ${METRICS//,/ }; do
 			sql "bench_$sys" -c "DROP INDEX items_${metric}_idx"
 		done
 	fi
+	[ -z "$HNSWLIB" ] || rm -f "$HNSWLIB_TMP/$metric.hnswlib"
 done
 
 meta_end >>"$META"

@@ -307,6 +307,31 @@ exact_distance(AnnMetric metric, const float *a, const float *b, int dim,
 }
 
 void
+proc_memory(long pid, long *anon, long *hwm)
+{
+	char		path[64];
+	char		line[256];
+	FILE	   *f;
+
+	*anon = -1;
+	*hwm = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		long		kb;
+
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			*anon = kb * 1024;
+		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			*hwm = kb * 1024;
+	}
+	fclose(f);
+}
+
+void
 make_labels(uint64_t seed, long n, int32_t *c10, int32_t *c100)
 {
 	Rng			rng;

@@ -4,7 +4,8 @@
  *	  What the commands of the benchmark driver share besides libpq: errors,
  *	  the data loader (files in the fvecs/ivecs layout), a seeded random
  *	  generator, metrics, exact distances and exact k nearest neighbours,
- *	  recall, the labels of the filtered benchmark, and CSV output.
+ *	  recall, a process's memory, the labels of the filtered benchmark, and
+ *	  CSV output.
  *
  * IDENTIFICATION
  *	  bench/ann_common.h
@@ -84,6 +85,12 @@ extern const char *metric_opclass(AnnMetric metric);
 extern double exact_distance(AnnMetric metric, const float *a, const float *b,
 							 int dim, double norma, double normb);
 extern double vec_norm(const float *a, int dim);
+
+/*
+ * RssAnon and VmHWM of process pid, in bytes, from /proc/PID/status; -1
+ * where they cannot be read (another machine, or no permission).
+ */
+extern void proc_memory(long pid, long *anon, long *hwm);
 
 /*
  * The labels of the filtered benchmark: c10 in [0,10) and c100 in

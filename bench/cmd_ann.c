@@ -216,35 +216,6 @@ ann_load(const Options *opt)
 /* ----------------------------------------------------------------- build */
 
 /*
- * RssAnon and VmHWM of process pid, in bytes, from /proc/PID/status; -1
- * where they cannot be read (another machine, or no permission).
- */
-static void
-proc_memory(long pid, long *anon, long *hwm)
-{
-	char		path[64];
-	char		line[256];
-	FILE	   *f;
-
-	*anon = -1;
-	*hwm = -1;
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-	{
-		long		kb;
-
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			*anon = kb * 1024;
-		else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			*hwm = kb * 1024;
-	}
-	fclose(f);
-}
-
-/*
  * Run sql (the CREATE INDEX) on conn, whose server process is pid, and
  * sample that process's memory every 20 ms until it finishes:
  *

@@ -15,6 +15,9 @@
 #                     keeps the command line
 #   usage [STATUS]    print the script's USAGE text and exit
 #   bench_build       make the driver; VB is its path
+#   hnswlib_build DIR make vbench-hnswlib (the driver with the "hnswlib"
+#                     commands) against the checkout of hnswlib DIR, with
+#                     HNSWLIB_CXXFLAGS from the environment; VBH is its path
 #   glove_dataset SEED
 #                     GloVe-100, downloaded and converted once, split into
 #                     base and 1000 held-out queries: sets DSBASE, DSDESC
@@ -39,8 +42,9 @@
 #   sql DB ARGS       psql -At against the cluster
 #   conninfo DB       libpq connection string of database DB
 #   resolve_systems   SYSTEMS=(EXT [PEER]); PEER emptied if not installed
-#   meta_begin SCRIPT ARGS, meta_extension SYS DB [NOTE], meta_settings,
-#   meta_end          write $META
+#   meta_begin SCRIPT ARGS, meta_extension SYS DB [NOTE], meta_hnswlib DIR
+#   DIM, meta_settings, meta_end
+#                     write $META
 #   round_order R ITEM...
 #                     the items, reversed on even rounds
 #
@@ -143,6 +147,13 @@ check_metric() {
 
 bench_build() {
 	make -s -C "$BENCH" >/dev/null || die "could not build the benchmark driver"
+}
+
+VBH=$BENCH/vbench-hnswlib
+hnswlib_build() {
+	[ -f "$1/hnswlib/hnswlib.h" ] || die "$1 is not a checkout of hnswlib (no hnswlib/hnswlib.h)"
+	make -s -C "$BENCH" hnswlib HNSWLIB_DIR="$1" >/dev/null ||
+		die "could not build vbench-hnswlib against $1"
 }
 
 #------------------------------------------------------------------- data
@@ -374,6 +385,19 @@ meta_extension() {
 	kernel=$(sql "$2" -c "SELECT '[1]'::vector IS NOT NULL" \
 		-c "SELECT coalesce(current_setting('hnsw.distance_kernel', true), 'n/a')" | tail -n1)
 	echo "extension $1: version $ver; hnsw.distance_kernel: $kernel; ${3:+$3; }library $(libinfo "$1")"
+}
+
+# meta_hnswlib DIR DIM: the checkout of hnswlib (its version in setup.py,
+# its commit if it is a git checkout of its own), the flags it was
+# compiled with, and the distance functions it picks at dimension DIM
+meta_hnswlib() {
+	local ver commit
+	ver=$(sed -n "s/^__version__ = ['\"]\(.*\)['\"]/\1/p" "$1/setup.py" 2>/dev/null || true)
+	commit=$([ -e "$1/.git" ] && git -C "$1" describe --always --dirty --tags 2>/dev/null ||
+		echo "not a git checkout")
+	echo "hnswlib: version ${ver:-unknown}; $1 ($commit)"
+	echo "hnswlib flags: $(make -s -C "$BENCH" hnswlib-flags HNSWLIB_DIR="$1")"
+	echo "hnswlib kernel: $("$VBH" hnswlib kernel --dim "$2")"
 }
 
 # The database bench_SYS with the extension SYS created in it, and SYS's

@@ -22,6 +22,8 @@
 # the QPS there is a lower bound (">N"); when no ef_search reaches R, there
 # is no value ("-").  Ratios are the first system (or mode) over the
 # second, measured in the same run, and only between interpolated values.
+# The ann report has a ratio column for every system after the first (the
+# peer, hnswlib): the first system over that one.
 #
 # A new benchmark adds a function NAME_report(d) and a row in REPORTS.
 #
@@ -191,10 +193,11 @@ def outgrown(d):
     return out
 
 
-def build_rows(build, systems, m, suffix, full, two):
+def build_rows(build, systems, m, suffix, full):
     """
     The rows of one build of each system (label system + suffix): time,
-    size, memory, and whether the graph outgrew maintenance_work_mem
+    size, memory, and whether the graph outgrew maintenance_work_mem; a
+    ratio column per system after the first
     """
     def ratio(a, b):
         return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
@@ -208,7 +211,7 @@ def build_rows(build, systems, m, suffix, full, two):
 
     def row(name, vals, spec, with_ratio=True):
         return ("%-22s" % name + "".join(" %12s" % ("-" if v is None else spec % v) for v in vals) +
-                (" %12s" % ratio(vals[0], vals[1]) if two and with_ratio else ""))
+                ("".join(" %12s" % ratio(vals[0], v) for v in vals[1:]) if with_ratio else ""))
 
     mwm = next((build[(s + suffix, m)].get("maintenance_work_mem") for s in systems
                 if (s + suffix, m) in build), None) or "?"
@@ -231,11 +234,14 @@ def build_rows(build, systems, m, suffix, full, two):
 def ann_report(d, title="ANN benchmark"):
     meta, _ = read_meta(d)
     systems = meta["systems"].split()
-    kernels = ", ".join(
-        "%s %s (kernel: %s)" % m.groups()
-        for m in (re.match(r"extension ([^:]*): version ([^;]*); hnsw.distance_kernel: ([^;]*);", x)
-                  for x in open(os.path.join(d, "meta.txt")))
-        if m)
+    kernels = ["%s %s (kernel: %s)" % m.groups()
+               for m in (re.match(r"extension ([^:]*): version ([^;]*); hnsw.distance_kernel: ([^;]*);", x)
+                         for x in open(os.path.join(d, "meta.txt")))
+               if m]
+    if "hnswlib" in meta:
+        kernels.append("hnswlib %s (%s; %s)" % (meta["hnswlib"].split(";")[0].replace("version ", ""),
+                                                meta.get("hnswlib kernel", "?"), meta.get("hnswlib flags", "?")))
+    kernels = ", ".join(kernels)
     build = {(b["label"], b["metric"]): b for b in read_csv(os.path.join(d, "build.csv"))}
     rows = read_csv(os.path.join(d, "search.csv"))
     if not rows:
@@ -259,13 +265,15 @@ def ann_report(d, title="ANN benchmark"):
             "qps": med(x["qps"] for x in g),
             "p50": med(x["p50_ms"] for x in g),
             "p99": med(x["p99_ms"] for x in g),
-            "seqscan": any(x["planner"] != "index" for x in g),
+            "seqscan": any(x["planner"] == "seqscan" for x in g),
         }
 
     def ratio(a, b):
         return "n/a" if a is None or b is None or b == 0 else "%.2f" % (a / b)
 
-    two = len(systems) == 2
+    others = systems[1:]
+    # the QPS ratio at each ef_search: one column per system after the first
+    qheads = ["QPS ratio"] if len(others) == 1 else ["QPS %s/%s" % (systems[0], s) for s in others]
     full = outgrown(d)
     out = ["%s: %s" % (title, meta.get("data files", "")), meta.get("parameters", ""), kernels]
     out.extend("%s: %s" % (key, meta[key]) for key in ("peer index", "peer query") if key in meta)
@@ -284,11 +292,11 @@ def ann_report(d, title="ANN benchmark"):
         out.append("== %s: %s queries, k=%s, medians of %d run(s) ==" % (
             m, nq, k, first["runs"] if first else 0))
         out.append("%-22s" % "" + "".join(" %12s" % s for s in systems) +
-                   (" %12s" % "/".join(systems) if two else ""))
-        out.extend(build_rows(build, systems, m, "", full, two))
+                   "".join(" %12s" % ("%s/%s" % (systems[0], s)) for s in others))
+        out.extend(build_rows(build, systems, m, "", full))
         for suffix in sorted({lab[len(s):] for (lab, m2) in build for s in systems
                               if m2 == m and lab.startswith(s + "@")}):
-            out.extend(build_rows(build, systems, m, suffix, full, two))
+            out.extend(build_rows(build, systems, m, suffix, full))
         # with --type halfvec: the vector index on the same values
         if any((s + ":vector", m) in build for s in systems):
             vsize = [float(build[(s + ":vector", m)]["index_bytes"]) / 1048576
@@ -303,7 +311,7 @@ def ann_report(d, title="ANN benchmark"):
             vals = [qps_at_recall([(ef, x["recall"], x["qps"]) for (s2, m2, ef), x in summary.items()
                                    if s2 == s and m2 == m], target) for s in systems]
             out.append("%-22s" % ("QPS at recall %.2f" % target) + "".join(" %12s" % show_at(v, 0) for v in vals) +
-                       (" %12s" % ratio_at(vals[0], vals[1], "n/a") if two else ""))
+                       "".join(" %12s" % ratio_at(vals[0], v, "n/a") for v in vals[1:]))
         for s in systems:
             seq = "".join(" %d" % ef for ef in efs[m] if summary.get((s, m, ef), {}).get("seqscan"))
             if seq:
@@ -312,7 +320,7 @@ def ann_report(d, title="ANN benchmark"):
         out.append("")
         out.append("%9s" % "ef_search" +
                    "".join(" | %-8s %7s %9s %8s %8s" % (s, "recall", "QPS", "p50 ms", "p99 ms") for s in systems) +
-                   (" | %9s" % "QPS ratio" if two else ""))
+                   "".join(" | %9s" % h for h in qheads))
         for ef in efs[m]:
             line = "%9d" % ef
             for s in systems:
@@ -321,9 +329,10 @@ def ann_report(d, title="ANN benchmark"):
                     line += " | %-8s %7.4f %9.1f %8.3f %8.3f" % ("", x["recall"], x["qps"], x["p50"], x["p99"])
                 else:
                     line += " | %-8s %7s %9s %8s %8s" % ("", "-", "-", "-", "-")
-            if two:
-                a, b = (summary.get((s, m, ef)) for s in systems)
-                line += " | %9s" % ratio(a and a["qps"], b and b["qps"])
+            a = summary.get((systems[0], m, ef))
+            for s, h in zip(others, qheads):
+                b = summary.get((s, m, ef))
+                line += " | %*s" % (max(9, len(h)), ratio(a and a["qps"], b and b["qps"]))
             out.append(line)
     if any(s + "@" in lab for (lab, m2) in build for s in systems) or any(
             b.get("peak_private_bytes") for b in build.values()):
@@ -333,6 +342,9 @@ def ann_report(d, title="ANN benchmark"):
         if full:
             out.append("mwm ... full after: the graph outgrew maintenance_work_mem after that many tuples;"
                        " mwm needed: maintenance_work_mem x rows / tuples")
+        if "hnswlib" in systems:
+            out.append("hnswlib: build private MiB is how much the driver's RssAnon grew during the build"
+                       " (the index), build peak RSS its VmHWM (the base vectors it holds included)")
     plans = os.path.join(d, "plans.txt")
     if os.path.exists(plans) and os.path.getsize(plans) > 0:
         out.append("")
@@ -342,7 +354,7 @@ def ann_report(d, title="ANN benchmark"):
     finish(d, out)
 
     names = {s: s for s in systems}
-    if "peer-expr" in meta and two:
+    if "peer-expr" in meta and len(systems) > 1:
         names[systems[1]] = "%s (%s expression index)" % (systems[1], meta["peer-expr"])
     for m in metrics:
         curves = [(names[s], [(x["recall"], x["qps"], ef) for ef in efs[m] for x in [summary.get((s, m, ef))] if x])

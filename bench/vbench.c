@@ -9,10 +9,12 @@
  *
  * Groups: ann (load, build, search, gt), filter (load, gt, search), write
  * (insert, delete, selfhit), data (glove, synth, split, head, info, half),
- * sparse (gen, gt, load, search, info).  The scripts bench/ann.sh,
- * filter.sh, write.sh, bq.sh and sparse.sh drive them; see
- * bench/README.md.  An option is looked up first among the common ones,
- * then in the command's table; an option that is in neither is an error.
+ * sparse (gen, gt, load, search, info); and, compiled with VBENCH_HNSWLIB
+ * into bench/vbench-hnswlib only (the Makefile's target "hnswlib"),
+ * hnswlib (build, search, kernel).  The scripts bench/ann.sh, filter.sh,
+ * write.sh, bq.sh and sparse.sh drive them; see bench/README.md.  An
+ * option is looked up first among the common ones, then in the command's
+ * table; an option that is in neither is an error.
  *
  * IDENTIFICATION
  *	  bench/vbench.c
@@ -96,6 +98,14 @@ static const Command commands[] = {
 	"ef_search sweep over sparse queries, as ann search"},
 	{"sparse", "info", sparse_info, NULL, "IN",
 	"print count, dimension and mean non-zeros"},
+#ifdef VBENCH_HNSWLIB
+	{"hnswlib", "build", hnswlib_build_cmd, hnswlib_build_opts, NULL,
+	"build an hnswlib index of --base in this process, save it to --index; prints seconds,bytes,private,peak_rss"},
+	{"hnswlib", "search", hnswlib_search_cmd, hnswlib_search_opts, NULL,
+	"the sweep of ann search, in this process, on the index file --index"},
+	{"hnswlib", "kernel", hnswlib_kernel_cmd, hnswlib_kernel_opts, NULL,
+	"hnswlib's SIMD paths and the distance functions it picks at --dim"},
+#endif
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

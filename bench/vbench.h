@@ -69,7 +69,7 @@ typedef struct Options
 	const char *ef_guc;			/* --ef-guc */
 	int			threads;		/* --threads (ann gt) */
 	const char *sql;			/* --sql: the query, $1 the query vector */
-	const char *index;			/* --index: index name */
+	const char *index;			/* --index: index name (hnswlib: file) */
 	const char *using;			/* --using: index column and opclass */
 	const char *curve;			/* --curve: curve name in the CSV */
 	const char *mwm;			/* --mwm: maintenance_work_mem of a build */
@@ -157,6 +157,9 @@ extern const OptSpec ann_build_opts[];
 extern const OptSpec sparse_gen_opts[];
 extern const OptSpec sparse_load_opts[];
 extern const OptSpec sparse_search_opts[];
+extern const OptSpec hnswlib_build_opts[];
+extern const OptSpec hnswlib_search_opts[];
+extern const OptSpec hnswlib_kernel_opts[];
 
 /* the commands */
 extern void ann_load(const Options *opt);
@@ -180,6 +183,11 @@ extern void sparse_gt(const Options *opt);
 extern void sparse_load(const Options *opt);
 extern void sparse_search(const Options *opt);
 extern void sparse_info(const Options *opt);
+
+/* only in vbench-hnswlib (cmd_hnswlib.c, built with VBENCH_HNSWLIB) */
+extern void hnswlib_build_cmd(const Options *opt);
+extern void hnswlib_search_cmd(const Options *opt);
+extern void hnswlib_kernel_cmd(const Options *opt);
 
 /* "vector", "halfvec" or "sparsevec" */
 extern const char *coltype_name(ColType type);
