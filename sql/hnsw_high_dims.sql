@@ -18,7 +18,9 @@ AS $$ SELECT array_agg(((i * j) % 1009)::real ORDER BY j)::vector FROM generate_
 -- element of level 0 leaves 304 to 200 bytes on its page, too few for a
 -- head beside a neighbour tuple (320), so they stay whole, one per page.
 -- need: bytes of an element of level 0 with its neighbour tuple and their
--- line pointers.
+-- line pointers.  The indexes have no compact codes (quantization = none),
+-- which would make every neighbour tuple longer: hnsw_large and hnsw_codes
+-- test the layout with them.
 CREATE TABLE hd_conf (d int, m int, t text, split bool, need int);
 INSERT INTO hd_conf (d, m) VALUES
 	(1, 16), (1900, 16), (1924, 16), (1925, 16), (1926, 16), (1980, 16),
@@ -34,7 +36,7 @@ SET enable_seqscan = off;
 SELECT format('CREATE TABLE %s (id int, v vector(%s))', t, d) FROM hd_conf ORDER BY d, m \gexec
 SELECT format('INSERT INTO %s SELECT i, hd_vec(i, %s) FROM generate_series(1, 30) i', t, d)
 FROM hd_conf ORDER BY d, m \gexec
-SELECT format('CREATE INDEX %s_idx ON %s USING hnsw (v vector_l2_ops) WITH (m = %s, ef_construction = %s)', t, t, m, 2 * m)
+SELECT format('CREATE INDEX %s_idx ON %s USING hnsw (v vector_l2_ops) WITH (m = %s, ef_construction = %s, quantization = none)', t, t, m, 2 * m)
 FROM hd_conf ORDER BY d, m \gexec
 SELECT d, m, c.elements, c.heap_tids, c.reachable = c.elements AS all_reachable
 FROM hd_conf, hnsw_index_check(format('%s_idx', t)::regclass) c ORDER BY d, m;

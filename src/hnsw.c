@@ -27,6 +27,7 @@ int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_SCAN_STRICT;
 int			hnsw_max_scan_tuples = 20000;
 bool		hnsw_use_codes = true;
+double		hnsw_code_margin = HNSW_CODE_CONFIDENCE;
 double		hnsw_scan_mem_multiplier = 1;
 
 static const struct config_enum_entry hnsw_iterative_scan_options[] = {
@@ -135,6 +136,12 @@ _PG_init(void)
 							 "neighbours whose estimated distance can still enter the best "
 							 "hnsw.ef_search; when off, they read every neighbour's vector.",
 							 &hnsw_use_codes, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("hnsw.code_margin",
+							 "Sets the margin, in standard errors, of estimates from compact codes",
+							 NULL,
+							 &hnsw_code_margin, HNSW_CODE_CONFIDENCE, 0, 10,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("hnsw.scan_mem_multiplier",

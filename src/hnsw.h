@@ -25,6 +25,7 @@
 #include "nodes/execnodes.h"
 #include "utils/relcache.h"
 
+#include "halfutils.h"
 #include "hnsw_distance.h"
 #include "hnsw_page.h"
 #include "vector.h"
@@ -86,6 +87,7 @@ extern int	hnsw_ef_search;
 extern int	hnsw_iterative_scan;
 extern int	hnsw_max_scan_tuples;
 extern bool hnsw_use_codes;
+extern double hnsw_code_margin;
 extern double hnsw_scan_mem_multiplier;
 
 /*
@@ -398,6 +400,8 @@ typedef struct HnswCodes
 	int			bits;			/* bits of a code */
 	Size		size;			/* bytes of a code */
 	uint32		seed;
+	bool		dotbase;		/* the base of a code is <x - e, e> (inner
+								 * products), not |x - e|^2 (l2) */
 	uint64	   *signs;			/* 2 * pdim random signs, as bits */
 	float	   *work;			/* pdim floats of scratch */
 } HnswCodes;
@@ -424,11 +428,16 @@ typedef struct HnswCodeQuery
 
 extern int	HnswCodeBits(int dim, int m);
 extern int	HnswCodesLevelCap(int m);
-extern void HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed);
-extern void HnswEncode(const HnswCodes *c, int vkind, const char *v, char *code);
+extern void HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed,
+						  bool dotbase);
+extern double HnswRotate(const HnswCodes *c, int vkind, const char *v, float *out);
+extern void HnswEncodeRotated(const HnswCodes *c, const float *rx, const float *re,
+							  char *code);
+extern void HnswUntrustedCode(const HnswCodes *c, char *code);
 extern void HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 							HnswMetaPageData *meta);
 extern bool HnswCodesSupported(const HnswDistance *d);
+extern bool HnswCodesDotBase(const HnswDistance *d);
 extern bool HnswCodeQueryInit(const HnswCodes *c, HnswCodeQuery *q,
 							  HnswDistKind dk, int vkind, const char *query);
 
@@ -440,13 +449,37 @@ HnswIndexMaxLevel(int m, bool codes)
 }
 
 /*
+ * Where a search expanding an owner e stands, for the estimates of its
+ * neighbours: e's exact distance from the query, and |q - e|.
+ */
+typedef struct HnswCodeOwner
+{
+	float		dist;			/* d(q, e), as the index orders distances */
+	float		qe;				/* |q - e| */
+} HnswCodeOwner;
+
+/* The owner e of a list with squared norm esq, at distance dist */
+static inline HnswCodeOwner
+HnswCodeOwnerAt(const HnswCodeQuery *q, float dist, float esq)
+{
+	HnswCodeOwner o;
+	float		qe2;
+
+	o.dist = dist;
+	/* l2: dist is |q - e|^2; inner product: dist is -<q, e> */
+	qe2 = q->l2 ? dist : q->sqnorm + esq + 2.0f * dist;
+	o.qe = sqrtf(Max(qe2, 0.0f));
+	return o;
+}
+
+/*
  * A lower bound, with a margin of q->confidence standard errors, of the
- * distance from the query of q to the element of code: its estimate less
- * the margin.  Never NaN for a code the index wrote; a damaged code can
- * give NaN or -Infinity, which no bound rejects.
+ * distance from the query of q to the element of code, a member of the
+ * list of owner o: its estimate less the margin.  A damaged code can give
+ * NaN or -Infinity, which no bound rejects.
  */
 static inline float
-HnswCodeLowerBound(const HnswCodeQuery *q, const char *code)
+HnswCodeLowerBound(const HnswCodeQuery *q, const HnswCodeOwner *o, const char *code)
 {
 	HnswCodeHeader h;
 	const uint8 *b = (const uint8 *) code + sizeof(HnswCodeHeader);
@@ -456,10 +489,14 @@ HnswCodeLowerBound(const HnswCodeQuery *q, const char *code)
 				s2 = 0,
 				s3 = 0;
 	int			nbytes = q->bits / 8;
-	float		ip;
+	float		res;			/* <x - e, q - e>, estimated */
 	float		margin;
+	float		factor;
+	float		err;
 
 	memcpy(&h, code, sizeof(h));
+	factor = HalfToFloat4(h.factor);
+	err = HalfToFloat4(h.err);
 	for (int j = 0; j < nbytes; j += 2, t += 64)
 	{
 		s0 += t[b[j] & 15];
@@ -467,11 +504,11 @@ HnswCodeLowerBound(const HnswCodeQuery *q, const char *code)
 		s2 += t[32 + (b[j + 1] & 15)];
 		s3 += t[48 + (b[j + 1] >> 4)];
 	}
-	ip = h.factor * (2.0f * ((s0 + s1) + (s2 + s3)) - q->rsum);
-	margin = q->confidence * h.err * q->norm;
+	res = factor * (2.0f * ((s0 + s1) + (s2 + s3)) - q->rsum - h.shift);
+	margin = q->confidence * err * o->qe;
 	if (q->l2)
-		return h.sqnorm + q->sqnorm - 2.0f * ip - 2.0f * margin;
-	return -ip - margin;
+		return h.base + o->dist - 2.0f * res - 2.0f * margin;
+	return o->dist - h.base - res - margin;
 }
 
 /* hnswutils.c: options */
@@ -691,8 +728,8 @@ typedef struct HnswListCtx
 	bool		building;		/* inside ambuild: no WAL */
 	HnswCodes  *codes;			/* the index's codes, or NULL if none
 								 * (HnswGetCodes) */
-	const char *newcode;		/* the code of the element an insert adds,
-								 * or NULL */
+	const float *newrot;		/* the rotated value of the element an
+								 * insert adds (HnswRotate), or NULL */
 	ItemPointerData newtid;		/* its TID, or a stand-in for it */
 } HnswListCtx;
 
@@ -752,9 +789,10 @@ typedef struct HnswListRepair
 	HnswTidSet *drop;			/* members to drop */
 } HnswListRepair;
 
-extern HnswCodes *HnswGetCodes(Relation index);
+extern HnswCodes *HnswGetCodes(Relation index, const HnswDistance *d);
 extern void HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u);
-extern void HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code);
+extern void HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, const float *re,
+						   char *code, float *work);
 extern bool HnswListRead(const HnswListCtx *ctx, Page page, HnswListUpdate *u);
 extern bool HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u);
 extern bool HnswListApply(const HnswListCtx *ctx, Page page, HnswListUpdate *u);

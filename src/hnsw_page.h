@@ -19,7 +19,8 @@
  *			elements and are read unchanged.
  *	  4		compact codes: the metapage may name a kind of code
  *			(HNSW_CODE_*); then every neighbour tuple holds, after its
- *			ngood bytes, the code of the member of each layer-0 slot.
+ *			ngood bytes, the code of the member of each layer-0 slot,
+ *			relative to the tuple's owner.
  *			Formats 1 to 3 have no codes and are read unchanged.
  *
  * IDENTIFICATION
@@ -316,20 +317,27 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 /*
  * Compact codes (format 4, src/README.md "Compact codes").  With codes, a
  * neighbour tuple holds after its ngood bytes, from the next multiple of 4
- * bytes, one code per layer-0 slot (2 * m of them), each of
- * HNSW_CODE_SIZE(codebits) bytes: the code of the element in the slot, or
- * zeros for an empty slot.  A code is
+ * bytes, a code area: the squared norm of the owner's value (float4), then
+ * one code per layer-0 slot (2 * m of them), each of
+ * HNSW_CODE_SIZE(codebits) bytes: the code of the element in the slot
+ * relative to the owner, or zeros for an empty slot.  The code of x
+ * relative to the owner e is the RaBitQ code of the residual x - e
+ * (hnswcode.c), with r = R(x - e) and R the index's rotation:
  *
  *	offset	size			field
- *	0		4				sqnorm: float4, the squared norm of the value
- *	4		4				factor: float4, see hnswcode.c
- *	8		4				err: float4, the estimate's standard error per
- *							unit of the query's norm
- *	12		codebits / 8	bits: bit i (bit i % 8 of byte i / 8) is the sign
- *							of rotated coordinate i
+ *	0		4				base: float4; for l2 distances |x - e|^2, for
+ *							inner products (and cosine) <x - e, e>
+ *	4		4				shift: float4, sum_{i<B} sign(r_i) (R e)_i
+ *	8		2				factor: binary16, |x - e|^2 / sum_{i<B} |r_i|
+ *	10		2				err: binary16, the standard error of the
+ *							estimate of <x - e, q - e> per unit of |q - e|
+ *	12		codebits / 8	bits: bit i (bit i % 8 of byte i / 8) is 1 if
+ *							r_i > 0
  *
- * codebits is a multiple of 64, chosen when the index is built so that a
- * tuple of every level an element may have (HnswCodesLevelCap) fits a page.
+ * codebits (B) is a multiple of 64, chosen when the index is built so that
+ * a tuple of every level an element may have (HnswCodesLevelCap) fits a
+ * page.  A code whose err is infinite is never trusted: a search reads the
+ * member's value.
  */
 #define HNSW_CODE_NONE			0
 #define HNSW_CODE_RABITQ		1
@@ -340,14 +348,15 @@ typedef HnswNeighborTupleData *HnswNeighborTuple;
 
 typedef struct HnswCodeHeader
 {
-	float4		sqnorm;
-	float4		factor;
-	float4		err;
+	float4		base;
+	float4		shift;
+	uint16		factor;			/* binary16 */
+	uint16		err;			/* binary16 */
 } HnswCodeHeader;
 
 #define HNSW_CODE_SIZE(bits)	(sizeof(HnswCodeHeader) + (Size) (bits) / 8)
 
-/* Where the codes of a neighbour tuple of this level start */
+/* Where the code area of a neighbour tuple of this level starts */
 #define HNSW_CODES_OFFSET(level, m) \
 	TYPEALIGN(4, HNSW_NEIGHBOR_TUPLE_SIZE(level, m))
 
@@ -357,12 +366,17 @@ HnswNeighborTupleSize(int level, int m, Size codesize)
 {
 	if (codesize == 0)
 		return HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
-	return HNSW_CODES_OFFSET(level, m) + (Size) 2 * m * codesize;
+	return HNSW_CODES_OFFSET(level, m) + sizeof(float4) + (Size) 2 * m * codesize;
 }
+
+/* The squared norm of the owner, at the start of the code area */
+#define HnswNeighborOwnerSq(ntup, m) \
+	((char *) (ntup) + HNSW_CODES_OFFSET((ntup)->level, (m)))
 
 /* The code of layer-0 slot i of a neighbour tuple with codes */
 #define HnswNeighborCode(ntup, m, codesize, i) \
-	((char *) (ntup) + HNSW_CODES_OFFSET((ntup)->level, (m)) + (Size) (i) * (codesize))
+	((char *) (ntup) + HNSW_CODES_OFFSET((ntup)->level, (m)) + sizeof(float4) + \
+	 (Size) (i) * (codesize))
 
 /* Space for tuples on an empty data page */
 #define HNSW_PAGE_CAPACITY \

@@ -327,9 +327,7 @@ static const HnswInsertOps mem_insert_ops = {
 static Size
 ElementMemory(HnswBuildState *bs, int level, Size vsize)
 {
-	/* the code is made when the graph is written, and counts from now */
 	return sizeof(BuildElement) + vsize + (bs->vsize > 0 ? 0 : sizeof(char *)) +
-		bs->codesize +
 		sizeof(uint32) * ListWords(2 * bs->m) +
 		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
 }
@@ -1060,16 +1058,31 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 	Size		codesize = bs->codesize;
 	HnswNeighborTuple ntup = palloc0(MAXALIGN(HnswNeighborTupleSize(bs->maxlevel, m,
 																	codesize)));
-	char	   *codes = NULL;
+	float	   *re = NULL;
+	float	   *rx = NULL;
+	float	   *rots = NULL;
+	int			pdim = bs->codes.pdim;
 
-	/* the code of every element, once, for the lists that hold it */
 	if (codesize > 0)
 	{
-		codes = palloc_extended(codesize * bs->n, MCXT_ALLOC_HUGE);
-		for (int64 i = 0; i < bs->n; i++)
+		Size		rotbytes = sizeof(float) * pdim * (Size) bs->n;
+
+		re = palloc(sizeof(float) * pdim);
+		rx = palloc(sizeof(float) * pdim);
+
+		/*
+		 * A code is made from the rotations of an element and of its owner.
+		 * If maintenance_work_mem has room for the rotations of every
+		 * element, each is made once; else twice per link.
+		 */
+		if (bs->memused + rotbytes <= bs->memlimit)
 		{
-			HnswEncode(&bs->codes, bs->dist.vkind, BuildVec(bs, i), codes + codesize * i);
-			CHECK_FOR_INTERRUPTS();
+			rots = palloc_extended(rotbytes, MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < bs->n; i++)
+			{
+				HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i), rots + pdim * i);
+				CHECK_FOR_INTERRUPTS();
+			}
 		}
 	}
 
@@ -1092,6 +1105,15 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 			tup = (Pointer) ctup;
 		}
 		HnswFormNeighbors(ntup, el->level, m, codesize);
+		if (codesize > 0)
+		{
+			float4		sq = (float4) HnswRotate(&bs->codes, bs->dist.vkind,
+												 BuildVec(bs, i), re);
+
+			memcpy(HnswNeighborOwnerSq(ntup, m), &sq, sizeof(sq));
+			if (rots)
+				memcpy(re, rots + pdim * i, sizeof(float) * pdim);
+		}
 		for (int lc = 0; lc <= el->level; lc++)
 		{
 			uint32	   *list = BuildList(bs, i, lc);
@@ -1106,8 +1128,16 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 					if (good[j] == pass)
 					{
 						if (lc == 0 && codesize > 0)
-							memcpy(HnswNeighborCode(ntup, m, codesize, n),
-								   codes + codesize * list[j + 1], codesize);
+						{
+							/* the member's code, relative to this element */
+							const float *r = rots ? rots + (Size) pdim * list[j + 1] : rx;
+
+							if (!rots)
+								HnswRotate(&bs->codes, bs->dist.vkind,
+										   BuildVec(bs, list[j + 1]), rx);
+							HnswEncodeRotated(&bs->codes, r, re,
+											  HnswNeighborCode(ntup, m, codesize, n));
+						}
 						ntup->tids[start + n++] = etids[list[j + 1]];
 					}
 			HnswNeighborGood(ntup)[lc] = 0;
@@ -1151,8 +1181,13 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 	pfree(ctup);
 	pfree(vtup);
 	pfree(ntup);
-	if (codes)
-		pfree(codes);
+	if (re)
+	{
+		pfree(re);
+		pfree(rx);
+	}
+	if (rots)
+		pfree(rots);
 }
 
 /*
@@ -1304,7 +1339,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	HnswChooseCodes(index, &bs.dist, bs.m, &bs.codemeta);
 	if (bs.codemeta.codes != HNSW_CODE_NONE)
 	{
-		HnswCodesInit(&bs.codes, bs.dim, bs.codemeta.codebits, bs.codemeta.codeseed);
+		HnswCodesInit(&bs.codes, bs.dim, bs.codemeta.codebits, bs.codemeta.codeseed,
+					  HnswCodesDotBase(&bs.dist));
 		bs.codesize = HNSW_CODE_SIZE(bs.codemeta.codebits);
 	}
 	bs.maxlevel = HnswIndexMaxLevel(bs.m, bs.codesize > 0);

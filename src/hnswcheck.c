@@ -62,8 +62,6 @@
  */
 #include "postgres.h"
 
-#include "port/pg_crc32c.h"
-
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -149,11 +147,13 @@ typedef struct CheckState
 	char	   *vecbuf;
 	const HnswTypeInfo *type;	/* the column's type */
 
-	/* codes (format 4): the CRC of every element's code, by TID */
+	/* codes (format 4) */
 	Size		codesize;		/* 0 without codes */
 	HnswCodes	codes;
-	char	   *codebuf;
-	pg_crc32c  *codecrc;		/* maxoffsets per block */
+	char	   *codebuf;		/* a code made again */
+	char	   *codevalue;		/* a value, read for its code */
+	float	   *rotowner;		/* the rotated value of a list's owner */
+	float	   *rotmember;		/* and of one of its members */
 
 	/* two page copies: the page being walked and the one it points at */
 	BufferAccessStrategy strategy;
@@ -171,7 +171,6 @@ typedef struct CheckState
 #define REF_MASK		((UINT64CONST(1) << 48) - 1)
 
 static bool CheckTidInRange(CheckState *cs, ItemPointer tid);
-static void CheckRecordCode(CheckState *cs, ItemPointer tid, const char *value);
 static bool CheckReadTuple(CheckState *cs, Page page, bool pagenew,
 						   ItemPointer tid, CheckTuple *t);
 
@@ -548,6 +547,8 @@ CheckReadMeta(CheckState *cs)
 				cs->meta.dimensions, HnswGetDimensions(cs->index));
 	if (cs->meta.codes != HNSW_CODE_NONE)
 	{
+		HnswDistance d;
+
 		if (cs->meta.codes > HNSW_CODE_MAX_KIND)
 			CORRUPT(cs, "metapage has codes of unknown kind %u", cs->meta.codes);
 		if (cs->meta.kind != HNSW_VALUE_FLOAT4 && cs->meta.kind != HNSW_VALUE_HALF)
@@ -558,9 +559,13 @@ CheckReadMeta(CheckState *cs)
 			CORRUPT(cs, "metapage has codes of %u bits; they must be a multiple of 64 between 64 and %d",
 					cs->meta.codebits, HnswCodeBits(cs->meta.dimensions, cs->meta.m));
 		cs->codesize = HNSW_CODE_SIZE(cs->meta.codebits);
+		HnswInitDistance(&d, cs->index, cs->meta.dimensions);
 		HnswCodesInit(&cs->codes, cs->meta.dimensions, cs->meta.codebits,
-					  cs->meta.codeseed);
+					  cs->meta.codeseed, HnswCodesDotBase(&d));
 		cs->codebuf = palloc(cs->codesize);
+		cs->codevalue = palloc(HnswValueMinSize(cs->meta.kind, cs->meta.dimensions));
+		cs->rotowner = palloc(sizeof(float) * cs->codes.pdim);
+		cs->rotmember = palloc(sizeof(float) * cs->codes.pdim);
 	}
 	cs->maxlevel_m = HnswIndexMaxLevel(cs->meta.m, cs->codesize > 0);
 	if (BlockNumberIsValid(cs->meta.entry_blkno) &&
@@ -714,13 +719,6 @@ CollectElements(CheckState *cs)
 	HnswTidBitmapInit(&cs->chained, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->notlive, cs->index, cs->nblocks, cs->maxoffsets);
 	HnswTidBitmapInit(&cs->reusable, cs->index, cs->nblocks, cs->maxoffsets);
-	if (cs->codesize > 0)
-	{
-		Size		crcbytes = sizeof(pg_crc32c) * (Size) cs->nblocks * cs->maxoffsets;
-
-		CheckReserve(cs, crcbytes, "checksums of codes");
-		cs->codecrc = palloc_extended(Max(crcbytes, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	}
 
 	cs->maxlevel = -1;
 	for (BlockNumber blk = HNSW_METAPAGE_BLKNO + 1; blk < cs->nblocks; blk++)
@@ -766,15 +764,11 @@ CollectElements(CheckState *cs)
 						   blk, off);
 				if (etup->state == HNSW_ELEMENT_LIVE)
 					cs->nchainedlive++;
-				CheckRecordCode(cs, &tid, cs->chainbuf);
 			}
 			else
-			{
 				CheckValue(cs, etup->value,
 						   ItemIdGetLength(PageGetItemId(page, off)) -
 						   offsetof(HnswElementTupleData, value), blk, off);
-				CheckRecordCode(cs, &tid, etup->value);
-			}
 			cs->nelements++;
 			HnswTidBitmapAdd(&cs->elements, &tid);
 			if (etup->level > 0)
@@ -846,51 +840,51 @@ CheckGetNeighbors(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
 	return NULL;				/* keep compiler quiet */
 }
 
-/* The CRC of a code */
-static pg_crc32c
-CodeCrc(const char *code, Size size)
+/*
+ * Rotate the value of the element at tid (checked in pass 1: an element,
+ * not REUSABLE when a list holds it) into out, read through the buffer
+ * manager under a share lock; the checker's lock keeps writers away.
+ * Returns its squared norm.
+ */
+static double
+CheckRotateValue(CheckState *cs, ItemPointer tid, float *out)
 {
-	pg_crc32c	crc;
+	HnswPageLimits lim;
+	HnswElementTuple etup;
+	Buffer		buf;
+	const char *value;
+	double		sq;
 
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, code, size);
-	FIN_CRC32C(crc);
-	return crc;
-}
-
-/* Slot of tid in cs->codecrc */
-static inline Size
-CodeSlot(CheckState *cs, ItemPointer tid)
-{
-	return (Size) ItemPointerGetBlockNumber(tid) * cs->maxoffsets +
-		ItemPointerGetOffsetNumber(tid) - 1;
+	HnswGetPageLimits(cs->index, &lim);
+	buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid),
+							 RBM_NORMAL, cs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswPageGetElement(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(tid),
+							  ItemPointerGetOffsetNumber(tid));
+	value = HnswElementValue(&lim, etup, ItemPointerGetBlockNumber(tid),
+							 ItemPointerGetOffsetNumber(tid), cs->codevalue);
+	sq = HnswRotate(&cs->codes, cs->meta.kind, value, out);
+	UnlockReleaseBuffer(buf);
+	return sq;
 }
 
 /*
- * Pass 1, with codes: make the code of the element at tid from its value
- * (checked), and keep its CRC for pass 2, which compares the codes the
- * lists hold with it.
+ * With codes: the code area of the layer-0 list of n (the element at
+ * etid) holds the owner's squared norm and, for every member, its code
+ * relative to the owner, made again from their values; empty slots have
+ * zero codes.
  */
 static void
-CheckRecordCode(CheckState *cs, ItemPointer tid, const char *value)
-{
-	if (cs->codesize == 0)
-		return;
-	HnswEncode(&cs->codes, cs->meta.kind, value, cs->codebuf);
-	/* 0 means "no element": a code whose CRC is 0 is kept as 1 */
-	cs->codecrc[CodeSlot(cs, tid)] = Max(CodeCrc(cs->codebuf, cs->codesize), 1);
-}
-
-/*
- * With codes: every code of the layer-0 list of n (the element at eb/eo)
- * is the code of the element in its slot, and the codes of empty slots
- * are zero.
- */
-static void
-CheckListCodes(CheckState *cs, HnswNeighborTuple n, BlockNumber eb, OffsetNumber eo)
+CheckListCodes(CheckState *cs, HnswNeighborTuple n, ItemPointer etid)
 {
 	int			m = cs->meta.m;
+	BlockNumber eb = ItemPointerGetBlockNumber(etid);
+	OffsetNumber eo = ItemPointerGetOffsetNumber(etid);
+	float4		sq = (float4) CheckRotateValue(cs, etid, cs->rotowner);
 
+	if (memcmp(HnswNeighborOwnerSq(n, m), &sq, sizeof(sq)) != 0)
+		CORRUPT(cs, "element (%u,%u) has codes for another squared norm than its value's",
+				eb, eo);
 	for (int i = 0; i < HNSW_LAYER_CAPACITY(0, m); i++)
 	{
 		const char *code = HnswNeighborCode(n, m, cs->codesize, i);
@@ -904,9 +898,12 @@ CheckListCodes(CheckState *cs, HnswNeighborTuple n, BlockNumber eb, OffsetNumber
 							eb, eo, i);
 			continue;
 		}
-		if (Max(CodeCrc(code, cs->codesize), 1) != cs->codecrc[CodeSlot(cs, t)])
-			CORRUPT(cs, "element (%u,%u) holds a code for neighbour (%u,%u) that does not match its value",
+		(void) CheckRotateValue(cs, t, cs->rotmember);
+		HnswEncodeRotated(&cs->codes, cs->rotmember, cs->rotowner, cs->codebuf);
+		if (memcmp(code, cs->codebuf, cs->codesize) != 0)
+			CORRUPT(cs, "element (%u,%u) holds a code for neighbour (%u,%u) that does not match their values",
 					eb, eo, ItemPointerGetBlockNumber(t), ItemPointerGetOffsetNumber(t));
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -969,7 +966,7 @@ CheckElementLinks(CheckState *cs, ItemPointer etid, HnswElementTuple etup)
 		}
 	}
 	if (cs->codesize > 0)
-		CheckListCodes(cs, n, eb, eo);
+		CheckListCodes(cs, n, etid);
 }
 
 /*
@@ -1365,14 +1362,18 @@ PG_FUNCTION_INFO_V1(hnsw_index_stats);
  *		OUT pages bigint, OUT avg_degree float8[], OUT bytes_per_vector float8,
  *		OUT m int, OUT ef_construction int, OUT dimensions int,
  *		OUT chained_elements bigint, OUT value_tuple_bytes bigint,
- *		OUT unreferenced_value_tuples bigint)
+ *		OUT unreferenced_value_tuples bigint, OUT quantization text,
+ *		OUT code_bits int, OUT code_bytes bigint)
  *
  * avg_degree[l + 1] is the mean number of links of elements on layer l.
  * chained_elements counts the LIVE elements whose value continues in value
  * tuples, value_tuple_bytes the space all value tuples take (line pointers
  * included), unreferenced_value_tuples those no chain holds (left by an
- * insert that a crash or an error cut short).  Versions before 0.3.0
- * declare only the first nine columns; the result follows the declaration.
+ * insert that a crash or an error cut short).  quantization names the
+ * codes of the index ("none" without), code_bits the bits of one, and
+ * code_bytes what the codes of the LIVE elements' lists take.  Versions
+ * before 0.3.0 declare only the first nine columns, and 0.3.0 twelve; the
+ * result follows the declaration.
  * Runs passes 1 and 2 of the check; evaluates no expression.
  */
 Datum
@@ -1381,8 +1382,8 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	Oid			indexoid = PG_GETARG_OID(0);
 	CheckState	cs;
 	TupleDesc	tupdesc;
-	Datum		values[12];
-	bool		nulls[12] = {false};
+	Datum		values[15];
+	bool		nulls[15] = {false};
 	Datum	   *degrees;
 	int			nlevels;
 	MemoryContext ctx;
@@ -1426,7 +1427,10 @@ hnsw_index_stats(PG_FUNCTION_ARGS)
 	values[9] = Int64GetDatum(cs.nchainedlive);
 	values[10] = Int64GetDatum(cs.valuetuplebytes);
 	values[11] = Int64GetDatum(cs.nvaluetuples - cs.nchainparts);
-	if (tupdesc->natts != 9 && tupdesc->natts != 12)
+	values[12] = CStringGetTextDatum(cs.codesize > 0 ? "rabitq" : "none");
+	values[13] = Int32GetDatum(cs.meta.codebits);
+	values[14] = Int64GetDatum(cs.nlive * 2 * cs.meta.m * (int64) cs.codesize);
+	if (tupdesc->natts != 9 && tupdesc->natts != 12 && tupdesc->natts != 15)
 		elog(ERROR, "hnsw_index_stats declared with %d columns", tupdesc->natts);
 	MemoryContextDelete(ctx);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

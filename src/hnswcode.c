@@ -4,30 +4,40 @@
  *	  Compact codes of element values, for ranking neighbours without
  *	  reading their pages (src/README.md, "Compact codes").
  *
- * The code of a vector x of D dimensions is the RaBitQ code of Gao and
- * Long ("RaBitQ: Quantizing High-Dimensional Vectors with a Theoretical
- * Error Bound for Approximate Nearest Neighbor Search", SIGMOD 2024), with
- * the origin as centre and a structured random rotation:
+ * A code stands for a member x of a layer-0 list, relative to the list's
+ * owner e: it is the RaBitQ code of Gao and Long ("RaBitQ: Quantizing
+ * High-Dimensional Vectors with a Theoretical Error Bound for Approximate
+ * Nearest Neighbor Search", SIGMOD 2024) of the residual x - e, the owner
+ * taking the place of RaBitQ's cluster centre.  With a structured random
+ * rotation R = H S2 H S1 over vectors padded with zeros to D' = 2^k >= D
+ * dimensions (S1, S2 diagonal random signs drawn from the index's seed, H
+ * the normalised Walsh-Hadamard transform), r = R (x - e), s_i = sign r_i
+ * for the first B coordinates (B <= D'):
  *
- *	y = R x, R = H S2 H S1 over x padded with zeros to D' = 2^k >= D
- *	    dimensions, where S1, S2 are diagonal random signs drawn from the
- *	    index's seed and H the normalised Walsh-Hadamard transform;
- *	bits b_i = [y_i > 0] for the first B coordinates (B <= D');
- *	sqnorm = |x|^2, factor F = |x|^2 / sum_i<B |y_i|,
- *	err E = F sqrt(B (1 - a^2) / D'), a = sum |y_i| / (sqrt(B) |y_B|).
+ *	<x - e, q - e> ~ F (<s, R q> - shift),  F = |x - e|^2 / sum_{i<B} |r_i|,
+ *	shift = <s, R e>,
  *
- * For a query q, with s_i = 2 b_i - 1 and r = R q:
+ * with a standard error of about err |q - e|, err = F sqrt(B (1 - a^2) / D')
+ * and a = sum |r_i| / (sqrt(B) |r_B|), the cosine between s and r_B.  A
+ * search expanding e knows its exact distance d(q, e), so that
  *
- *	<x, q> ~ F sum_i<B s_i r_i, with standard error about E |q|.
+ *	|x - q|^2 = |x - e|^2 + |q - e|^2 - 2 <x - e, q - e>
+ *	-<x, q>  = -<e, q> - <x - e, e> - <x - e, q - e>
+ *
+ * are estimated with an error that scales with the distances from the
+ * owner to its neighbour and to the query, not with the norms of the
+ * vectors: the codes of a list are as precise as the list is local.
+ * <s, R q> is a sum over table look-ups (one table per query, for every
+ * list).
  *
  * B is D' when the codes of a full layer-0 list fit in a neighbour tuple
  * beside its slots; for larger D it is fewer, and then the first B of the
  * rotated coordinates are a random projection (the estimate and its error
- * still hold, with E computed as above).
+ * still hold, with err computed as above).
  *
  * Everything here is plain scalar C with a fixed order of operations, so
- * that the same value always gives the same code on every machine that
- * runs this binary (hnsw_index_check recomputes codes and compares bytes).
+ * that the same values always give the same code on every machine that
+ * runs this binary (hnsw_index_check makes codes again and compares bytes).
  *
  * IDENTIFICATION
  *	  src/hnswcode.c
@@ -78,6 +88,8 @@ HnswCodeBits(int dim, int m)
 	while (bits > 64 &&
 		   HnswMaxLevelCodes(m, HNSW_CODE_SIZE(bits)) < want)
 		bits -= 64;
+	if (getenv("HNSW_EXP_BITS"))	/* EXPERIMENT, not to commit */
+		bits = Min(bits, atoi(getenv("HNSW_EXP_BITS")));
 	return bits;
 }
 
@@ -115,8 +127,9 @@ HnswCodesSupported(const HnswDistance *d)
 /*
  * The codes of a new index, from its quantization option: into the codes,
  * codebits and codeseed fields of the metapage meta.  auto gives codes to
- * every index whose distance they support; rabitq raises an error for any
- * other.
+ * every index whose distance they support and whose values are at least
+ * four times as large as a code; rabitq gives them to every index whose
+ * distance they support, and raises an error for any other.
  */
 void
 HnswChooseCodes(Relation index, const HnswDistance *d, int m,
@@ -139,21 +152,38 @@ HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 					 errhint("Use quantization = auto or none.")));
 		return;
 	}
+	/*
+	 * auto: only where a code is much smaller than the value it stands
+	 * for (at most a quarter of it): for a few dimensions, reading the
+	 * value costs no more than reading its code.
+	 */
+	if (q == HNSW_QUANTIZATION_AUTO &&
+		4 * HNSW_CODE_SIZE(HnswCodeBits(d->dim, m)) > HnswValueMinSize(d->vkind, d->dim))
+		return;
 	meta->codes = HNSW_CODE_RABITQ;
 	meta->codebits = HnswCodeBits(d->dim, m);
 	meta->codeseed = HNSW_CODE_SEED;
 }
 
+/* Is the base of the codes of an index of distance d an inner product? */
+bool
+HnswCodesDotBase(const HnswDistance *d)
+{
+	return d->kind == HNSW_DIST_NEG_DOT || d->kind == HNSW_DIST_HALF_NEG_DOT;
+}
+
 /*
  * Set up c for codes of kind HNSW_CODE_RABITQ, of bits bits, for vectors of
- * dim dimensions, with the rotation of seed.  Allocates in
+ * dim dimensions, with the rotation of seed; dotbase for an index whose
+ * distance is an inner product (HnswCodesDotBase).  Allocates in
  * CurrentMemoryContext.
  */
 void
-HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed)
+HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed, bool dotbase)
 {
 	uint64		state = seed;
 
+	c->dotbase = dotbase;
 	c->dim = dim;
 	c->pdim = PaddedDim(dim);
 	c->bits = bits;
@@ -199,13 +229,13 @@ FlipSigns(float *x, const uint64 *signs, int n)
 }
 
 /*
- * Rotate the value v (of the index's kind: float4 or half) into c->work
+ * Rotate the value v (of the index's kind: float4 or half) into out
  * (c->pdim floats).  Returns |v|^2.
  */
-static double
-Rotate(const HnswCodes *c, int vkind, const char *v)
+double
+HnswRotate(const HnswCodes *c, int vkind, const char *v, float *out)
 {
-	float	   *y = c->work;
+	float	   *y = out;
 	double		sq = 0;
 
 	for (int i = 0; i < c->dim; i++)
@@ -233,51 +263,80 @@ Rotate(const HnswCodes *c, int vkind, const char *v)
 	return sq;
 }
 
+/* A code whose estimates are never trusted: every search reads its value */
+void
+HnswUntrustedCode(const HnswCodes *c, char *code)
+{
+	HnswCodeHeader hdr = {0, 0, 0, HALF_POS_INF};
+
+	memset(code, 0, c->size);
+	memcpy(code, &hdr, sizeof(hdr));
+}
+
 /*
- * Write the code of value v (of kind vkind, HNSW_VALUE_FLOAT4 or _HALF) to
- * code (c->size bytes).  A value with non-finite components (only reached
- * through a damaged page; the types refuse them) gets a code whose factors
- * make every estimate 0 with an infinite error, so that it is always
- * read in full.
+ * Write to code (c->size bytes) the code of x relative to e, from their
+ * rotations rx and re (c->pdim floats each, HnswRotate).  Residuals with
+ * non-finite components (only from damaged pages: the types refuse them)
+ * get an untrusted code.
  */
 void
-HnswEncode(const HnswCodes *c, int vkind, const char *v, char *code)
+HnswEncodeRotated(const HnswCodes *c, const float *rx, const float *re, char *code)
 {
 	HnswCodeHeader hdr;
 	uint8	   *bits = (uint8 *) code + sizeof(HnswCodeHeader);
-	double		sq = Rotate(c, vkind, v);
+	double		sq = 0;
+	double		dot = 0;
 	double		s = 0;
 	double		yy = 0;
-	const float *y = c->work;
+	double		shift = 0;
 
 	memset(bits, 0, c->bits / 8);
-	for (int i = 0; i < c->bits; i++)
+	for (int i = 0; i < c->pdim; i++)
 	{
-		if (y[i] > 0)
-			bits[i >> 3] |= 1 << (i & 7);
-		s += fabs((double) y[i]);
-		yy += (double) y[i] * y[i];
+		double		r = (double) rx[i] - (double) re[i];
+
+		sq += r * r;
+		dot += r * re[i];
+		if (i < c->bits)
+		{
+			if (r > 0)
+			{
+				bits[i >> 3] |= 1 << (i & 7);
+				shift += re[i];
+			}
+			else
+				shift -= re[i];
+			s += fabs(r);
+			yy += r * r;
+		}
 	}
-	hdr.sqnorm = (float) sq;
-	if (!isfinite(sq) || !isfinite(s) || !isfinite(yy))
+	if (!isfinite(sq) || !isfinite(dot) || !isfinite(shift))
 	{
-		hdr.sqnorm = 0;
-		hdr.factor = 0;
-		hdr.err = INFINITY;
+		HnswUntrustedCode(c, code);
+		return;
 	}
-	else if (s <= 0 || yy <= 0)
+	hdr.base = (float) (c->dotbase ? dot : sq);
+	hdr.shift = (float) shift;
+	if (s <= 0 || yy <= 0)
 	{
-		/* the zero vector: <x, q> = 0 exactly */
-		hdr.factor = 0;
-		hdr.err = 0;
+		/* x = e in the coded coordinates: the estimate is its base */
+		hdr.factor = Float4ToHalf(0);
+		hdr.err = sq > 0 ? HALF_POS_INF : Float4ToHalf(0);
 	}
 	else
 	{
 		double		a = s / (sqrt((double) c->bits) * sqrt(yy));
 		double		f = sq / s;
+		double		e = f * sqrt(c->bits * Max(0.0, 1.0 - a * a) / c->pdim);
 
-		hdr.factor = (float) f;
-		hdr.err = (float) (f * sqrt(c->bits * Max(0.0, 1.0 - a * a) / c->pdim));
+		/* factors beyond binary16 (huge vectors): never trusted */
+		if (f > HALF_MAX_FINITE || e > HALF_MAX_FINITE)
+		{
+			HnswUntrustedCode(c, code);
+			return;
+		}
+		hdr.factor = Float4ToHalf((float) f);
+		hdr.err = Float4ToHalf((float) e);
 	}
 	memcpy(code, &hdr, sizeof(hdr));
 }
@@ -311,7 +370,7 @@ HnswCodeQueryInit(const HnswCodes *c, HnswCodeQuery *q, HnswDistKind dk,
 		default:
 			return false;
 	}
-	sq = Rotate(c, vkind, query);
+	sq = HnswRotate(c, vkind, query, c->work);
 	if (q->lut == NULL || q->bits != c->bits)
 		q->lut = palloc(sizeof(float) * 16 * (c->bits / 4));
 	q->bits = c->bits;
@@ -334,6 +393,6 @@ HnswCodeQueryInit(const HnswCodes *c, HnswCodeQuery *q, HnswDistKind dk,
 		total += r[4 * g] + r[4 * g + 1] + r[4 * g + 2] + r[4 * g + 3];
 	}
 	q->rsum = (float) total;
-	q->confidence = HNSW_CODE_CONFIDENCE;
+	q->confidence = (float) hnsw_code_margin;
 	return true;
 }

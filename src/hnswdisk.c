@@ -63,7 +63,8 @@ DiskSkipped(void *ctx, int n)
  *
  * With codes (g->cq), the layer-0 neighbours not visited yet get the lower
  * bound of their distance estimated from their codes, on the page, and the
- * flag HNSW_CAND_ESTIMATE.
+ * flag HNSW_CAND_ESTIMATE.  The codes are relative to c, whose exact
+ * distance c->dist is known (a candidate is expanded only once it is).
  */
 static int
 DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
@@ -108,7 +109,12 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 
 		if (lc == 0 && g->cq != NULL && lim.codesize == g->cq->size)
 		{
+			float		esq;
+			HnswCodeOwner owner;
+
 			/* estimate the new ones from their codes, here on the page */
+			memcpy(&esq, HnswNeighborOwnerSq(ntup, lim.m), sizeof(esq));
+			owner = HnswCodeOwnerAt(g->cq, c->dist, esq);
 			for (; n < cap; n++)
 			{
 				uint64		ref;
@@ -121,7 +127,7 @@ DiskUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc,
 				out[nout].ref = ref;
 				out[nout].aux = 0;
 				out[nout].flags = HNSW_CAND_ESTIMATE;
-				out[nout].dist = HnswCodeLowerBound(g->cq,
+				out[nout].dist = HnswCodeLowerBound(g->cq, &owner,
 													HnswNeighborCode(ntup, lim.m,
 																	 lim.codesize, n));
 				nout++;

@@ -1079,7 +1079,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	EntryState	es;
 	Size		codesize;
 
-	lctx.codes = HnswGetCodes(index);
+	lctx.codes = HnswGetCodes(index, dist);
 	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswIndexMaxLevel(m, lctx.codes != NULL));
 
 	HnswDiskGraphInit(&g, index, dist, m, efc * m);
@@ -1144,11 +1144,12 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	HnswFormNeighbors(ntup, level, m, codesize);
 	if (lctx.codes)
 	{
-		char	   *code = palloc(codesize);
+		float	   *rot = palloc(sizeof(float) * lctx.codes->pdim);
+		float4		sq = (float4) HnswRotate(lctx.codes, dist->vkind, vec, rot);
 
-		HnswEncode(lctx.codes, dist->vkind, vec, code);
-		lctx.newcode = code;
+		lctx.newrot = rot;
 		lctx.newtid = NewPlaceholder;
+		memcpy(HnswNeighborOwnerSq(ntup, m), &sq, sizeof(sq));
 	}
 
 	/*
@@ -1168,7 +1169,13 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	{
 		ntup->tids[i] = ne.l0[i];
 		if (lctx.codes)
-			HnswMemberCode(&lctx, &ne.l0[i], HnswNeighborCode(ntup, m, codesize, i));
+		{
+			float	   *work = palloc(sizeof(float) * lctx.codes->pdim);
+
+			HnswMemberCode(&lctx, &ne.l0[i], lctx.newrot,
+						   HnswNeighborCode(ntup, m, codesize, i), work);
+			pfree(work);
+		}
 	}
 	HnswNeighborGood(ntup)[0] = ngood0;
 	for (int lc = 1; lc <= toplayer; lc++)

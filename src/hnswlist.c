@@ -106,11 +106,11 @@ HnswListReadAgain(const HnswListCtx *ctx, HnswListUpdate *u)
 }
 
 /*
- * The codes of an index (hnsw_page.h, "Compact codes"), set up in
- * CurrentMemoryContext, or NULL if it has none.
+ * The codes of an index of distance d (hnsw_page.h, "Compact codes"), set
+ * up in CurrentMemoryContext, or NULL if it has none.
  */
 HnswCodes *
-HnswGetCodes(Relation index)
+HnswGetCodes(Relation index, const HnswDistance *d)
 {
 	HnswMetaPageData meta;
 	HnswCodes  *c;
@@ -119,19 +119,21 @@ HnswGetCodes(Relation index)
 	if (meta.codes == HNSW_CODE_NONE)
 		return NULL;
 	c = palloc(sizeof(HnswCodes));
-	HnswCodesInit(c, meta.dimensions, meta.codebits, meta.codeseed);
+	HnswCodesInit(c, meta.dimensions, meta.codebits, meta.codeseed,
+				  HnswCodesDotBase(d));
 	return c;
 }
 
 /*
- * The code of the element at tid, made from its value, into code.  A
+ * The code of the element at tid relative to an owner whose rotated value
+ * is re, into code; work has room for the rotation (pdim floats).  A
  * DELETED element keeps its value, and a list may still hold it until
  * vacuum repairs it: it gets its code too.  A REUSABLE element, which no
- * list may hold, gets a code whose estimates are never trusted (a search
- * reads it in full).
+ * list may hold, gets an untrusted code (a search reads it in full).
  */
 void
-HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code)
+HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, const float *re,
+			   char *code, float *work)
 {
 	HnswPageLimits lim;
 	HnswElementTuple etup;
@@ -139,9 +141,9 @@ HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code)
 	char	   *value;
 	bool		found = false;
 
-	if (ctx->newcode != NULL && HnswTidEq(tid, &ctx->newtid))
+	if (ctx->newrot != NULL && HnswTidEq(tid, &ctx->newtid))
 	{
-		memcpy(code, ctx->newcode, ctx->codes->size);
+		HnswEncodeRotated(ctx->codes, ctx->newrot, re, code);
 		return;
 	}
 	HnswGetPageLimits(ctx->index, &lim);
@@ -160,25 +162,27 @@ HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, char *code)
 											 ItemPointerGetOffsetNumber(tid),
 											 value);
 
-			HnswEncode(ctx->codes, ctx->dist->vkind, v, code);
+			if (v != value)
+				memcpy(value, v, HnswDistValueSize(ctx->dist, v));
 			found = true;
 		}
 		UnlockReleaseBuffer(buf);
 	}
-	if (!found)
+	if (found)
 	{
-		HnswCodeHeader h = {0, 0, INFINITY};
-
-		memset(code, 0, ctx->codes->size);
-		memcpy(code, &h, sizeof(h));
+		HnswRotate(ctx->codes, ctx->dist->vkind, value, work);
+		HnswEncodeRotated(ctx->codes, work, re, code);
 	}
+	else
+		HnswUntrustedCode(ctx->codes, code);
 	pfree(value);
 }
 
 /*
  * Make the codes of the members u->newlist adds to a layer-0 list of an
- * index with codes, with no lock held; HnswListApply copies the codes of
- * the members that stay from the page.
+ * index with codes, relative to the list's owner, with no lock held;
+ * HnswListApply copies the codes of the members that stay from the page.
+ * If the owner is no longer a live element, they are untrusted.
  */
 void
 HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u)
@@ -186,6 +190,8 @@ HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u)
 	Size		size;
 	int			count = 0;
 	int			cap;
+	float	   *re = NULL;
+	float	   *work = NULL;
 
 	if (ctx->codes == NULL || u->lc != 0 || !u->dirty)
 		return;
@@ -198,11 +204,27 @@ HnswListCodes(const HnswListCtx *ctx, HnswListUpdate *u)
 	u->ncodes = 0;
 	for (int j = 0; j < u->nnew; j++)
 	{
+		char	   *code;
+
 		if (HnswTidIn(&u->newlist[j], u->old, count))
 			continue;
-		u->codetids[u->ncodes] = u->newlist[j];
-		HnswMemberCode(ctx, &u->newlist[j], u->codes + size * u->ncodes);
-		u->ncodes++;
+		code = u->codes + size * u->ncodes;
+		u->codetids[u->ncodes++] = u->newlist[j];
+		if (re == NULL && LoadOwner(ctx, u))
+		{
+			re = palloc(sizeof(float) * ctx->codes->pdim);
+			work = palloc(sizeof(float) * ctx->codes->pdim);
+			HnswRotate(ctx->codes, ctx->dist->vkind, u->ownervec, re);
+		}
+		if (re != NULL)
+			HnswMemberCode(ctx, &u->newlist[j], re, code, work);
+		else
+			HnswUntrustedCode(ctx->codes, code);
+	}
+	if (re != NULL)
+	{
+		pfree(re);
+		pfree(work);
 	}
 }
 
@@ -239,13 +261,7 @@ MoveCodes(const HnswListCtx *ctx, HnswNeighborTuple ntup, const HnswListUpdate *
 		if (src != NULL)
 			memcpy(dst, src, size);
 		else
-		{
-			/* not made: never trusted, so never wrong (see HnswMemberCode) */
-			HnswCodeHeader h = {0, 0, INFINITY};
-
-			memset(dst, 0, size);
-			memcpy(dst, &h, sizeof(h));
-		}
+			HnswUntrustedCode(ctx->codes, dst);	/* not made: never wrong */
 	}
 	pfree(before);
 }

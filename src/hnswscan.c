@@ -395,7 +395,7 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	HnswInitDistance(&so->dist, index, so->dim);
 	HnswDiskGraphInit(&so->graph, index, &so->dist, so->m, 1024);
 	so->graph.skipdead = true;
-	so->codes = HnswGetCodes(index);
+	so->codes = HnswGetCodes(index, &so->dist);
 	{
 		/* at most this many tuples fit on a page */
 		HnswTidSetUseBitmap(&so->graph.visited, index, RelationGetNumberOfBlocks(index),

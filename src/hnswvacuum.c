@@ -1084,7 +1084,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.lctx.dist = &vs.dist;
 	vs.lctx.m = vs.m;
 	vs.lctx.building = false;
-	vs.lctx.codes = HnswGetCodes(info->index);
+	vs.lctx.codes = HnswGetCodes(info->index, &vs.dist);
 	HnswGetPageLimits(info->index, &vs.lim);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ItemPointerData);
