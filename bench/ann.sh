@@ -5,7 +5,9 @@
 #	  ANN benchmark: HNSW index build time, size, recall@k and QPS of one
 #	  extension, optionally side by side with a peer, in one throwaway
 #	  PostgreSQL cluster, and with --hnswlib, of the hnswlib library
-#	  in-process on the same data.  See bench/README.md.
+#	  in-process on the same data.  With --variant, the extension runs
+#	  once more for each set of index options, as a system of its own.
+#	  See bench/README.md.
 #
 # IDENTIFICATION
 #	  bench/ann.sh
@@ -18,6 +20,11 @@ set -euo pipefail
 USAGE=$(cat <<'EOF'
   --ext NAME         extension under test (default hnsw)
   --peer NAME        also run this extension, e.g. vector (pgvector), if installed
+  --variant LABEL:OPTIONS
+                     also run the extension under test as system
+                     <ext>-LABEL, in a database of its own, its indexes
+                     built WITH (m, ef_construction, OPTIONS), e.g.
+                     --variant none:"quantization = none"; repeatable
   --hnswlib DIR      also run hnswlib, the C++ library, in-process (no SQL),
                      built from this checkout by "make -C bench hnswlib"
                      with HNSWLIB_CXXFLAGS from the environment (default
@@ -72,10 +79,11 @@ FORMAT=binary
 SHARED_BUFFERS=2GB
 KEEP=0
 HNSWLIB=${HNSWLIB_DIR:-}
+VARIANTS=()
 
 parse_options dataset=DATASET kind=KIND dim=DIM metrics=METRICS format=FORMAT \
 	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX \
-	peer-expr=PEER_EXPR build-mwm=BUILD_MWM hnswlib=HNSWLIB -- "$@"
+	peer-expr=PEER_EXPR build-mwm=BUILD_MWM hnswlib=HNSWLIB variant+=VARIANTS -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -92,6 +100,20 @@ case "$VECTOR_INDEX" in ext | all | none) ;; *) die "--vector-index is ext, all 
 case "$PEER_EXPR" in none | halfvec) ;; *) die "--peer-expr is halfvec or none" ;; esac
 [ "$PEER_EXPR" = none ] || [ "$TYPE" = vector ] || die "--peer-expr needs --type vector"
 [ -z "$HNSWLIB" ] || [ "$TYPE" = vector ] || die "--hnswlib needs --type vector (hnswlib stores float32)"
+
+# --variant LABEL:OPTIONS: system <ext>-LABEL, whose index options get
+# OPTIONS (VARIANT_WITH), in the order given
+declare -A VARIANT_WITH=()
+VARIANT_LABELS=()
+for v in "${VARIANTS[@]}"; do
+	label=${v%%:*}
+	[[ "$v" == *:* ]] && [ -n "${v#*:}" ] ||
+		die "--variant is LABEL:OPTIONS, e.g. --variant none:\"quantization = none\""
+	[[ "$label" =~ ^[a-z0-9_]+$ ]] || die "--variant $v: LABEL is lower-case letters, digits and _"
+	[ -z "${VARIANT_WITH[$EXT-$label]:-}" ] || die "--variant: label $label given twice"
+	VARIANT_WITH[$EXT-$label]=${v#*:}
+	VARIANT_LABELS+=("$EXT-$label")
+done
 
 bench_build
 if [ -n "$HNSWLIB" ]; then
@@ -121,6 +143,9 @@ ensure_gt "$K" ${METRICS//,/ }
 # metadata): this cluster lives for one run.
 bench_cluster "fsync = off" "synchronous_commit = off" "full_page_writes = off"
 resolve_systems
+# the systems in SQL, in the order of the tables: the extension, its
+# variants, the peer
+LABELS=("$EXT" "${VARIANT_LABELS[@]}" "${SYSTEMS[@]:1}")
 
 #------------------------------------------------------------ results, meta
 
@@ -159,12 +184,14 @@ search_args() {
 }
 
 # build SYS METRIC LABEL [ann build options]: build, time and measure an
-# index, and append a row to build.csv
+# index (of a variant: with its options), and append a row to build.csv
 build_index() {
 	local sys=$1 metric=$2 label=$3 b secs bytes priv rss mwm=$MWM
+	local -a with=()
 	shift 3
 	[[ " $* " == *" --mwm "* ]] && mwm=$BUILD_MWM
-	b=$("$VB" ann build --conn "$(conninfo "bench_$sys")" --m "$M" --efc "$EFC" --mem "$@" \
+	[ -z "${VARIANT_WITH[$sys]:-}" ] || with=(--with "${VARIANT_WITH[$sys]}")
+	b=$("$VB" ann build --conn "$(conninfo "$(sysdb "$sys")")" --m "$M" --efc "$EFC" --mem "$@" "${with[@]}" \
 		2> >(sed "s/^/$label $metric build:/" | tee -a "$OUT/messages.txt" >&2))
 	IFS=, read -r secs bytes priv rss <<<"$b"
 	echo "$label,$metric,$M,$EFC,$secs,$bytes,$NBASE,$mwm,$priv,$rss" >>"$BUILD_CSV"
@@ -201,29 +228,37 @@ build_hnswlib() {
 		meta_hnswlib "$HNSWLIB" "$DIM"
 		echo "hnswlib runs: in-process, no SQL: \"vbench-hnswlib hnswlib build\" (one thread; M=$M, ef_construction=$EFC, level seed $SEED; cosine: ip on rows scaled to unit length), index saved to a file; per round \"hnswlib search\" in a new process: the index loaded, one warm-up pass at the largest ef, the sweep (setEf = ef_search)"
 	fi
-	echo "systems: ${SYSTEMS[*]}${HNSWLIB:+ hnswlib}"
+	for sys in "${VARIANT_LABELS[@]}"; do
+		echo "variant $sys: extension $EXT in database $(sysdb "$sys"), indexes WITH (m = $M, ef_construction = $EFC, ${VARIANT_WITH[$sys]})"
+	done
+	echo "systems: ${LABELS[*]}${HNSWLIB:+ hnswlib}"
 	meta_settings
 } >"$META"
 
-for sys in "${SYSTEMS[@]}"; do
-	system_db "$sys"
+for sys in "${LABELS[@]}"; do
+	if [ -n "${VARIANT_WITH[$sys]:-}" ]; then
+		system_db "$sys" "$EXT"
+	else
+		system_db "$sys"
+	fi
 
 	log "$sys: loading $NBASE vectors"
-	load=$("$VB" ann load --conn "$(conninfo "bench_$sys")" --base "$BASEF" --format "$FORMAT" --type "$TYPE")
+	load=$("$VB" ann load --conn "$(conninfo "$(sysdb "$sys")")" --base "$BASEF" --format "$FORMAT" --type "$TYPE")
 	echo "load $sys: ${load#*,} s for ${load%,*} rows (COPY $FORMAT, then VACUUM FREEZE ANALYZE)" >>"$META"
 done
 
 #------------------------------------------------------------------- runs
 
 for metric in ${METRICS//,/ }; do
-	for sys in "${SYSTEMS[@]}"; do
+	for sys in "${LABELS[@]}"; do
 		# with --type halfvec, the vector index on the same values, built,
 		# measured and dropped first (label "<ext>:vector" in build.csv)
-		if [ "$VECTOR_INDEX" = all ] || { [ "$VECTOR_INDEX" = ext ] && [ "$sys" = "$EXT" ]; }; then
+		if [ "$VECTOR_INDEX" = all ] ||
+			{ [ "$VECTOR_INDEX" = ext ] && { [ "$sys" = "$EXT" ] || [ -n "${VARIANT_WITH[$sys]:-}" ]; }; }; then
 			log "$sys: CREATE INDEX on (embedding::vector($DIM)) ($metric, for its size)"
 			build_index "$sys" "$metric" "$sys:vector" \
 				--using "(embedding::vector($DIM)) vector_${metric}_ops" --index "items_${metric}_vidx"
-			sql "bench_$sys" -c "DROP INDEX items_${metric}_vidx"
+			sql "$(sysdb "$sys")" -c "DROP INDEX items_${metric}_vidx"
 		fi
 		mapfile -t bargs < <(build_args "$sys" "$metric")
 		# --build-mwm: the same index with less memory, measured and dropped
@@ -231,7 +266,7 @@ for metric in ${METRICS//,/ }; do
 			log "$sys: CREATE INDEX ($metric) with maintenance_work_mem = $BUILD_MWM"
 			build_index "$sys" "$metric" "$sys@$BUILD_MWM" "${bargs[@]}" --index "items_${metric}_mwm" \
 				--mwm "$BUILD_MWM"
-			sql "bench_$sys" -c "DROP INDEX items_${metric}_mwm"
+			sql "$(sysdb "$sys")" -c "DROP INDEX items_${metric}_mwm"
 		fi
 		log "$sys: CREATE INDEX ($TYPE, $metric, m=$M, ef_construction=$EFC)"
 		build_index "$sys" "$metric" "$sys" "${bargs[@]}"
@@ -242,7 +277,7 @@ for metric in ${METRICS//,/ }; do
 	fi
 	for r in $(seq 1 "$REPEAT"); do
 		# alternate the order, so that neither system always runs first
-		for sys in $(round_order "$r" "${SYSTEMS[@]}" ${HNSWLIB:+hnswlib}); do
+		for sys in $(round_order "$r" "${LABELS[@]}" ${HNSWLIB:+hnswlib}); do
 			log "$sys: $metric sweep $r/$REPEAT"
 			if [ "$sys" = hnswlib ]; then
 				# a new process every round: it warms up every round
@@ -252,7 +287,7 @@ for metric in ${METRICS//,/ }; do
 				continue
 			fi
 			mapfile -t sargs < <(search_args "$sys" "$metric")
-			"$VB" ann search --conn "$(conninfo "bench_$sys")" --metric "$metric" \
+			"$VB" ann search --conn "$(conninfo "$(sysdb "$sys")")" --metric "$metric" \
 				--base "$BASEF" --query "$QUERYF" --gt "$(gtfile "$metric" "$K")" \
 				--k "$K" --ef "$EFS" --warmup $([ "$r" = 1 ] && echo 1 || echo 0) \
 				$([ "$r" = 1 ] && echo --plans "$PLANS") \
@@ -261,15 +296,15 @@ for metric in ${METRICS//,/ }; do
 	done
 	if [ "$KEEP" = 0 ]; then
 		# free shared buffers for the next metric's indexes
-		for sys in "${SYSTEMS[@]}"; do
-			sql "bench_$sys" -c "DROP INDEX items_${metric}_idx"
+		for sys in "${LABELS[@]}"; do
+			sql "$(sysdb "$sys")" -c "DROP INDEX items_${metric}_idx"
 		done
 	fi
 	[ -z "$HNSWLIB" ] || rm -f "$HNSWLIB_TMP/$metric.hnswlib"
 done
 
 meta_end >>"$META"
-[ "$KEEP" = 1 ] && keep_cluster "bench_$EXT"
+[ "$KEEP" = 1 ] && keep_cluster "$(sysdb "$EXT")"
 
 python3 "$BENCH/report.py" ann "$OUT"
 log "results in $OUT"

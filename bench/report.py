@@ -22,8 +22,9 @@
 # the QPS there is a lower bound (">N"); when no ef_search reaches R, there
 # is no value ("-").  Ratios are the first system (or mode) over the
 # second, measured in the same run, and only between interpolated values.
-# The ann report has a ratio column for every system after the first (the
-# peer, hnswlib): the first system over that one.
+# The ann report has a ratio column for every system after the first (a
+# variant of the extension, the peer, hnswlib): the first system over that
+# one.
 #
 # A new benchmark adds a function NAME_report(d) and a row in REPORTS.
 #
@@ -277,6 +278,7 @@ def ann_report(d, title="ANN benchmark"):
     full = outgrown(d)
     out = ["%s: %s" % (title, meta.get("data files", "")), meta.get("parameters", ""), kernels]
     out.extend("%s: %s" % (key, meta[key]) for key in ("peer index", "peer query") if key in meta)
+    out.extend("%s: %s" % (key, val) for key, val in meta.items() if key.startswith("variant "))
     with open(os.path.join(d, "summary.csv"), "w") as f:
         f.write("label,metric,ef_search,runs,recall,qps,p50_ms,p99_ms\n")
         for m in metrics:
