@@ -155,6 +155,7 @@ META=$OUT/meta.txt
 BUILD_CSV=$OUT/build.csv
 SEARCH_CSV=$OUT/search.csv
 PLANS=$OUT/plans.txt
+SCANSTATS_CSV=$OUT/scanstats.csv
 echo "label,metric,m,ef_construction,build_s,index_bytes,rows,maintenance_work_mem,peak_private_bytes,peak_rss_bytes" >"$BUILD_CSV"
 : >"$PLANS"
 MWM=$(sql postgres -c "SHOW maintenance_work_mem")
@@ -166,7 +167,8 @@ metric_op() {
 
 # What system $1 indexes for metric $2, as "ann build" options, and how it
 # queries it, as "ann search" options: the column itself, or with
-# --peer-expr, the peer the cast of the column
+# --peer-expr, the peer the cast of the column.  The extension and its
+# variants also report the counters of their scans.
 build_args() {
 	if [ "$1" = "$PEER" ] && [ "$PEER_EXPR" != none ]; then
 		printf '%s\n' --using "(embedding::$PEER_EXPR($DIM)) ${PEER_EXPR}_$2_ops" --index "items_$2_idx"
@@ -181,6 +183,7 @@ search_args() {
 	else
 		printf '%s\n' --type "$TYPE"
 	fi
+	[ "$1" = "$PEER" ] || printf '%s\n' --scan-stats "$SCANSTATS_CSV"
 }
 
 # build SYS METRIC LABEL [ann build options]: build, time and measure an
@@ -231,6 +234,7 @@ build_hnswlib() {
 	for sys in "${VARIANT_LABELS[@]}"; do
 		echo "variant $sys: extension $EXT in database $(sysdb "$sys"), indexes WITH (m = $M, ef_construction = $EFC, ${VARIANT_WITH[$sys]})"
 	done
+	echo "scan counters: the extension's sweeps (not the peer's) run the queries of every ef_search once more, untimed, and write the mean of hnsw_scan_stats() per query to scanstats.csv"
 	echo "systems: ${LABELS[*]}${HNSWLIB:+ hnswlib}"
 	meta_settings
 } >"$META"
