@@ -57,6 +57,11 @@ USAGE=$(cat <<'EOF'
                      reported (default 3)
   --format F         binary or text vectors on the wire (default binary)
   --shared-buffers S shared_buffers of the cluster (default 2GB)
+  --sb-index-fraction F
+                     before the sweeps of each metric, restart the cluster
+                     with shared_buffers = F x the size of the extension's
+                     index for that metric (in MB, at least 16MB); the
+                     builds run at --shared-buffers
   --out DIR          results directory (default bench/results/<timestamp>)
   --keep             keep the cluster running and its indexes for inspection
   --quick            smoke test: 20000 base vectors, 200 queries, 1 repeat
@@ -80,10 +85,12 @@ SHARED_BUFFERS=2GB
 KEEP=0
 HNSWLIB=${HNSWLIB_DIR:-}
 VARIANTS=()
+SB_FRACTION=
 
 parse_options dataset=DATASET kind=KIND dim=DIM metrics=METRICS format=FORMAT \
 	shared-buffers=SHARED_BUFFERS 'keep!KEEP' type=TYPE vector-index=VECTOR_INDEX \
-	peer-expr=PEER_EXPR build-mwm=BUILD_MWM hnswlib=HNSWLIB variant+=VARIANTS -- "$@"
+	peer-expr=PEER_EXPR build-mwm=BUILD_MWM hnswlib=HNSWLIB variant+=VARIANTS \
+	sb-index-fraction=SB_FRACTION -- "$@"
 
 if [ "$QUICK" = 1 ]; then
 	N=${N:-20000}
@@ -100,6 +107,8 @@ case "$VECTOR_INDEX" in ext | all | none) ;; *) die "--vector-index is ext, all 
 case "$PEER_EXPR" in none | halfvec) ;; *) die "--peer-expr is halfvec or none" ;; esac
 [ "$PEER_EXPR" = none ] || [ "$TYPE" = vector ] || die "--peer-expr needs --type vector"
 [ -z "$HNSWLIB" ] || [ "$TYPE" = vector ] || die "--hnswlib needs --type vector (hnswlib stores float32)"
+[ -z "$SB_FRACTION" ] || [[ "$SB_FRACTION" =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] ||
+	die "--sb-index-fraction is a number, e.g. 0.25"
 
 # --variant LABEL:OPTIONS: system <ext>-LABEL, whose index options get
 # OPTIONS (VARIANT_WITH), in the order given
@@ -186,6 +195,11 @@ search_args() {
 	[ "$1" = "$PEER" ] || printf '%s\n' --scan-stats "$SCANSTATS_CSV"
 }
 
+# index_bytes LABEL METRIC: the size of that index, from build.csv
+index_bytes() {
+	awk -F, -v l="$1" -v m="$2" '$1 == l && $2 == m { b = $6 } END { print b }' "$BUILD_CSV"
+}
+
 # build SYS METRIC LABEL [ann build options]: build, time and measure an
 # index (of a variant: with its options), and append a row to build.csv
 build_index() {
@@ -234,6 +248,8 @@ build_hnswlib() {
 	for sys in "${VARIANT_LABELS[@]}"; do
 		echo "variant $sys: extension $EXT in database $(sysdb "$sys"), indexes WITH (m = $M, ef_construction = $EFC, ${VARIANT_WITH[$sys]})"
 	done
+	[ -z "$SB_FRACTION" ] ||
+		echo "sb-index-fraction: $SB_FRACTION (builds at shared_buffers = $SHARED_BUFFERS; before the sweeps of each metric, a restart with shared_buffers = $SB_FRACTION x the size of $EXT's index, in MB, at least 16MB; the OS page cache is left as it is)"
 	echo "scan counters: the extension's sweeps (not the peer's) run the queries of every ef_search once more, untimed, and write the mean of hnsw_scan_stats() per query to scanstats.csv"
 	echo "systems: ${LABELS[*]}${HNSWLIB:+ hnswlib}"
 	meta_settings
@@ -253,7 +269,13 @@ done
 
 #------------------------------------------------------------------- runs
 
+SB_RESTARTED=0
 for metric in ${METRICS//,/ }; do
+	if [ "$SB_RESTARTED" = 1 ]; then
+		log "restarting the cluster with shared_buffers = $SHARED_BUFFERS for the builds"
+		restart_cluster shared_buffers "$SHARED_BUFFERS"
+		SB_RESTARTED=0
+	fi
 	for sys in "${LABELS[@]}"; do
 		# with --type halfvec, the vector index on the same values, built,
 		# measured and dropped first (label "<ext>:vector" in build.csv)
@@ -278,6 +300,21 @@ for metric in ${METRICS//,/ }; do
 	if [ -n "$HNSWLIB" ]; then
 		log "hnswlib: build ($metric, M=$M, ef_construction=$EFC)"
 		build_hnswlib "$metric"
+	fi
+	# --sb-index-fraction: shared buffers that hold only part of the
+	# extension's index; the OS page cache keeps the rest
+	if [ -n "$SB_FRACTION" ]; then
+		bytes=$(index_bytes "$EXT" "$metric")
+		sb=$(awk -v f="$SB_FRACTION" -v b="$bytes" \
+			'BEGIN { x = int(f * b / 1048576 + 0.5); print (x < 16 ? 16 : x) "MB" }')
+		log "restarting the cluster with shared_buffers = $sb ($SB_FRACTION x $EXT's $metric index) for the sweeps"
+		restart_cluster shared_buffers "$sb"
+		SB_RESTARTED=1
+		sizes=
+		for sys in "${LABELS[@]}"; do
+			sizes+="${sizes:+, }$sys $(index_bytes "$sys" "$metric")"
+		done
+		echo "shared_buffers for the $metric sweeps: $sb (SHOW: $(sql postgres -c "SHOW shared_buffers")); $SB_FRACTION x $EXT's index, at least 16MB; index bytes: $sizes" >>"$META"
 	fi
 	for r in $(seq 1 "$REPEAT"); do
 		# alternate the order, so that neither system always runs first

@@ -41,6 +41,9 @@
 #                     names it
 #   bench_cluster SETTING...
 #                     start the cluster with BENCH_SETTINGS and SETTINGs
+#   restart_cluster NAME VALUE
+#                     set NAME = VALUE by ALTER SYSTEM and restart the
+#                     cluster (for settings such as shared_buffers)
 #   sql DB ARGS       psql -At against the cluster
 #   conninfo DB       libpq connection string of database DB
 #   resolve_systems   SYSTEMS=(EXT [PEER]); PEER emptied if not installed
@@ -321,6 +324,18 @@ bench_cluster() {
 	bench_settings
 	BENCH_SETTINGS+=("$@")
 	start_cluster "${BENCH_SETTINGS[@]}" >/dev/null
+}
+
+# restart_cluster NAME VALUE: NAME = VALUE (ALTER SYSTEM, so that it
+# outlives the restart), then a fast restart.  Shared buffers start empty;
+# the OS page cache keeps what it held.
+restart_cluster() {
+	sql postgres -c "ALTER SYSTEM SET $1 = '$2'"
+	(cd "$PGHOST" && as_postgres "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$PGHOST/server.log" \
+		-m fast -w -t 60 restart >/dev/null 2>&1) || {
+		tail -n 40 "$PGHOST/server.log" >&2
+		die "could not restart the cluster with $1 = $2"
+	}
 }
 
 sql() {

@@ -338,6 +338,8 @@ def ann_report(d, title="ANN benchmark"):
         out.append("")
         out.append("== %s: %s queries, k=%s, medians of %d run(s) ==" % (
             m, nq, k, first["runs"] if first else 0))
+        if "shared_buffers for the %s sweeps" % m in meta:
+            out.append("shared_buffers during the sweeps: %s" % meta["shared_buffers for the %s sweeps" % m])
         out.append("%-22s" % "" + "".join(" %12s" % s for s in systems) +
                    "".join(" %12s" % ("%s/%s" % (systems[0], s)) for s in others))
         out.extend(build_rows(build, systems, m, "", full))
