@@ -12,21 +12,23 @@
  *	  vbench ann build  --conn C --metric M [--m 16] [--efc 64]
  *						[--type vector|halfvec|sparsevec]
  *						[--using "EXPR OPCLASS" --index NAME]
- *						[--mwm SIZE] [--mem]
+ *						[--mwm SIZE] [--mem] [--with OPTIONS]
  *	  vbench ann search --conn C --metric M --base FILE --query FILE
  *						--gt FILE [--ef 10,20,...] [--k 10] [--queries N]
  *						[--warmup 1] [--label NAME] [--repeat R]
  *						[--csv FILE] [--format binary|text] [--ef-guc G]
  *						[--type vector|halfvec] [--sql Q --index NAME]
- *						[--curve NAME] [--plans FILE]
+ *						[--curve NAME] [--plans FILE] [--set SETTING]
+ *						[--scan-stats FILE]
  *
  * load creates table items (id int4, embedding vector(dim)), or
  * halfvec(dim) with --type halfvec (values rounded to the nearest half on
  * the client); row i of the base file gets id i.  build creates
  * items_<metric>_idx on (embedding <type>_<metric>_ops), or index --index
  * on --using, and prints "seconds,bytes"; --mwm sets maintenance_work_mem
- * for the build, and --mem adds the build's memory, ",peak_private,peak_rss"
- * in bytes (build_memory).  search runs, for each ef_search
+ * for the build, --with adds index options to its WITH (...), and --mem
+ * adds the build's memory, ",peak_private,peak_rss" in bytes
+ * (build_memory).  search runs, for each ef_search
  * value, every query once through one prepared statement, by default
  *
  *	  SELECT id FROM items ORDER BY embedding <op> $1::<type> LIMIT k
@@ -38,6 +40,9 @@
  * The queries run with enable_seqscan = off, so that they always measure
  * the index; the CSV records what the planner would have chosen without
  * it, and --plans appends the plan it would choose at default settings.
+ * --set runs SET with its argument first; --scan-stats runs the queries of
+ * each ef_search once more, untimed, and appends the mean of
+ * hnsw_scan_stats() per query (scan_stats).
  *
  * Recall@k counts a returned id as a hit if it is one of the true k
  * nearest, or if its exact distance is no larger than that of the true
@@ -410,7 +415,7 @@ planner_choice(PGconn *conn, const Sweep *sw)
 }
 
 #define SCANSTATS_CSV_HEADER \
-	"system,metric,ef_search,curve,queries,expanded,estimated,skipped,distances,buffers\n"
+	"system,metric,ef_search,curve,queries,expanded,estimated,skipped,distances,buffers"
 
 /*
  * The counters of hnsw_scan_stats() after each query of the sweep, once

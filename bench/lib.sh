@@ -10,9 +10,11 @@
 #   parse_options SPEC... -- "$@"
 #                     the options every script has (COMMON_OPTIONS, whose
 #                     defaults are set here) and the script's own: SPEC is
-#                     name=VAR (--name takes a value) or name!VAR (--name
-#                     sets VAR=1); -h and --help call usage 0; ORIG_ARGS
-#                     keeps the command line
+#                     name=VAR (--name takes a value), name+=VAR (--name
+#                     takes a value, may be repeated, and each value is
+#                     appended to the array VAR) or name!VAR (--name sets
+#                     VAR=1); -h and --help call usage 0; ORIG_ARGS keeps
+#                     the command line
 #   usage [STATUS]    print the script's USAGE text and exit
 #   bench_build       make the driver; VB is its path
 #   hnswlib_build DIR make vbench-hnswlib (the driver with the "hnswlib"
@@ -39,9 +41,16 @@
 #                     names it
 #   bench_cluster SETTING...
 #                     start the cluster with BENCH_SETTINGS and SETTINGs
+#   restart_cluster NAME VALUE
+#                     set NAME = VALUE by ALTER SYSTEM and restart the
+#                     cluster (for settings such as shared_buffers)
 #   sql DB ARGS       psql -At against the cluster
 #   conninfo DB       libpq connection string of database DB
 #   resolve_systems   SYSTEMS=(EXT [PEER]); PEER emptied if not installed
+#   sysdb SYS         the database of system SYS: bench_SYS, with every
+#                     character other than a letter, digit or _ made _
+#   system_db SYS [EXT]
+#                     create SYS's database with extension EXT (default SYS)
 #   meta_begin SCRIPT ARGS, meta_extension SYS DB [NOTE], meta_hnswlib DIR
 #   DIM, meta_settings, meta_end
 #                     write $META
@@ -112,13 +121,29 @@ parse_options() {
 		shift
 	done
 	shift
-	ORIG_ARGS="$*"
+	# the command line, an argument in single quotes where the shell needs
+	# them (--variant 'none:quantization = none'), so that it can be rerun
+	ORIG_ARGS=
+	for _po_a in "$@"; do
+		if [[ "$_po_a" =~ ^[A-Za-z0-9_./:,=@%+-]+$ ]]; then
+			ORIG_ARGS+=" $_po_a"
+		else
+			ORIG_ARGS+=" '${_po_a//\'/\'\\\'\'}'"
+		fi
+	done
+	ORIG_ARGS=${ORIG_ARGS# }
 	while [ $# -gt 0 ]; do
 		_po_a=$1
 		_po_found=
 		case "$_po_a" in -h | --help) usage 0 ;; esac
 		for _po_s in "${_po_specs[@]}"; do
 			case "$_po_s" in
+				*+=*)
+					[ "--${_po_s%%+=*}" = "$_po_a" ] || continue
+					[ $# -ge 2 ] || { echo "option $_po_a needs a value" >&2; usage 1 >&2; }
+					eval "${_po_s#*+=}+=(\"\$2\")"
+					shift
+					;;
 				*=*)
 					[ "--${_po_s%%=*}" = "$_po_a" ] || continue
 					[ $# -ge 2 ] || { echo "option $_po_a needs a value" >&2; usage 1 >&2; }
@@ -301,6 +326,18 @@ bench_cluster() {
 	start_cluster "${BENCH_SETTINGS[@]}" >/dev/null
 }
 
+# restart_cluster NAME VALUE: NAME = VALUE (ALTER SYSTEM, so that it
+# outlives the restart), then a fast restart.  Shared buffers start empty;
+# the OS page cache keeps what it held.
+restart_cluster() {
+	sql postgres -c "ALTER SYSTEM SET $1 = '$2'"
+	(cd "$PGHOST" && as_postgres "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$PGHOST/server.log" \
+		-m fast -w -t 60 restart >/dev/null 2>&1) || {
+		tail -n 40 "$PGHOST/server.log" >&2
+		die "could not restart the cluster with $1 = $2"
+	}
+}
+
 sql() {
 	local db=$1
 	shift
@@ -400,12 +437,18 @@ meta_hnswlib() {
 	echo "hnswlib kernel: $("$VBH" hnswlib kernel --dim "$2")"
 }
 
-# The database bench_SYS with the extension SYS created in it, and SYS's
-# lines in $META
+sysdb() { echo "bench_${1//[^A-Za-z0-9_]/_}"; }
+
+# system_db SYS [EXT]: the database of system SYS (sysdb) with the extension
+# EXT (default SYS) created in it, and, unless EXT is given, SYS's lines in
+# $META (a system that runs an extension once more, as another system, has
+# the same library)
 system_db() {
-	sql postgres -c "CREATE DATABASE bench_$1"
-	sql "bench_$1" -c "CREATE EXTENSION $1"
-	meta_extension "$1" "bench_$1" >>"$META"
+	local db
+	db=$(sysdb "$1")
+	sql postgres -c "CREATE DATABASE $db"
+	sql "$db" -c "CREATE EXTENSION ${2:-$1}"
+	[ -n "${2:-}" ] || meta_extension "$1" "$db" >>"$META"
 }
 
 meta_settings() {

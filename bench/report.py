@@ -22,8 +22,10 @@
 # the QPS there is a lower bound (">N"); when no ef_search reaches R, there
 # is no value ("-").  Ratios are the first system (or mode) over the
 # second, measured in the same run, and only between interpolated values.
-# The ann report has a ratio column for every system after the first (the
-# peer, hnswlib): the first system over that one.
+# The ann report has a ratio column for every system after the first (a
+# variant of the extension, the peer, hnswlib): the first system over that
+# one.  Where the run wrote scanstats.csv, it adds per metric the counters
+# of hnsw_scan_stats() at recall 0.90 and 0.95 (scan_counters).
 #
 # A new benchmark adds a function NAME_report(d) and a row in REPORTS.
 #
@@ -231,6 +233,47 @@ def build_rows(build, systems, m, suffix, full):
     return out
 
 
+SCAN_COUNTERS = (("expanded", "lists read"), ("estimated", "estimated"), ("skipped", "skipped"),
+                 ("distances", "distances"), ("buffers", "buffers"))
+
+
+def scan_counters(scans, summary, systems, m, efs):
+    """
+    The tables "Per-scan counters at recall R" of metric m, R = 0.90 and
+    0.95: for each system with counters (scans: {(system, metric, ef):
+    [rows of scanstats.csv]}), at the smallest ef_search whose median
+    recall reaches R, the mean counters per query (the median over the
+    rounds); none without counters
+    """
+    counted = [s for s in systems if any((s, m, ef) in scans for ef in efs)]
+    if not counted:
+        return []
+    out = []
+    for target in (0.90, 0.95):
+        out.append("")
+        out.append("Per-scan counters at recall %.2f (hnsw_scan_stats(), mean per query, at the smallest"
+                   " ef_search whose recall reaches %.2f)" % (target, target))
+        out.append("%-14s %9s %7s" % ("system", "ef_search", "recall") +
+                   "".join(" %10s" % name for _, name in SCAN_COUNTERS))
+        for s in counted:
+            ef = next((e for e in sorted(efs) if (s, m, e) in summary and summary[(s, m, e)]["recall"] >= target),
+                      None)
+            if ef is None:
+                out.append("%-14s %9s %7s" % (s, "-", "-") + (" %10s" % "-") * len(SCAN_COUNTERS) +
+                           "   (no ef_search reaches %.2f)" % target)
+                continue
+            rows = scans.get((s, m, ef), [])
+            line = "%-14s %9d %7.4f" % (s, ef, summary[(s, m, ef)]["recall"])
+            for col, _ in SCAN_COUNTERS:
+                v = med(r[col] for r in rows)
+                line += " %10s" % ("-" if v is None else "%.1f" % v)
+            out.append(line)
+    out.append("(lists read: neighbour lists expanded; estimated: distances estimated from codes; skipped:"
+               " estimated and never read; distances: computed from vectors; buffers: pins of lists and"
+               " elements)")
+    return out
+
+
 def ann_report(d, title="ANN benchmark"):
     meta, _ = read_meta(d)
     systems = meta["systems"].split()
@@ -277,6 +320,10 @@ def ann_report(d, title="ANN benchmark"):
     full = outgrown(d)
     out = ["%s: %s" % (title, meta.get("data files", "")), meta.get("parameters", ""), kernels]
     out.extend("%s: %s" % (key, meta[key]) for key in ("peer index", "peer query") if key in meta)
+    out.extend("%s: %s" % (key, val) for key, val in meta.items() if key.startswith("variant "))
+    scans = {}
+    for r in read_csv(os.path.join(d, "scanstats.csv")):
+        scans.setdefault((r["system"], r["metric"], int(r["ef_search"])), []).append(r)
     with open(os.path.join(d, "summary.csv"), "w") as f:
         f.write("label,metric,ef_search,runs,recall,qps,p50_ms,p99_ms\n")
         for m in metrics:
@@ -291,6 +338,8 @@ def ann_report(d, title="ANN benchmark"):
         out.append("")
         out.append("== %s: %s queries, k=%s, medians of %d run(s) ==" % (
             m, nq, k, first["runs"] if first else 0))
+        if "shared_buffers for the %s sweeps" % m in meta:
+            out.append("shared_buffers during the sweeps: %s" % meta["shared_buffers for the %s sweeps" % m])
         out.append("%-22s" % "" + "".join(" %12s" % s for s in systems) +
                    "".join(" %12s" % ("%s/%s" % (systems[0], s)) for s in others))
         out.extend(build_rows(build, systems, m, "", full))
@@ -334,6 +383,7 @@ def ann_report(d, title="ANN benchmark"):
                 b = summary.get((s, m, ef))
                 line += " | %*s" % (max(9, len(h)), ratio(a and a["qps"], b and b["qps"]))
             out.append(line)
+        out.extend(scan_counters(scans, summary, systems, m, efs[m]))
     if any(s + "@" in lab for (lab, m2) in build for s in systems) or any(
             b.get("peak_private_bytes") for b in build.values()):
         out.append("")
