@@ -254,15 +254,20 @@ RETURNS SETOF record LANGUAGE sql AS $$
 	FROM lg_ix WHERE op <> '<#>' ORDER BY idx
 $$;
 -- packed: the index, but for the metapage and a last, partly filled page,
--- takes per element no more than 5% over the element's value and header,
--- plus 300 bytes (a neighbour tuple of level 0 is 200 bytes).  A page per
--- element would take 8192 bytes for the 4000 and 6144 bytes of halfvec
--- 2000 and 3072; value tuples each on pages of their own, two pages for
--- the 12288 bytes of vector 3072.
+-- takes per element no more than 5% over the element's value and header
+-- (and the codes of its list, if the index has codes), plus 300 bytes (a
+-- neighbour tuple of level 0 is 200 bytes).  A page per element would take
+-- 8192 bytes for the 4000 and 6144 bytes of halfvec 2000 and 3072; value
+-- tuples each on pages of their own, two pages for the 12288 bytes of
+-- vector 3072.  With codes, a neighbour tuple (some 7 kB here) must go on
+-- its element's page, and the room left beside the last part of a split
+-- value is often too small for the next one: up to a neighbour tuple's
+-- worth of room per element may stay unused.
 CREATE FUNCTION lg_packed(OUT idx text, OUT packed bool)
 RETURNS SETOF record LANGUAGE sql AS $$
 	SELECT idx, (pg_relation_size(idx::regclass) - 2 * current_setting('block_size')::int) / s.elements <=
-		1.05 * (36 + bytes + s.code_bytes / s.elements) + 300
+		1.05 * (36 + bytes + s.code_bytes / s.elements) + 300 +
+		CASE WHEN s.code_bits > 0 THEN s.code_bytes / s.elements + 300 ELSE 0 END
 	FROM lg_ix, hnsw_index_stats(idx::regclass) s
 	WHERE tbl <> 'lg_s' AND bytes >= 1000 ORDER BY idx
 $$;

@@ -30,6 +30,6 @@ LANGUAGE sql AS $$
 				   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 				   WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
 	FROM pg_proc p
-	WHERE p.proname IN ('hnsw_index_check', 'hnsw_index_stats')
+	WHERE p.proname IN ('hnsw_index_check', 'hnsw_index_stats', 'hnsw_scan_stats')
 	ORDER BY 1::text
 $$;
