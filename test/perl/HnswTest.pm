@@ -19,6 +19,7 @@
 #         '^(INSERT|DELETE)');                  # or 'immediate'
 #   check_replay_log($standby);              # no inconsistent page, no PANIC
 #   my $standby = start_standby($primary);   # streaming, from a slot
+#   my $standby = start_standby($primary, 'all');  # wal_consistency_checking
 #   my $h = start_pgbench($node, $script, $clients, $seed, $seconds, \$out, \$err);
 #   my $restore = save_files(@files);       # (server stopped); $restore->()
 #   my $page = read_block($file, $blk);      # a block of a relation file
@@ -83,13 +84,14 @@ sub create_vec_function
 # the same queries with index scans off, over the query vectors q of table
 # queries (qid, q): the fraction of the exact neighbours the index finds,
 # rounded to 4 places.  Options: k (10), ef_search (100), queries
-# ('queries').
+# ('queries'), set (settings for the index scans, { name => value }).
 sub recall_at_k
 {
 	my ($node, $table, $op, %opt) = @_;
 	my $k = $opt{k} // 10;
 	my $ef = $opt{ef_search} // 100;
 	my $queries = $opt{queries} // 'queries';
+	my $set = join('', map { "SET $_ = '$opt{set}{$_}';\n" } sort keys %{ $opt{set} // {} });
 	my $knn = "SELECT q.qid, n.id FROM $queries q,
 		LATERAL (SELECT id FROM $table ORDER BY v $op q.q LIMIT $k) n";
 
@@ -100,6 +102,7 @@ sub recall_at_k
 		RESET enable_indexscan;
 		SET enable_seqscan = off;
 		SET hnsw.ef_search = $ef;
+		$set
 		CREATE TEMP TABLE approx AS $knn;
 		SELECT round((SELECT count(*) FROM exact JOIN approx USING (qid, id))::numeric
 					 / (SELECT count(*) FROM exact), 4);
@@ -189,15 +192,16 @@ sub vacuum_table
 }
 
 # A streaming standby of $primary (initialised with allows_streaming, and
-# started, with wal_consistency_checking = 'generic'), after CREATE
-# EXTENSION hnsw and a replication slot there, so that the primary keeps
-# its WAL until the standby has replayed it.  Queries on the standby are
-# never cancelled: replay waits for them instead.  (No hot_standby_feedback:
-# it would keep VACUUM on the primary from removing the rows just deleted,
-# and there would be little to replay.)
+# started, with wal_consistency_checking = $wcc, 'generic' unless given),
+# after CREATE EXTENSION hnsw and a replication slot there, so that the
+# primary keeps its WAL until the standby has replayed it.  Queries on the
+# standby are never cancelled: replay waits for them instead.  (No
+# hot_standby_feedback: it would keep VACUUM on the primary from removing
+# the rows just deleted, and there would be little to replay.)
 sub start_standby
 {
-	my ($primary) = @_;
+	my ($primary, $wcc) = @_;
+	$wcc //= 'generic';
 
 	$primary->safe_psql('postgres',
 		"CREATE EXTENSION hnsw; SELECT pg_create_physical_replication_slot('standby')");
@@ -212,7 +216,7 @@ max_standby_streaming_delay = -1
 });
 	$standby->start;
 	is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'),
-		'generic', 'standby: wal_consistency_checking is on');
+		$wcc, 'standby: wal_consistency_checking is on');
 	return $standby;
 }
 
