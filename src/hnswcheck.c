@@ -506,8 +506,11 @@ CheckReadMeta(CheckState *cs)
 	const HnswTypeInfo *type = HnswGetTypeInfo(cs->index);
 	int			maxdim = type->maxdim > 0 ? type->maxdim : HNSW_MAX_SPARSE_DIM;
 
+	/* formats before 4 had a shorter metapage: up to codebits */
 	if (cs->pagenew[0] || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
-		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(HnswMetaPageData))
+		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) +
+		(HnswPageGetMeta(page)->version >= 4 ? sizeof(HnswMetaPageData) :
+		 offsetof(HnswMetaPageData, codebits)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" contains unexpected page at block %u",
