@@ -376,7 +376,8 @@ $node->safe_psql(
 	CREATE INDEX sv_l2 ON sv USING hnsw (v sparsevec_l2_ops);
 	CREATE INDEX sv_ip ON sv USING hnsw (v sparsevec_ip_ops);
 
-	CREATE INDEX items_l2_new ON items USING hnsw (v vector_l2_ops);
+	CREATE INDEX items_l2_new ON items USING hnsw (v vector_l2_ops) WITH (quantization = rabitq);
+	CREATE INDEX items_l2_auto ON items USING hnsw (v vector_l2_ops);
 });
 my @new = (
 	[ 'hv_cos', 'hv', 'v', '<=>', '', 0, 'hv_q' ],
@@ -388,10 +389,14 @@ is($node->safe_psql('postgres', 'SELECT count(DISTINCT b) FROM bq'), '500', 'bq:
 is($node->safe_psql('postgres', 'SELECT count(DISTINCT v) FROM sv'), '500', 'sv: 500 distinct values');
 check_exact('postgres', $_, '0.4.0, new type') foreach @new;
 
-# A new vector index is format 4, with codes (16 dimensions: 64 bits); the
-# old ones are format 1 and answer as before, also with a new index next
-# to them
+# A new vector index is format 4, with codes (16 dimensions: 64 bits) if
+# asked for: at 16 dimensions, a code (20 bytes) is more than a quarter of
+# a value (64 bytes), and quantization = auto gives none.  The old ones are
+# format 1 and answer as before, also with a new index next to them
 $node->safe_psql('postgres', 'CHECKPOINT');
+is(($node->safe_psql('postgres', "SELECT quantization FROM hnsw_index_stats('items_l2_auto')")),
+	'none', 'quantization = auto gives no codes to a vector(16) index');
+$node->safe_psql('postgres', 'DROP INDEX items_l2_auto');
 my $newl2 = "$pgdata/" . $node->safe_psql('postgres', "SELECT pg_relation_filepath('items_l2_new')");
 is(read_version($newl2), 4, 'a new index is built in format 4');
 my ($new_lower, $new_codes) = read_meta_codes($newl2);
@@ -565,11 +570,12 @@ foreach my $ix (@h3)
 		"0.4.0: $ix->[0] keeps the metapage of format 3, without codes");
 }
 
-# Indexes built after the update have codes, next to the old ones
+# Indexes built after the update have codes (asked for: auto gives none to
+# 16 dimensions), next to the old ones
 $node->safe_psql(
 	'from030', q{
-	CREATE INDEX t3_cos_new ON t3 USING hnsw (v vector_cosine_ops);
-	CREATE INDEX h3_l2_new ON h3 USING hnsw (v halfvec_l2_ops);
+	CREATE INDEX t3_cos_new ON t3 USING hnsw (v vector_cosine_ops) WITH (quantization = rabitq);
+	CREATE INDEX h3_l2_new ON h3 USING hnsw (v halfvec_l2_ops) WITH (quantization = rabitq);
 	CHECKPOINT;
 });
 foreach my $ix ([ 't3_cos_new', 't3', 'v', '<=>', '', 0, 't3_q' ],

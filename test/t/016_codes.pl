@@ -38,14 +38,15 @@
 # Then, with the standby stopped, damaged codes on the primary (the server
 # stopped, the files saved and put back for each case): bytes of the code
 # of slot 0 in the layer-0 list of a LIVE element (the entry point) of an
-# index of 1,000 rows are changed (its sign bits; its factor set to NaN;
-# its squared norm set to 3e38), and a non-zero byte is put in the code of
-# the first empty slot of the entry point's list in an index of 20 rows
-# with m = 16.  The place is computed from the page layout
-# (src/hnsw_page.h): m, codes and codebits from the metapage, the entry
-# point's element tuple, its neighbour tuple, whose codes start at the
-# first multiple of 4 bytes after its ngood bytes, one per layer-0 slot,
-# each of 12 + codebits / 8 bytes.  hnsw_index_check must fail with
+# index of 1,000 rows are changed (its sign bits; its shift set to NaN;
+# its base set to 3e38; its factor to infinity), and a non-zero byte is
+# put in the code of the first empty slot of the entry point's list in an
+# index of 20 rows with m = 16.  The place is computed from the page
+# layout (src/hnsw_page.h): m, codes and codebits from the metapage, the
+# entry point's element tuple, its neighbour tuple, whose code area starts
+# at the first multiple of 4 bytes after its ngood bytes with the owner's
+# squared norm (4 bytes), then one code per layer-0 slot, each of
+# 12 + codebits / 8 bytes.  hnsw_index_check must fail with
 # XX002 and name the element and the slot; index scans must still return
 # rows, and a scan for the entry point's own vector, which estimates the
 # damaged code first, must return the entry point's row first; and no
@@ -366,7 +367,7 @@ sub entry_codes
 	my $size = 4 + 6 * ($level + 2) * $m + $level + 1;    # HNSW_NEIGHBOR_TUPLE_SIZE
 	my $codeoff = ($size + 3) & ~3;                      # HNSW_CODES_OFFSET
 	die "the neighbour tuple is too short for its codes"
-	  if $nlen < $codeoff + 2 * $m * $codesize;
+	  if $nlen < $codeoff + 4 + 2 * $m * $codesize;
 
 	my $members = 0;
 	while ($members < 2 * $m)
@@ -381,7 +382,7 @@ sub entry_codes
 		ctid => "($hblk,$hoff)",
 		m => $m,
 		codesize => $codesize,
-		codes => $nblk * $BLCKSZ + $nlp + $codeoff,
+		codes => $nblk * $BLCKSZ + $nlp + $codeoff + 4,    # after the owner's norm
 		members => $members,
 		first => sprintf('(%u,%u)', unpack_tid(substr($npage, $nlp + 4, 6)))
 	};
@@ -401,11 +402,12 @@ close($fh);
 isnt($pristine, "\0" x $d->{codesize}, 'dmg_l2: the code of slot 0 is not zero');
 my $signbyte = chr(ord(substr($pristine, 12, 1)) ^ 0xFF);
 
-my $mismatch = qr/ERROR:  XX002: index "dmg_l2": element \($d->{eblk},$d->{eoff}\) holds a code for neighbour \Q$d->{first}\E that does not match its value/;
+my $mismatch = qr/ERROR:  XX002: index "dmg_l2": element \($d->{eblk},$d->{eoff}\) holds a code for neighbour \Q$d->{first}\E that does not match their values/;
 my @cases = (
 	[ 'sign bits flipped', $file{dmg_l2}, $code0 + 12, $signbyte, $mismatch, 'dmg' ],
-	[ 'factor NaN', $file{dmg_l2}, $code0 + 4, pack('V', 0x7FC00000), $mismatch, 'dmg' ],
-	[ 'squared norm 3e38', $file{dmg_l2}, $code0, pack('f<', 3e38), $mismatch, 'dmg' ],
+	[ 'shift NaN', $file{dmg_l2}, $code0 + 4, pack('V', 0x7FC00000), $mismatch, 'dmg' ],
+	[ 'base 3e38', $file{dmg_l2}, $code0, pack('f<', 3e38), $mismatch, 'dmg' ],
+	[ 'factor infinite', $file{dmg_l2}, $code0 + 8, pack('v', 0x7C00), $mismatch, 'dmg' ],
 	[
 		'a byte in an empty slot',
 		$file{few_l2},
