@@ -407,11 +407,14 @@ typedef struct HnswCodes
 } HnswCodes;
 
 /*
- * Estimates from codes get this many standard errors of margin: a
- * candidate whose estimate minus the margin is no closer than the search's
- * bound is not read (RaBitQ's epsilon_0, 1.9 in its paper).
+ * The default of hnsw.code_margin: estimates from codes get this many
+ * standard errors of margin, and a neighbour whose estimate less the
+ * margin is no closer than the search's bound is not read.  RaBitQ's
+ * paper bounds its error with 1.9; a search is better served by a smaller
+ * margin, which reads fewer neighbours for the little recall the
+ * estimates' errors cost (src/README.md, "Compact codes").
  */
-#define HNSW_CODE_CONFIDENCE		1.9f
+#define HNSW_CODE_CONFIDENCE		0.5
 
 /* A query prepared for estimates (HnswCodeQueryInit) */
 typedef struct HnswCodeQuery

@@ -88,8 +88,6 @@ HnswCodeBits(int dim, int m)
 	while (bits > 64 &&
 		   HnswMaxLevelCodes(m, HNSW_CODE_SIZE(bits)) < want)
 		bits -= 64;
-	if (getenv("HNSW_EXP_BITS"))	/* EXPERIMENT, not to commit */
-		bits = Min(bits, atoi(getenv("HNSW_EXP_BITS")));
 	return bits;
 }
 
