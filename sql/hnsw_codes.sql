@@ -25,6 +25,11 @@ SELECT pg_temp.sqlerr('CREATE INDEX ON hc USING hnsw (v vector_l2_ops) WITH (qua
 SELECT pg_temp.sqlerr('CREATE INDEX ON hc USING hnsw (v vector_l1_ops) WITH (quantization = rabitq)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hc USING hnsw (b bit_hamming_ops) WITH (quantization = rabitq)');
 SELECT pg_temp.sqlerr('CREATE INDEX ON hc USING hnsw (s sparsevec_l2_ops) WITH (quantization = rabitq)');
+-- with m = 93 or more, not even codes of 64 bits fit a list of 2 * m
+SELECT pg_temp.sqlerr('CREATE INDEX ON hc USING hnsw (v vector_l2_ops) WITH (m = 93, ef_construction = 186, quantization = rabitq)');
+-- the same two errors, with their hints
+CREATE INDEX ON hc USING hnsw (v vector_l1_ops) WITH (quantization = rabitq);
+CREATE INDEX ON hc USING hnsw (v vector_l2_ops) WITH (m = 93, ef_construction = 186, quantization = rabitq);
 CREATE INDEX hc_v_l2 ON hc USING hnsw (v vector_l2_ops);
 CREATE INDEX hc_v_ip ON hc USING hnsw (v vector_ip_ops) WITH (quantization = auto);
 CREATE INDEX hc_v_cos ON hc USING hnsw (v vector_cosine_ops) WITH (quantization = rabitq);
@@ -42,6 +47,14 @@ FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
 WHERE i.indrelid = 'hc'::regclass;
 SELECT idx, s.quantization, s.code_bits, s.code_bytes / s.elements AS code_bytes_per_element
 FROM hc_ix, hnsw_index_stats(idx::regclass) s ORDER BY idx;
+
+-- the largest m with codes (auto gives none above it)
+CREATE INDEX hc_v_m92 ON hc USING hnsw (v vector_l2_ops) WITH (m = 92, ef_construction = 184);
+CREATE INDEX hc_v_m93 ON hc USING hnsw (v vector_l2_ops) WITH (m = 93, ef_construction = 186);
+SELECT r.relname, s.m, s.quantization, s.code_bits, k.elements = s.elements AS checked
+FROM pg_class r, hnsw_index_stats(r.oid) s, hnsw_index_check(r.oid) k
+WHERE r.relname IN ('hc_v_m92', 'hc_v_m93') ORDER BY r.relname;
+DROP INDEX hc_v_m92, hc_v_m93;
 
 -- the checker makes every code again from the values of the list's owner
 -- and member

@@ -76,8 +76,8 @@ PaddedDim(int dim)
 /*
  * Bits of the codes of a new index of dim dimensions and this m: D' if the
  * codes of a full layer-0 list fit beside the slots of a neighbour tuple of
- * every level an element can have (HnswCodesMaxLevel), else the largest
- * multiple of 64 that does.
+ * every level an element can have (HnswCodesLevelCap), else the largest
+ * multiple of 64 that does; 0 if not even 64 do (m above 92).
  */
 int
 HnswCodeBits(int dim, int m)
@@ -85,7 +85,7 @@ HnswCodeBits(int dim, int m)
 	int			bits = PaddedDim(dim);
 	int			want = HnswCodesLevelCap(m);
 
-	while (bits > 64 &&
+	while (bits > 0 &&
 		   HnswMaxLevelCodes(m, HNSW_CODE_SIZE(bits)) < want)
 		bits -= 64;
 	return bits;
@@ -140,6 +140,16 @@ HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 	meta->codeseed = 0;
 	if (q == HNSW_QUANTIZATION_NONE)
 		return;
+	if (HnswCodesSupported(d) && HnswCodeBits(d->dim, m) == 0)
+	{
+		if (q == HNSW_QUANTIZATION_RABITQ)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("quantization \"rabitq\" is not supported with m = %d", m),
+					 errdetail("The codes of a list of 2 * m neighbours must fit in an index page beside the lists of every level."),
+					 errhint("Use m = 92 or less, or quantization = auto or none.")));
+		return;
+	}
 	if (!HnswCodesSupported(d))
 	{
 		if (q == HNSW_QUANTIZATION_RABITQ)
