@@ -179,4 +179,42 @@ RESET hnsw.iterative_scan;
 RESET hnsw.ef_search;
 
 DROP TABLE hc, hc_ix;
+
+-- Codes of values split over pages: auto gives none above 256 dimensions,
+-- rabitq asks for them; codes of at most 1,664 bits (B) for m = 16, of a
+-- projection of the rotated vectors.  The checker reads the chains of the
+-- owner and the member of every code.
+CREATE TABLE hcl (id int, v vector(3072), h halfvec(2000));
+INSERT INTO hcl SELECT i, hc_vec(i, 3072)::vector, hc_vec(i, 2000)::halfvec FROM generate_series(1, 60) i;
+CREATE INDEX hcl_v_auto ON hcl USING hnsw (v vector_cosine_ops);
+CREATE INDEX hcl_v_cos ON hcl USING hnsw (v vector_cosine_ops) WITH (quantization = rabitq);
+CREATE INDEX hcl_h_l2 ON hcl USING hnsw (h halfvec_l2_ops) WITH (quantization = rabitq);
+SELECT r.relname, s.quantization, s.code_bits, s.chained_elements = s.elements AS all_chained,
+	k.elements, k.reachable = k.elements AS all_reachable
+FROM pg_class r, hnsw_index_stats(r.oid) s, hnsw_index_check(r.oid) k
+WHERE r.relname IN ('hcl_v_auto', 'hcl_v_cos', 'hcl_h_l2') ORDER BY r.relname;
+DROP INDEX hcl_v_auto;
+INSERT INTO hcl SELECT i, hc_vec(i, 3072)::vector, hc_vec(i, 2000)::halfvec FROM generate_series(61, 90) i;
+DELETE FROM hcl WHERE id % 3 = 0;
+VACUUM hcl;
+INSERT INTO hcl SELECT i, hc_vec(i, 3072)::vector, hc_vec(i, 2000)::halfvec FROM generate_series(91, 120) i;
+SELECT r.relname, k.elements, k.reachable = k.elements AS all_reachable
+FROM pg_class r, hnsw_index_check(r.oid) k
+WHERE r.relname IN ('hcl_v_cos', 'hcl_h_l2') ORDER BY r.relname;
+-- with ef_search above the rows, the index gives the exact answer
+SET hnsw.ef_search = 200;
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE i.ids = e.ids) AS same, count(*) AS queries
+FROM generate_series(500, 504) q,
+	LATERAL (SELECT array_agg(id) AS ids FROM (SELECT id FROM hcl ORDER BY v <=> hc_vec(q, 3072)::vector LIMIT 5) s) i,
+	LATERAL (SELECT array_agg(id ORDER BY d, id) AS ids FROM (SELECT id, (v <=> hc_vec(q, 3072)::vector) + 0 AS d FROM hcl ORDER BY d, id LIMIT 5) s) e;
+SELECT index, estimated > 0 AS estimated FROM hnsw_scan_stats();
+SELECT count(*) FILTER (WHERE i.ids = e.ids) AS same, count(*) AS queries
+FROM generate_series(500, 504) q,
+	LATERAL (SELECT array_agg(id) AS ids FROM (SELECT id FROM hcl ORDER BY h <-> hc_vec(q, 2000)::halfvec LIMIT 5) s) i,
+	LATERAL (SELECT array_agg(id ORDER BY d, id) AS ids FROM (SELECT id, (h <-> hc_vec(q, 2000)::halfvec) + 0 AS d FROM hcl ORDER BY d, id LIMIT 5) s) e;
+SELECT index, estimated > 0 AS estimated FROM hnsw_scan_stats();
+RESET enable_seqscan;
+RESET hnsw.ef_search;
+DROP TABLE hcl;
 DROP FUNCTION hc_vec, hc_check, hc_same, hc_stats;

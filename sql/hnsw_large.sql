@@ -259,10 +259,12 @@ $$;
 -- neighbour tuple of level 0 is 200 bytes).  A page per element would take
 -- 8192 bytes for the 4000 and 6144 bytes of halfvec 2000 and 3072; value
 -- tuples each on pages of their own, two pages for the 12288 bytes of
--- vector 3072.  With codes, a neighbour tuple (some 7 kB here) must go on
--- its element's page, and the room left beside the last part of a split
--- value is often too small for the next one: up to a neighbour tuple's
--- worth of room per element may stay unused.
+-- vector 3072.  These indexes have no codes (quantization = auto gives
+-- none above 256 dimensions; hnsw_codes tests split values with codes).
+-- With codes, a neighbour tuple (some 7 kB here) must go on its element's
+-- page, and the room left beside the last part of a split value is often
+-- too small for the next one: the bound allows a neighbour tuple's worth
+-- of room per element.
 CREATE FUNCTION lg_packed(OUT idx text, OUT packed bool)
 RETURNS SETOF record LANGUAGE sql AS $$
 	SELECT idx, (pg_relation_size(idx::regclass) - 2 * current_setting('block_size')::int) / s.elements <=
@@ -301,11 +303,11 @@ SELECT * FROM lg_same();
 -- by one page at most, as in hnsw_high_dims: only when an insert draws a
 -- level higher than any deleted element left can hold does it need a new
 -- neighbour tuple, which goes on the last page if that has room, else on
--- a new one.  With codes, such a neighbour tuple holds the codes of a
--- whole layer-0 list (some 7 kB here) and takes a new page of its own: of
--- the 20 inserts, about 1.25 draw a level above 0, and the bound is then 6
--- pages (more than 5 such inserts have odds below 1 in 5,000; new
--- elements would take 20 pages or more).  A sparse value takes only a
+-- a new one.  With codes (none here, see lg_packed), such a neighbour
+-- tuple holds the codes of a whole layer-0 list (some 7 kB) and takes a
+-- new page of its own: of the 20 inserts, about 1.25 draw a level above 0,
+-- and the bound is then 6 pages (more than 5 such inserts have odds below
+-- 1 in 5,000; new elements would take 20 pages or more).  A sparse value takes only a
 -- place whose chain is long enough: no bound is given for those.
 SELECT lg_fill(61, 80);
 SELECT idx, elements, heap_tids FROM lg_check();

@@ -63,6 +63,7 @@
 #define HNSW_UPDATE_LOCK			0
 
 /* The quantization option: which codes a new index keeps */
+#define HNSW_AUTO_CODES_MAX_DIM		256 /* auto: no codes above this */
 #define HNSW_QUANTIZATION_AUTO		0	/* rabitq where the opclass allows */
 #define HNSW_QUANTIZATION_NONE		1
 #define HNSW_QUANTIZATION_RABITQ	2

@@ -125,8 +125,9 @@ HnswCodesSupported(const HnswDistance *d)
 /*
  * The codes of a new index, from its quantization option: into the codes,
  * codebits and codeseed fields of the metapage meta.  auto gives codes to
- * every index whose distance they support and whose values are at least
- * four times as large as a code; rabitq gives them to every index whose
+ * every index whose distance they support, of at most
+ * HNSW_AUTO_CODES_MAX_DIM dimensions, and whose values are at least four
+ * times as large as a code; rabitq gives them to every index whose
  * distance they support, and raises an error for any other.
  */
 void
@@ -162,11 +163,14 @@ HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 	}
 	/*
 	 * auto: only where a code is much smaller than the value it stands
-	 * for (at most a quarter of it): for a few dimensions, reading the
-	 * value costs no more than reading its code.
+	 * for (at most a quarter of it: for a few dimensions, reading the value
+	 * costs no more than reading its code), and for at most
+	 * HNSW_AUTO_CODES_MAX_DIM dimensions, where codes were measured to pay
+	 * for their space (src/README.md, "Compact codes").
 	 */
 	if (q == HNSW_QUANTIZATION_AUTO &&
-		4 * HNSW_CODE_SIZE(HnswCodeBits(d->dim, m)) > HnswValueMinSize(d->vkind, d->dim))
+		(4 * HNSW_CODE_SIZE(HnswCodeBits(d->dim, m)) > HnswValueMinSize(d->vkind, d->dim) ||
+		 d->dim > HNSW_AUTO_CODES_MAX_DIM))
 		return;
 	meta->codes = HNSW_CODE_RABITQ;
 	meta->codebits = HnswCodeBits(d->dim, m);
