@@ -21,10 +21,11 @@
 # every insert must take the place of a deleted element, whatever level it
 # draws: the index grows by one page at most (see below).
 #
-# That bound is for an index without codes (quantization = none).  With
-# codes (format 4, the default for vector_l2_ops), a neighbour tuple of
-# 2,000 dimensions and m = 16 also holds 32 codes of 220 bytes (1,664
-# bits), 7,240 bytes at level 0: a new one takes a page of its own.  An
+# That bound is for an index without codes (quantization = none, and auto
+# at these dimensions).  With codes (format 4, quantization = rabitq), a
+# neighbour tuple of 2,000 dimensions and m = 16 also holds 32 codes of 220
+# bytes (1,664 bits), 7,240 bytes at level 0: a new one takes a page of its
+# own.  An
 # insert needs a new one only when no reusable neighbour tuple left holds
 # its level, which never happens at level 0; so the same configuration
 # with codes grows by a page at most per insert above level 0, one insert
@@ -82,7 +83,7 @@ sub index_size
 # (one page at most), 'codes' (see below) or none, quantization]
 my @configs = (
 	[ 2000, 16, 3200, 'page', 'none' ],
-	[ 2000, 16, 3200, 'codes', 'auto' ],
+	[ 2000, 16, 3200, 'codes', 'rabitq' ],
 	[ 2000, 8, 1200, '', 'auto' ],
 	[ 1926, 16, 3200, '', 'auto' ]);
 
