@@ -464,6 +464,36 @@ scan_stats(PGconn *conn, const Options *opt, const Sweep *sw, int ef)
 			sum[2] / n, sum[3] / n, sum[4] / n);
 }
 
+/*
+ * The figures of one ef of a sweep of nq queries that took total seconds
+ * (latencies lat[]), found hits true neighbours and returned rows rows:
+ * recall, QPS and latencies, on stderr and as a line of SWEEP_CSV_HEADER
+ * in csv (if not NULL).  efname names the setting on stderr.
+ */
+void
+sweep_point(const Options *opt, FILE *csv, const char *efname, int ef, long nq,
+			double total, double hits, long rows, double *lat,
+			const char *plan, const char *curve)
+{
+	LatencySummary ls = latency_summary(lat, nq);
+	double		recall = hits / ((double) nq * opt->k);
+	double		qps = nq / total;
+
+	fprintf(stderr, "  %-8s %-6s %s %s=%-4d recall=%.4f  QPS=%8.1f  "
+			"p50=%.3f ms  p99=%.3f ms\n",
+			opt->label, metric_name(opt->metric), curve, efname, ef, recall,
+			qps, ls.p50_ms, ls.p99_ms);
+	if (csv)
+	{
+		fprintf(csv, "%s,%s,%d,%d,%ld,%d,%.5f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%s,%s\n",
+				opt->label, metric_name(opt->metric), ef,
+				opt->repeat, nq, opt->k, recall, qps,
+				ls.mean_ms, ls.p50_ms, ls.p95_ms, ls.p99_ms,
+				(double) rows / nq, plan, curve);
+		fflush(csv);
+	}
+}
+
 void
 run_sweep(const Options *opt, const Sweep *sw)
 {
@@ -544,9 +574,6 @@ run_sweep(const Options *opt, const Sweep *sw)
 		double		total;
 		double		hits = 0;
 		long		rows = 0;
-		double		recall;
-		double		qps;
-		LatencySummary ls;
 
 		set_ef(conn, opt, opt->ef[e]);
 		plan = planner_choice(conn, sw);
@@ -559,23 +586,8 @@ run_sweep(const Options *opt, const Sweep *sw)
 			hits += sw->hits(sw->arg, q, ids + q * opt->k, nrows[q]);
 			rows += nrows[q];
 		}
-		ls = latency_summary(lat, nq);
-		recall = hits / ((double) nq * opt->k);
-		qps = nq / total;
-
-		fprintf(stderr, "  %-8s %-6s %s ef_search=%-4d recall=%.4f  QPS=%8.1f  "
-				"p50=%.3f ms  p99=%.3f ms\n",
-				opt->label, metric_name(opt->metric), curve, opt->ef[e], recall,
-				qps, ls.p50_ms, ls.p99_ms);
-		if (csv)
-		{
-			fprintf(csv, "%s,%s,%d,%d,%ld,%d,%.5f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,%s,%s\n",
-					opt->label, metric_name(opt->metric), opt->ef[e],
-					opt->repeat, nq, opt->k, recall, qps,
-					ls.mean_ms, ls.p50_ms, ls.p95_ms, ls.p99_ms,
-					(double) rows / nq, plan, curve);
-			fflush(csv);
-		}
+		sweep_point(opt, csv, "ef_search", opt->ef[e], nq, total, hits, rows, lat,
+					plan, curve);
 		if (opt->scanstats != NULL)
 			scan_stats(conn, opt, sw, opt->ef[e]);
 	}

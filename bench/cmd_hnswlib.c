@@ -220,9 +220,6 @@ hnswlib_search_cmd(const Options *opt)
 		double		total;
 		double		hits = 0;
 		long		rows = 0;
-		double		recall;
-		double		qps;
-		LatencySummary ls;
 
 		hnswlib_set_ef(index, opt->ef[e]);
 		total = run_pass(index, opt, &query, nq, buf, ids, nrows, lat);
@@ -235,23 +232,7 @@ hnswlib_search_cmd(const Options *opt)
 								nrows[q], 0);
 			rows += nrows[q];
 		}
-		ls = latency_summary(lat, nq);
-		recall = hits / ((double) nq * opt->k);
-		qps = nq / total;
-
-		fprintf(stderr, "  %-8s %-6s - ef=%-4d recall=%.4f  QPS=%8.1f  "
-				"p50=%.3f ms  p99=%.3f ms\n",
-				opt->label, metric_name(opt->metric), opt->ef[e], recall,
-				qps, ls.p50_ms, ls.p99_ms);
-		if (csv)
-		{
-			fprintf(csv, "%s,%s,%d,%d,%ld,%d,%.5f,%.2f,%.4f,%.4f,%.4f,%.4f,%.2f,-,-\n",
-					opt->label, metric_name(opt->metric), opt->ef[e],
-					opt->repeat, nq, opt->k, recall, qps,
-					ls.mean_ms, ls.p50_ms, ls.p95_ms, ls.p99_ms,
-					(double) rows / nq);
-			fflush(csv);
-		}
+		sweep_point(opt, csv, "ef", opt->ef[e], nq, total, hits, rows, lat, "-", "-");
 	}
 
 	if (csv)

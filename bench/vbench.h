@@ -223,5 +223,8 @@ typedef struct Sweep
 	"mean_ms,p50_ms,p95_ms,p99_ms,rows_per_query,planner,curve"
 
 extern void run_sweep(const Options *opt, const Sweep *sw);
+extern void sweep_point(const Options *opt, FILE *csv, const char *efname, int ef,
+						long nq, double total, double hits, long rows, double *lat,
+						const char *plan, const char *curve);
 
 #endif							/* VBENCH_H */

@@ -442,6 +442,7 @@ extern void HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 							HnswMetaPageData *meta);
 extern bool HnswCodesSupported(const HnswDistance *d);
 extern bool HnswCodesDotBase(const HnswDistance *d);
+extern char *HnswCodeFieldsProblem(const HnswMetaPageData *meta);
 extern bool HnswCodeQueryInit(const HnswCodes *c, HnswCodeQuery *q,
 							  HnswDistKind dk, int vkind, const char *query);
 
@@ -834,6 +835,8 @@ extern char *HnswLoadValueCopy(Relation index, ItemPointer tid,
 							   const HnswDistance *dist, char *scratch);
 extern bool HnswLoadValue(Relation index, ItemPointer tid,
 						  const HnswDistance *dist, void *out);
+extern bool HnswLoadValueIn(Relation index, ItemPointer tid,
+							const HnswDistance *dist, void *out, int maxstate);
 
 /* A forced layer-0 link for vacuum's reconnection (HnswLinkUnreached) */
 typedef struct HnswLinkRequest

@@ -1061,6 +1061,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 	float	   *re = NULL;
 	float	   *rx = NULL;
 	float	   *rots = NULL;
+	float4	   *sqs = NULL;
 	int			pdim = bs->codes.pdim;
 
 	if (codesize > 0)
@@ -1075,12 +1076,14 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		 * If maintenance_work_mem has room for the rotations of every
 		 * element, each is made once; else twice per link.
 		 */
-		if (bs->memused + rotbytes <= bs->memlimit)
+		if (bs->memused + rotbytes + sizeof(float4) * bs->n <= bs->memlimit)
 		{
 			rots = palloc_extended(rotbytes, MCXT_ALLOC_HUGE);
+			sqs = palloc_extended(sizeof(float4) * bs->n, MCXT_ALLOC_HUGE);
 			for (int64 i = 0; i < bs->n; i++)
 			{
-				HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i), rots + pdim * i);
+				sqs[i] = (float4) HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i),
+											 rots + pdim * i);
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
@@ -1094,6 +1097,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		Size		esize = HNSW_ELEMENT_TUPLE_SIZE(vsize);
 		Size		nsize = HnswNeighborTupleSize(el->level, m, codesize);
 		Pointer		tup = (Pointer) etup;
+		const float *owner = re;	/* this element's rotation */
 
 		HnswFormElement(etup, el->level, BuildVec(bs, i), vsize, el->heaptids,
 						el->nheaptids);
@@ -1107,12 +1111,16 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		HnswFormNeighbors(ntup, el->level, m, codesize);
 		if (codesize > 0)
 		{
-			float4		sq = (float4) HnswRotate(&bs->codes, bs->dist.vkind,
-												 BuildVec(bs, i), re);
+			float4		sq;
 
-			memcpy(HnswNeighborOwnerSq(ntup, m), &sq, sizeof(sq));
 			if (rots)
-				memcpy(re, rots + pdim * i, sizeof(float) * pdim);
+			{
+				sq = sqs[i];
+				owner = rots + (Size) pdim * i;
+			}
+			else
+				sq = (float4) HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i), re);
+			memcpy(HnswNeighborOwnerSq(ntup, m), &sq, sizeof(sq));
 		}
 		for (int lc = 0; lc <= el->level; lc++)
 		{
@@ -1135,7 +1143,7 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 							if (!rots)
 								HnswRotate(&bs->codes, bs->dist.vkind,
 										   BuildVec(bs, list[j + 1]), rx);
-							HnswEncodeRotated(&bs->codes, r, re,
+							HnswEncodeRotated(&bs->codes, r, owner,
 											  HnswNeighborCode(ntup, m, codesize, n));
 						}
 						ntup->tids[start + n++] = etids[list[j + 1]];
@@ -1187,7 +1195,10 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		pfree(rx);
 	}
 	if (rots)
+	{
 		pfree(rots);
+		pfree(sqs);
+	}
 }
 
 /*

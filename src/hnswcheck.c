@@ -505,6 +505,7 @@ CheckReadMeta(CheckState *cs)
 	HnswMetaPage meta;
 	const HnswTypeInfo *type = HnswGetTypeInfo(cs->index);
 	int			maxdim = type->maxdim > 0 ? type->maxdim : HNSW_MAX_SPARSE_DIM;
+	char	   *detail;
 
 	/* formats before 4 had a shorter metapage: up to codebits */
 	if (cs->pagenew[0] || !(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META) ||
@@ -548,19 +549,12 @@ CheckReadMeta(CheckState *cs)
 	if (cs->meta.dimensions != HnswGetDimensions(cs->index))
 		CORRUPT(cs, "metapage has %u dimensions, column has %d",
 				cs->meta.dimensions, HnswGetDimensions(cs->index));
+	if ((detail = HnswCodeFieldsProblem(&cs->meta)) != NULL)
+		CORRUPT(cs, "metapage: %s", detail);
 	if (cs->meta.codes != HNSW_CODE_NONE)
 	{
 		HnswDistance d;
 
-		if (cs->meta.codes > HNSW_CODE_MAX_KIND)
-			CORRUPT(cs, "metapage has codes of unknown kind %u", cs->meta.codes);
-		if (cs->meta.kind != HNSW_VALUE_FLOAT4 && cs->meta.kind != HNSW_VALUE_HALF)
-			CORRUPT(cs, "metapage has codes for values of kind %u, which have none",
-					cs->meta.kind);
-		if (cs->meta.codebits == 0 || cs->meta.codebits % 64 != 0 ||
-			cs->meta.codebits > HnswCodeBits(cs->meta.dimensions, cs->meta.m))
-			CORRUPT(cs, "metapage has codes of %u bits; they must be a multiple of 64 between 64 and %d",
-					cs->meta.codebits, HnswCodeBits(cs->meta.dimensions, cs->meta.m));
 		cs->codesize = HNSW_CODE_SIZE(cs->meta.codebits);
 		HnswInitDistance(&d, cs->index, cs->meta.dimensions);
 		HnswCodesInit(&cs->codes, cs->meta.dimensions, cs->meta.codebits,

@@ -177,6 +177,31 @@ HnswChooseCodes(Relation index, const HnswDistance *d, int m,
 	meta->codeseed = HNSW_CODE_SEED;
 }
 
+/*
+ * NULL if the fields of codes of the metapage meta (whose m, kind and
+ * dimensions have been checked) are some the index can have; else a
+ * sentence that says why not.
+ */
+char *
+HnswCodeFieldsProblem(const HnswMetaPageData *meta)
+{
+	int			maxbits;
+
+	if (meta->codes == HNSW_CODE_NONE)
+		return NULL;
+	if (meta->codes > HNSW_CODE_MAX_KIND)
+		return psprintf("Its codes are of kind %u; the kinds are %d (none) and %d.",
+						meta->codes, HNSW_CODE_NONE, HNSW_CODE_RABITQ);
+	if (meta->kind != HNSW_VALUE_FLOAT4 && meta->kind != HNSW_VALUE_HALF)
+		return psprintf("It has codes for values of kind %u, which have none.",
+						meta->kind);
+	maxbits = HnswCodeBits(meta->dimensions, meta->m);
+	if (meta->codebits == 0 || meta->codebits % 64 != 0 || meta->codebits > maxbits)
+		return psprintf("Its codes have %u bits; with %u dimensions and m %u they have a multiple of 64 between 64 and %d.",
+						meta->codebits, meta->dimensions, meta->m, maxbits);
+	return NULL;
+}
+
 /* Is the base of the codes of an index of distance d an inner product? */
 bool
 HnswCodesDotBase(const HnswDistance *d)

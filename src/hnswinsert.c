@@ -43,6 +43,18 @@ bool
 HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
 			  void *out)
 {
+	return HnswLoadValueIn(index, tid, dist, out, HNSW_ELEMENT_LIVE);
+}
+
+/*
+ * HnswLoadValue for an element in state maxstate or a lower one: with
+ * HNSW_ELEMENT_DELETED, also an element that vacuum has detached (it keeps
+ * its value until it is REUSABLE).
+ */
+bool
+HnswLoadValueIn(Relation index, ItemPointer tid, const HnswDistance *dist,
+				void *out, int maxstate)
+{
 	Buffer		buf;
 	HnswElementTuple etup;
 	HnswPageLimits lim;
@@ -55,7 +67,7 @@ HnswLoadValue(Relation index, ItemPointer tid, const HnswDistance *dist,
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	etup = HnswPageGetElement(&lim, BufferGetPage(buf), ItemPointerGetBlockNumber(tid),
 							  ItemPointerGetOffsetNumber(tid));
-	if (etup->state == HNSW_ELEMENT_LIVE)
+	if (etup->state <= maxstate)
 	{
 		const char *value = HnswElementValue(&lim, etup,
 											 ItemPointerGetBlockNumber(tid),
@@ -1166,16 +1178,15 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 		ComposeLayer0(&lctx, &plan, chosen[0], nchosen[0], ngoodchosen[0],
 					  level > meta.entry_level ? &entrytid : NULL, &ne, &ngood0);
 	for (int i = 0; i < ne.nl0; i++)
-	{
 		ntup->tids[i] = ne.l0[i];
-		if (lctx.codes)
-		{
-			float	   *work = palloc(sizeof(float) * lctx.codes->pdim);
+	if (lctx.codes)
+	{
+		float	   *work = palloc(sizeof(float) * lctx.codes->pdim);
 
+		for (int i = 0; i < ne.nl0; i++)
 			HnswMemberCode(&lctx, &ne.l0[i], lctx.newrot,
 						   HnswNeighborCode(ntup, m, codesize, i), work);
-			pfree(work);
-		}
+		pfree(work);
 	}
 	HnswNeighborGood(ntup)[0] = ngood0;
 	for (int lc = 1; lc <= toplayer; lc++)

@@ -135,40 +135,15 @@ void
 HnswMemberCode(const HnswListCtx *ctx, ItemPointer tid, const float *re,
 			   char *code, float *work)
 {
-	HnswPageLimits lim;
-	HnswElementTuple etup;
-	Buffer		buf;
 	char	   *value;
-	bool		found = false;
 
 	if (ctx->newrot != NULL && HnswTidEq(tid, &ctx->newtid))
 	{
 		HnswEncodeRotated(ctx->codes, ctx->newrot, re, code);
 		return;
 	}
-	HnswGetPageLimits(ctx->index, &lim);
 	value = palloc(ctx->dist->maxvsize);
-	if (HnswCheckTid(&lim, tid, InvalidBlockNumber, InvalidOffsetNumber))
-	{
-		buf = HnswReadBuffer(ctx->index, ItemPointerGetBlockNumber(tid));
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		etup = HnswPageGetElement(&lim, BufferGetPage(buf),
-								  ItemPointerGetBlockNumber(tid),
-								  ItemPointerGetOffsetNumber(tid));
-		if (etup->state != HNSW_ELEMENT_REUSABLE)
-		{
-			const char *v = HnswElementValue(&lim, etup,
-											 ItemPointerGetBlockNumber(tid),
-											 ItemPointerGetOffsetNumber(tid),
-											 value);
-
-			if (v != value)
-				memcpy(value, v, HnswDistValueSize(ctx->dist, v));
-			found = true;
-		}
-		UnlockReleaseBuffer(buf);
-	}
-	if (found)
+	if (HnswLoadValueIn(ctx->index, tid, ctx->dist, value, HNSW_ELEMENT_DELETED))
 	{
 		HnswRotate(ctx->codes, ctx->dist->vkind, value, work);
 		HnswEncodeRotated(ctx->codes, work, re, code);

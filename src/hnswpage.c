@@ -254,6 +254,7 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	const HnswTypeInfo *type = HnswGetTypeInfo(index);
 	int			maxdim = type->maxdim > 0 ? type->maxdim : HNSW_MAX_SPARSE_DIM;
 	int			maxlevel;
+	char	   *detail;
 
 	buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -300,15 +301,8 @@ ReadMetaFields(Relation index, HnswMetaPageData *meta)
 	if (meta->kind != type->kind)
 		ReportBadMeta(index, psprintf("It holds values of kind %u; the indexed column's type (%s) needs kind %d.",
 									  meta->kind, type->typname, type->kind));
-	if (meta->codes > HNSW_CODE_MAX_KIND ||
-		(meta->codes != HNSW_CODE_NONE &&
-		 ((meta->kind != HNSW_VALUE_FLOAT4 && meta->kind != HNSW_VALUE_HALF) ||
-		  meta->codebits == 0 || meta->codebits % 64 != 0 ||
-		  meta->codebits > HnswCodeBits(meta->dimensions, meta->m))))
-		ReportBadMeta(index, psprintf("It has codes of kind %u and %u bits; values of kind %u, %u dimensions and m %u allow codes of kind 0 (none) or %d of at most %d bits, a multiple of 64.",
-									  meta->codes, meta->codebits, meta->kind,
-									  meta->dimensions, meta->m, HNSW_CODE_RABITQ,
-									  HnswCodeBits(meta->dimensions, meta->m)));
+	if ((detail = HnswCodeFieldsProblem(meta)) != NULL)
+		ReportBadMeta(index, detail);
 	maxlevel = HnswIndexMaxLevel(meta->m, meta->codes != HNSW_CODE_NONE);
 	if (meta->entry_level < -1 || meta->entry_level > maxlevel)
 		ReportBadMeta(index, psprintf("Its entry level is %d; it must be between -1 and %d.",

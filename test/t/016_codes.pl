@@ -475,6 +475,26 @@ foreach my $case (@cases)
 		qr/terminated by signal|PANIC/, "$name: no process died");
 	$primary->stop;
 }
+# A metapage whose codes cannot be: 65 bits (not a multiple of 64).  Every
+# access to the index raises XX002 and names the field; the checker too.
+$restore->();
+write_bytes($file{dmg_l2}, 24 + 28, pack('v', 65));
+$primary->start;
+{
+	my ($ret, $out, $err) = $primary->psql('postgres', qq{
+		SET enable_seqscan = off;
+		SELECT id FROM dmg ORDER BY v <-> cvec(2000001) LIMIT 1;
+	});
+	like($err,
+		qr/ERROR:  index "dmg_l2" contains a corrupted metapage at block 0\nDETAIL:  Its codes have 65 bits; with 64 dimensions and m 16 they have a multiple of 64 between 64 and 64\./,
+		'codes of 65 bits in the metapage: a scan fails and names the field');
+	($ret, $out, $err) = $primary->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT * FROM hnsw_index_check('dmg_l2')");
+	like($err,
+		qr/ERROR:  XX002: index "dmg_l2": metapage: Its codes have 65 bits; with 64 dimensions and m 16 they have a multiple of 64 between 64 and 64\./,
+		'codes of 65 bits in the metapage: hnsw_index_check names the field');
+}
+$primary->stop;
 $restore->();
 $primary->start;
 check_index($primary, $_, 'put back') foreach qw(dmg_l2 few_l2);
