@@ -18,6 +18,7 @@ OBJS = \
 	src/hnswinsert.o \
 	src/hnswlist.o \
 	src/hnswpage.o \
+	src/hnswregion.o \
 	src/hnswscan.o \
 	src/hnswspace.o \
 	src/hnswutils.o \

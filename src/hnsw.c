@@ -191,6 +191,10 @@ hnswbuildphasename(int64 phasenum)
 			return "initializing";
 		case PROGRESS_HNSW_PHASE_LOAD:
 			return "loading tuples";
+		case PROGRESS_HNSW_PHASE_LINK:
+			return "linking unreached elements";
+		case PROGRESS_HNSW_PHASE_WRITE:
+			return "writing the index";
 		default:
 			return NULL;
 	}

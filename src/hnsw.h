@@ -58,6 +58,8 @@
 
 /* Build phases for pg_stat_progress_create_index */
 #define PROGRESS_HNSW_PHASE_LOAD	2
+#define PROGRESS_HNSW_PHASE_LINK	3
+#define PROGRESS_HNSW_PHASE_WRITE	4
 
 /* Heavyweight page lock used as a lock tag (not a real page) */
 #define HNSW_UPDATE_LOCK			0

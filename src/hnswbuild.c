@@ -26,18 +26,29 @@
 
 #include <math.h>
 
+#include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "common/pg_prng.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "storage/condition_variable.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "hnsw.h"
+#include "hnswregion.h"
 
 /*
  * Elements per chunk: 2^chunkshift, at most 4096, and small enough that a
@@ -47,19 +58,127 @@
 #define BUILD_CHUNK_SHIFT		(bs->chunkshift)
 #define BUILD_CHUNK				(1 << BUILD_CHUNK_SHIFT)
 
+/* Stages of a build, in order */
+#define BUILD_STAGE_LOAD		0	/* scanning the heap into the graph */
+#define BUILD_STAGE_ROTATE		1	/* rotating every value, for codes */
+#define BUILD_STAGE_WRITE		2	/* writing the pages */
+#define BUILD_STAGE_DONE		3
+
+/* Locks over the lists of a parallel build: element id takes id % this */
+#define BUILD_LIST_LOCKS		1024
+
+/* Keys of the parallel build's table of contents */
+#define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA000000000000001)
+#define PARALLEL_KEY_QUERY_TEXT		UINT64CONST(0xA000000000000002)
+
+/*
+ * An element of the graph.  nheaptids is 0 while the element is being
+ * inserted, and stays 0 if an identical vector took its heap TID instead
+ * (a hole: never linked, never written).
+ */
 typedef struct BuildElement
 {
 	uint8		level;
 	uint8		nheaptids;
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
-	uint32	   *upper;			/* lists of layers 1..level */
+	Size		upper;			/* offset of the lists of layers 1..level */
 } BuildElement;
 
+/*
+ * A lock over lists, and its version, odd while a list under the lock
+ * changes; a cache line each, so that participants working on different
+ * lists do not share lines.
+ */
+typedef union BuildListLock
+{
+	struct
+	{
+		LWLock		lock;
+		uint32		version;
+	}			l;
+	char		pad[PG_CACHE_LINE_SIZE];
+} BuildListLock;
+
+/*
+ * What the participants of a build share: the graph's region, its entry
+ * point, and the locks of a parallel build.  In a parallel build it is in
+ * the parallel context's segment, followed by the parallel heap scan; in a
+ * serial build it is in the backend's memory and no lock is taken.
+ *
+ * The graph in the region: a directory of 3 * maxchunks offsets, for each
+ * chunk of BUILD_CHUNK elements the offsets of its values, its layer 0
+ * lists and its BuildElements; and, bump-allocated, the lists of upper
+ * layers and values of varying size.
+ */
+typedef struct HnswBuildShared
+{
+	/* set before the workers start */
+	Oid			heaprelid;
+	Oid			indexrelid;
+	bool		isconcurrent;
+	int			tranche;
+	int			chunkshift;
+
+	HnswRegionShared region;
+
+	/* under the region's lock in exclusive mode */
+	Size		dir;			/* offset of the chunk directory */
+	int64		maxchunks;
+
+	pg_atomic_uint64 nalloc;	/* element numbers handed out */
+	pg_atomic_uint64 ntuples;	/* rows indexed, for progress */
+
+	LWLock		entrylock;		/* protects entry, entrylevel */
+	int64		entry;			/* entry point, -1 if none */
+	int			entrylevel;
+
+	/* participants done scanning, and their counts */
+	slock_t		mutex;
+	int			ndone;
+	double		reltuples;
+	double		indtuples;
+	ConditionVariable donecv;	/* for ndone, stage and ndonestage */
+
+	/* writing the graph out (FlushGraph), set up by the leader */
+	int			stage;			/* BUILD_STAGE_*, under mutex */
+	int			nwriters;		/* participants in the stages */
+	int			ndonestage;		/* of them, done with the stage, under
+								 * mutex */
+	int64		nlive;			/* elements to write */
+	int64		nchunks;		/* chunks of the order */
+	Size		order;			/* region offsets of the layout's arrays
+								 * (BuildLayout) */
+	Size		etids;
+	Size		ntids;
+	Size		vtids;
+	Size		heads;
+	Size		rots;			/* 0 if rotations are not kept */
+	Size		sqs;
+	Size		pos;
+	Size		chunks;
+	pg_atomic_uint64 nextrot;	/* next element to rotate */
+	pg_atomic_uint64 nextchunk; /* next chunk to write */
+	pg_atomic_uint64 nwritten;	/* elements written, for progress */
+
+	BuildListLock listlocks[BUILD_LIST_LOCKS];
+
+	/*
+	 * ParallelTableScanDescData follows, at a BUFFERALIGN'ed offset, in a
+	 * parallel build.
+	 */
+} HnswBuildShared;
+
+#define ParallelTableScanFromHnswShared(shared) \
+	(ParallelTableScanDesc) ((char *) (shared) + BUFFERALIGN(sizeof(HnswBuildShared)))
+
+/* One participant's state */
 typedef struct HnswBuildState
 {
 	Relation	heap;
 	Relation	index;
 	IndexInfo  *indexInfo;
+	HnswBuildShared *shared;
+	bool		parallel;		/* take the locks */
 
 	int			dim;
 	Size		vsize;			/* bytes of every value, 0 if they vary */
@@ -72,21 +191,18 @@ typedef struct HnswBuildState
 	HnswCodes	codes;			/* if codemeta.codes is not NONE */
 	Size		codesize;		/* bytes of a code, 0 without codes */
 
-	/* the in-memory graph */
-	int64		n;				/* elements */
-	int64		nchunks;
-	int64		maxchunks;
-	char	  **vecchunks;		/* BUILD_CHUNK values each, vsize bytes
-								 * apart; or, if sizes vary, BUILD_CHUNK
-								 * pointers into the arena */
-	char	   *arena;			/* values of varying size go here */
-	Size		arenafree;
-	uint32	  **l0chunks;		/* BUILD_CHUNK layer 0 lists each */
-	BuildElement **elchunks;	/* BUILD_CHUNK elements each */
-	int64		entry;			/* entry point, -1 if none */
+	/* the graph: in the region, valid between Enter and Leave */
+	HnswRegion	region;
+	Size	   *dirvec;			/* offsets of the chunks' values (or of
+								 * their offsets, if sizes vary) */
+	Size	   *dirl0;			/* of the chunks' layer 0 lists */
+	Size	   *direl;			/* of the chunks' elements */
+	int64		n;				/* element numbers, once the scan is done */
+	int64		nlive;			/* elements, holes left out */
+	int64		entry;			/* entry point, once the scan is done */
 	int			entrylevel;
 
-	/* visited tags */
+	/* visited tags, this participant's */
 	uint32	   *tags;
 	int64		ntags;
 	uint32		epoch;
@@ -105,29 +221,28 @@ typedef struct HnswBuildState
 	int			nchosen[HNSW_MAX_LEVEL + 1];
 	int			ngood[HNSW_MAX_LEVEL + 1];
 	ItemPointer heaptid;		/* heap row of the vector being inserted */
+	uint32		listcopy[2 * HNSW_MAX_M + 1];	/* a list read under its
+												 * lock */
 
-	/* memory */
-	Size		memused;
-	Size		memlimit;
-	bool		ondisk;			/* overflowed: inserting on disk */
 	MemoryContext graphCtx;
 	MemoryContext tmpCtx;
 
 	double		indtuples;
 	double		reltuples;
-	pg_prng_state prng;			/* levels; fixed seed: reproducible builds */
+	bool		progress;		/* report tuples_done (the leader) */
+	pg_prng_state prng;			/* levels; fixed seed per participant */
 	int			chunkshift;		/* log2 of elements per chunk */
 } HnswBuildState;
 
 static inline char *
 BuildVec(HnswBuildState *bs, int64 id)
 {
-	if (likely(bs->vsize > 0))
-		return bs->vecchunks[id >> BUILD_CHUNK_SHIFT] +
-			(Size) (id & (BUILD_CHUNK - 1)) * bs->vsize;
-	return ((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)];
-}
+	char	   *chunk = HnswRegionPtr(&bs->region, bs->dirvec[id >> BUILD_CHUNK_SHIFT]);
 
+	if (likely(bs->vsize > 0))
+		return chunk + (Size) (id & (BUILD_CHUNK - 1)) * bs->vsize;
+	return HnswRegionPtr(&bs->region, ((Size *) chunk)[id & (BUILD_CHUNK - 1)]);
+}
 
 /*
  * Distance between elements a and b.  For sparse inner products, a is
@@ -159,7 +274,8 @@ BuildVecSize(HnswBuildState *bs, int64 id)
 static inline BuildElement *
 BuildEl(HnswBuildState *bs, int64 id)
 {
-	return &bs->elchunks[id >> BUILD_CHUNK_SHIFT][id & (BUILD_CHUNK - 1)];
+	return (BuildElement *) HnswRegionPtr(&bs->region, bs->direl[id >> BUILD_CHUNK_SHIFT]) +
+		(id & (BUILD_CHUNK - 1));
 }
 
 /*
@@ -197,9 +313,54 @@ static inline uint32 *
 BuildList(HnswBuildState *bs, int64 id, int lc)
 {
 	if (lc == 0)
-		return bs->l0chunks[id >> BUILD_CHUNK_SHIFT] +
+		return (uint32 *) HnswRegionPtr(&bs->region, bs->dirl0[id >> BUILD_CHUNK_SHIFT]) +
 			(Size) (id & (BUILD_CHUNK - 1)) * ListWords(2 * bs->m);
-	return BuildEl(bs, id)->upper + (Size) (lc - 1) * ListWords(bs->m);
+	return (uint32 *) HnswRegionPtr(&bs->region, BuildEl(bs, id)->upper) +
+		(Size) (lc - 1) * ListWords(bs->m);
+}
+
+/* The lock over element id's lists and heap TIDs (parallel builds) */
+static inline LWLock *
+ListLock(HnswBuildState *bs, int64 id)
+{
+	return &bs->shared->listlocks[id % BUILD_LIST_LOCKS].l.lock;
+}
+
+/* Use the graph: Enter the region and find the chunk directory */
+static void
+GraphEnter(HnswBuildState *bs)
+{
+	HnswRegionEnter(&bs->region);
+	bs->dirvec = (Size *) HnswRegionPtr(&bs->region, bs->shared->dir);
+	bs->dirl0 = bs->dirvec + bs->shared->maxchunks;
+	bs->direl = bs->dirl0 + bs->shared->maxchunks;
+}
+
+static void
+GraphLeave(HnswBuildState *bs)
+{
+	HnswRegionLeave(&bs->region);
+}
+
+/* Make sure element id has a visited tag */
+static inline void
+EnsureTag(HnswBuildState *bs, int64 id)
+{
+	if (unlikely(id >= bs->ntags))
+	{
+		int64		ntags = Max(id + 1, Max(2 * bs->ntags, BUILD_CHUNK));
+		MemoryContext old = MemoryContextSwitchTo(bs->graphCtx);
+
+		if (bs->tags == NULL)
+			bs->tags = palloc_extended(sizeof(uint32) * ntags, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		else
+		{
+			bs->tags = repalloc_huge(bs->tags, sizeof(uint32) * ntags);
+			memset(bs->tags + bs->ntags, 0, sizeof(uint32) * (ntags - bs->ntags));
+		}
+		bs->ntags = ntags;
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -211,6 +372,7 @@ MemVisit(void *ctx, uint64 ref)
 {
 	HnswBuildState *bs = ctx;
 
+	EnsureTag(bs, ref);
 	if (bs->tags[ref] == bs->epoch)
 		return true;
 	bs->tags[ref] = bs->epoch;
@@ -234,13 +396,46 @@ MemUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc, HnswCandidate *
 {
 	HnswBuildState *bs = ctx;
 	uint32	   *list = BuildList(bs, c->ref, lc);
-	uint32		count = list[0];
+	uint32		count;
 	int			n = 0;
 
+	if (bs->parallel)
+	{
+		/*
+		 * Another participant may be changing the list: copy it, and keep
+		 * the copy if the version of its lock did not change meanwhile (a
+		 * sequence lock), else copy it under the lock.
+		 */
+		int			s = c->ref % BUILD_LIST_LOCKS;
+		volatile uint32 *version = &bs->shared->listlocks[s].l.version;
+		uint32		v = *version;
+
+		pg_read_barrier();
+		count = list[0];
+		memcpy(bs->listcopy + 1, list + 1, sizeof(uint32) * count);
+		pg_read_barrier();
+		if ((v & 1) || *version != v)
+		{
+			LWLock	   *lock = ListLock(bs, c->ref);
+
+			LWLockAcquire(lock, LW_SHARED);
+			count = list[0];
+			memcpy(bs->listcopy + 1, list + 1, sizeof(uint32) * count);
+			LWLockRelease(lock);
+		}
+		list = bs->listcopy;
+	}
+	else
+		count = list[0];
+
+	/* the tags are scattered: ask for all of them first */
+	for (uint32 i = 1; i <= count; i++)
+		__builtin_prefetch(bs->tags + list[i]);
 	for (uint32 i = 1; i <= count; i++)
 	{
 		uint32		id = list[i];
 
+		EnsureTag(bs, id);
 		if (bs->tags[id] != bs->epoch)
 		{
 			bs->tags[id] = bs->epoch;
@@ -253,17 +448,39 @@ MemUnvisitedNeighbors(void *ctx, const HnswCandidate *c, int lc, HnswCandidate *
 	return n;
 }
 
+/* Start loading element id's value into the cache */
+static inline void
+PrefetchVec(HnswBuildState *bs, int64 id)
+{
+	const char *v = BuildVec(bs, id);
+	Size		len = bs->vsize > 0 ? Min(bs->vsize, 1024) : 64;
+
+	for (Size b = 0; b < len; b += 64)
+		__builtin_prefetch(v + b);
+}
+
 static void
 MemDistances(void *ctx, HnswCandidate *cands, int n)
 {
 	HnswBuildState *bs = ctx;
 
+	/* as hnswlib does, the next values are on their way meanwhile */
+	for (int i = 0; i < Min(n, 2); i++)
+		PrefetchVec(bs, cands[i].ref);
 	if (bs->dense)
 		for (int i = 0; i < n; i++)
+		{
+			if (i + 2 < n)
+				PrefetchVec(bs, cands[i + 2].ref);
 			cands[i].dist = HnswDistDense(&bs->dist, bs->dense, BuildVec(bs, cands[i].ref));
+		}
 	else
 		for (int i = 0; i < n; i++)
+		{
+			if (i + 2 < n)
+				PrefetchVec(bs, cands[i + 2].ref);
 			cands[i].dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, cands[i].ref));
+		}
 }
 
 static const HnswGraphOps mem_graph_ops = {
@@ -286,14 +503,22 @@ MemTakeDuplicate(void *ctx, const HnswCandidate *w, int n)
 	for (int i = 0; i < n; i++)
 	{
 		BuildElement *dup = BuildEl(bs, w[i].ref);
+		bool		taken = false;
 
-		if (dup->nheaptids < HNSW_HEAPTIDS &&
-			BuildVecSize(bs, w[i].ref) == HnswDistValueSize(&bs->dist, bs->query) &&
-			memcmp(BuildVec(bs, w[i].ref), bs->query, BuildVecSize(bs, w[i].ref)) == 0)
+		if (BuildVecSize(bs, w[i].ref) != HnswDistValueSize(&bs->dist, bs->query) ||
+			memcmp(BuildVec(bs, w[i].ref), bs->query, BuildVecSize(bs, w[i].ref)) != 0)
+			continue;
+		if (bs->parallel)
+			LWLockAcquire(ListLock(bs, w[i].ref), LW_EXCLUSIVE);
+		if (dup->nheaptids < HNSW_HEAPTIDS)
 		{
 			dup->heaptids[dup->nheaptids++] = *bs->heaptid;
-			return true;
+			taken = true;
 		}
+		if (bs->parallel)
+			LWLockRelease(ListLock(bs, w[i].ref));
+		if (taken)
+			return true;
 	}
 	return false;
 }
@@ -323,57 +548,89 @@ static const HnswInsertOps mem_insert_ops = {
  * ---------------------------------------------------------------------
  */
 
-/* Bytes the graph needs for one more element at level, of vsize bytes */
+/* Bytes an element takes on average, of vsize bytes, chunk included */
 static Size
-ElementMemory(HnswBuildState *bs, int level, Size vsize)
+ElementBytes(int m, Size vsize, bool varying)
 {
-	return sizeof(BuildElement) + vsize + (bs->vsize > 0 ? 0 : sizeof(char *)) +
-		sizeof(uint32) * ListWords(2 * bs->m) +
-		sizeof(uint32) * ListWords(bs->m) * level + sizeof(uint32);
+	return MAXALIGN(sizeof(BuildElement)) + vsize + (varying ? sizeof(Size) : 0) +
+		sizeof(uint32) * ListWords(2 * m) +
+		MAXALIGN(sizeof(uint32) * ListWords(m)) / Max(m - 1, 1);
 }
 
-/* Bytes one more chunk takes */
+/* Bytes of the three arrays of a chunk */
 static Size
-ChunkMemory(HnswBuildState *bs)
+ChunkBytes(HnswBuildState *bs, int part)
 {
-	return ((bs->vsize > 0 ? bs->vsize : sizeof(char *)) +
-			sizeof(uint32) * ListWords(2 * bs->m) +
-			sizeof(BuildElement) + sizeof(uint32)) * BUILD_CHUNK;
+	switch (part)
+	{
+		case 0:
+			return (bs->vsize > 0 ? bs->vsize : sizeof(Size)) * BUILD_CHUNK;
+		case 1:
+			return sizeof(uint32) * ListWords(2 * bs->m) * BUILD_CHUNK;
+		default:
+			return sizeof(BuildElement) * BUILD_CHUNK;
+	}
 }
 
-/* Make room for element number bs->n; allocates a new chunk if needed */
+/*
+ * Make sure chunk c of the graph exists, outside GraphEnter/Leave.  Chunks
+ * and the directory are made with the region locked, so that whoever
+ * looks one up between Enter and Leave finds it complete.
+ */
 static void
-EnsureCapacity(HnswBuildState *bs)
+EnsureChunk(HnswBuildState *bs, int64 c, int64 tuples)
 {
-	MemoryContext old;
+	HnswBuildShared *shared = bs->shared;
+	bool		have;
 
-	if (bs->n < bs->nchunks * BUILD_CHUNK)
+	GraphEnter(bs);
+	have = c < shared->maxchunks && bs->dirvec[c] != 0;
+	GraphLeave(bs);
+	if (have)
 		return;
 
-	old = MemoryContextSwitchTo(bs->graphCtx);
-	if (bs->nchunks == bs->maxchunks)
+	HnswRegionLock(&bs->region);
+	if (c >= shared->maxchunks)
 	{
-		bs->maxchunks *= 2;
-		bs->vecchunks = repalloc(bs->vecchunks, sizeof(char *) * bs->maxchunks);
-		bs->l0chunks = repalloc(bs->l0chunks, sizeof(uint32 *) * bs->maxchunks);
-		bs->elchunks = repalloc(bs->elchunks, sizeof(BuildElement *) * bs->maxchunks);
-	}
-	bs->vecchunks[bs->nchunks] =
-		MemoryContextAllocHuge(bs->graphCtx,
-							   (bs->vsize > 0 ? bs->vsize : sizeof(char *)) * BUILD_CHUNK);
-	bs->l0chunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
-													   sizeof(uint32) * ListWords(2 * bs->m) * BUILD_CHUNK);
-	bs->elchunks[bs->nchunks] = MemoryContextAllocHuge(bs->graphCtx,
-													   sizeof(BuildElement) * BUILD_CHUNK);
-	bs->nchunks++;
+		/* a directory twice as large, the old one copied */
+		int64		max = Max(Max(2 * shared->maxchunks, c + 1), 64);
+		Size		bytes = sizeof(Size) * 3 * max;
+		Size		off = HnswRegionAlloc(&bs->region, bytes);
+		Size	   *old;
+		Size	   *dir;
 
-	bs->ntags = bs->nchunks * BUILD_CHUNK;
-	if (bs->tags == NULL)
-		bs->tags = MemoryContextAllocHuge(bs->graphCtx, sizeof(uint32) * bs->ntags);
-	else
-		bs->tags = repalloc_huge(bs->tags, sizeof(uint32) * bs->ntags);
-	memset(bs->tags + (bs->ntags - BUILD_CHUNK), 0, sizeof(uint32) * BUILD_CHUNK);
-	MemoryContextSwitchTo(old);
+		if (off == 0)
+		{
+			HnswRegionGrow(&bs->region, bytes, tuples);
+			off = HnswRegionAlloc(&bs->region, bytes);
+		}
+		old = (Size *) HnswRegionPtr(&bs->region, shared->dir);
+		dir = (Size *) HnswRegionPtr(&bs->region, off);
+		memset(dir, 0, bytes);
+		for (int part = 0; part < 3; part++)
+			memcpy(dir + part * max, old + part * shared->maxchunks,
+				   sizeof(Size) * shared->maxchunks);
+		shared->dir = off;
+		shared->maxchunks = max;
+	}
+	if (((Size *) HnswRegionPtr(&bs->region, shared->dir))[c] == 0)
+	{
+		Size		offs[3];
+
+		for (int part = 0; part < 3; part++)
+		{
+			offs[part] = HnswRegionAlloc(&bs->region, ChunkBytes(bs, part));
+			if (offs[part] == 0)
+			{
+				HnswRegionGrow(&bs->region, ChunkBytes(bs, part), tuples);
+				offs[part] = HnswRegionAlloc(&bs->region, ChunkBytes(bs, part));
+			}
+		}
+		for (int part = 0; part < 3; part++)
+			((Size *) HnswRegionPtr(&bs->region, shared->dir))[part * shared->maxchunks + c] =
+				offs[part];
+	}
+	HnswRegionUnlock(&bs->region);
 }
 
 /*
@@ -394,7 +651,7 @@ EnsureCapacity(HnswBuildState *bs)
  * pruned member, or its furthest member if all are good.
  */
 static void
-MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
+MemAddLinkLocked(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 {
 	uint32	   *list = BuildList(bs, from, lc);
 	int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
@@ -504,52 +761,140 @@ MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
 }
 
 
+/* MemAddLinkLocked under the lock of from's lists */
+static void
+MemAddLink(HnswBuildState *bs, int64 from, int64 to, float dist, int lc)
+{
+	if (bs->parallel)
+	{
+		volatile uint32 *version = &bs->shared->listlocks[from % BUILD_LIST_LOCKS].l.version;
+
+		LWLockAcquire(ListLock(bs, from), LW_EXCLUSIVE);
+		(*version)++;
+		pg_write_barrier();
+		MemAddLinkLocked(bs, from, to, dist, lc);
+		pg_write_barrier();
+		(*version)++;
+		LWLockRelease(ListLock(bs, from));
+	}
+	else
+		MemAddLinkLocked(bs, from, to, dist, lc);
+}
+
 /*
- * Insert the row's vector (at bs->query) for heaptid into the in-memory
- * graph (Algorithm 1).  An identical vector already in the graph with a
- * free heap TID slot takes the heap TID instead.
+ * Make a new element of level with value vec, not yet linked (a hole until
+ * MemInsert commits it).  Outside GraphEnter/Leave; returns inside, with
+ * the element's number.
+ */
+static int64
+NewElement(HnswBuildState *bs, const char *vec, int level)
+{
+	HnswBuildShared *shared = bs->shared;
+	Size		vsize = HnswDistValueSize(&bs->dist, vec);
+	Size		upperbytes = sizeof(uint32) * ListWords(bs->m) * level;
+	Size		valbytes = bs->vsize > 0 ? 0 : INTALIGN(vsize);
+	int64		tuples = (int64) pg_atomic_read_u64(&shared->ntuples);
+	int64		id;
+	Size		upper = 0;
+	Size		val = 0;
+	BuildElement *el;
+
+	id = (int64) pg_atomic_fetch_add_u64(&shared->nalloc, 1);
+	if (id >= (int64) PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("index \"%s\" cannot have more than %u elements",
+						RelationGetRelationName(bs->index), PG_UINT32_MAX - 1)));
+	EnsureChunk(bs, id >> BUILD_CHUNK_SHIFT, tuples);
+	for (;;)
+	{
+		GraphEnter(bs);
+		if (upperbytes + valbytes == 0)
+			break;
+		upper = HnswRegionAlloc(&bs->region, upperbytes + valbytes);
+		if (upper != 0)
+			break;
+		GraphLeave(bs);
+		HnswRegionMakeRoom(&bs->region, upperbytes + valbytes, tuples);
+	}
+	if (valbytes > 0)
+	{
+		val = upper + upperbytes;
+		((Size *) HnswRegionPtr(&bs->region, bs->dirvec[id >> BUILD_CHUNK_SHIFT]))
+			[id & (BUILD_CHUNK - 1)] = val;
+	}
+	memcpy(BuildVec(bs, id), vec, vsize);
+
+	el = BuildEl(bs, id);
+	el->level = level;
+	el->nheaptids = 0;
+	el->upper = level > 0 ? upper : 0;
+	for (int lc = 0; lc <= level; lc++)
+		BuildList(bs, id, lc)[0] = 0;
+	return id;
+}
+
+/*
+ * Insert the row's vector vec for heaptid into the in-memory graph
+ * (Algorithm 1).  An identical vector already in the graph with a free
+ * heap TID slot takes the heap TID instead.
+ *
+ * In a parallel build, other participants insert at the same time, as in
+ * hnswlib: a list is read and changed under its lock (ListLock), one at a
+ * time; an element is linked only once its own lists are complete; and an
+ * insert whose level is above the entry point's holds the entry lock
+ * throughout, so that the entry point only ever rises to a complete
+ * element.  The region stays entered throughout, so nothing moves under
+ * the insert.
  */
 static void
 MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 {
-	int64		id = bs->n;
+	HnswBuildShared *shared = bs->shared;
+	int64		id = NewElement(bs, vec, level);
 	BuildElement *el;
 	HnswCandidate ep;
 	int			toplayer;
-	Size		vsize = HnswDistValueSize(&bs->dist, vec);
+	int64		entry;
+	int			entrylevel;
+	bool		entrylocked = false;
 
-	EnsureCapacity(bs);
-	if (bs->vsize == 0)
-	{
-		/* values of varying size: from the arena, 4-byte aligned */
-		Size		need = INTALIGN(vsize);
-
-		if (bs->arenafree < need)
-		{
-			Size		chunk = Max(need, (Size) 1024 * 1024);
-
-			bs->arena = MemoryContextAllocHuge(bs->graphCtx, chunk);
-			bs->arenafree = chunk;
-		}
-		((char **) bs->vecchunks[id >> BUILD_CHUNK_SHIFT])[id & (BUILD_CHUNK - 1)] = bs->arena;
-		bs->arena += need;
-		bs->arenafree -= need;
-	}
-	memcpy(BuildVec(bs, id), vec, vsize);
 	bs->query = BuildVec(bs, id);
 
-	toplayer = bs->entry >= 0 ? Min(level, bs->entrylevel) : -1;
-	if (bs->entry >= 0)
+	if (bs->parallel)
+		LWLockAcquire(&shared->entrylock, LW_SHARED);
+	entry = shared->entry;
+	entrylevel = shared->entrylevel;
+	if (bs->parallel)
+	{
+		LWLockRelease(&shared->entrylock);
+		if (level > entrylevel)
+		{
+			/* this element may become the entry point: hold the lock */
+			LWLockAcquire(&shared->entrylock, LW_EXCLUSIVE);
+			entrylocked = true;
+			entry = shared->entry;
+			entrylevel = shared->entrylevel;
+			if (level <= entrylevel)
+			{
+				LWLockRelease(&shared->entrylock);
+				entrylocked = false;
+			}
+		}
+	}
+
+	toplayer = entry >= 0 ? Min(level, entrylevel) : -1;
+	if (entry >= 0)
 	{
 		HnswInsertSearch is;
 		bool		added;
 
-		ep.ref = bs->entry;
+		ep.ref = entry;
 		ep.aux = 0;
 		ep.flags = 0;
 		if (bs->dense)
 			HnswSparseScatter(bs->dense, bs->query, true);
-		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, bs->entry));
+		ep.dist = HnswDist(&bs->dist, bs->query, BuildVec(bs, entry));
 		bs->heaptid = heaptid;
 		is.search = &bs->search;
 		is.ops = &mem_insert_ops;
@@ -559,12 +904,23 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		is.w = bs->w;
 		for (int lc = 0; lc <= toplayer; lc++)
 			is.chosen[lc] = bs->chosen[lc];
-		added = HnswInsertSearchRun(&is, ep, bs->entrylevel, level,
+		added = HnswInsertSearchRun(&is, ep, entrylevel, level,
 									HnswDist(&bs->dist, vec, vec));
 		if (bs->dense)
 			HnswSparseScatter(bs->dense, bs->query, false);
 		if (!added)
-			return;				/* an identical vector took the heap TID */
+		{
+			/*
+			 * An identical vector took the heap TID: id stays a hole, unless
+			 * it is the last element of a serial build.
+			 */
+			if (!bs->parallel)
+				pg_atomic_write_u64(&shared->nalloc, id);
+			if (entrylocked)
+				LWLockRelease(&shared->entrylock);
+			GraphLeave(bs);
+			return;
+		}
 		for (int lc = 0; lc <= toplayer; lc++)
 		{
 			bs->nchosen[lc] = is.nchosen[lc];
@@ -572,31 +928,13 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 		}
 	}
 
-	/* commit the element */
-	el = BuildEl(bs, id);
-	el->level = level;
-	el->nheaptids = 1;
-	el->heaptids[0] = *heaptid;
-	el->upper = NULL;
-	if (level > 0)
-	{
-		el->upper = MemoryContextAlloc(bs->graphCtx,
-									   sizeof(uint32) * ListWords(bs->m) * level);
-		for (int lc = 1; lc <= level; lc++)
-			BuildList(bs, id, lc)[0] = 0;
-	}
-	BuildList(bs, id, 0)[0] = 0;
-	bs->n++;
-	bs->memused += ElementMemory(bs, level, vsize);
-
+	/* the element's own lists, in distance order, each member flagged good or not */
 	for (int lc = toplayer; lc >= 0; lc--)
 	{
 		uint32	   *list = BuildList(bs, id, lc);
 		int			cap = HNSW_LAYER_CAPACITY(lc, bs->m);
-
 		int			order[2 * HNSW_MAX_M];
 
-		/* lists are kept in distance order, each member flagged good or not */
 		for (int i = 0; i < bs->nchosen[lc]; i++)
 		{
 			int			j = i;
@@ -617,15 +955,30 @@ MemInsert(HnswBuildState *bs, const char *vec, ItemPointer heaptid, int level)
 			ListDists(list, cap)[list[0]] = c->dist;
 			ListGood(list, cap)[list[0]] = (uint8) (i < bs->ngood[lc]);
 			list[++list[0]] = (uint32) c->ref;
-			MemAddLink(bs, c->ref, id, c->dist, lc);
 		}
 	}
 
-	if (bs->entry < 0 || level > bs->entrylevel)
+	/* commit the element, then link it from its neighbours */
+	el = BuildEl(bs, id);
+	el->heaptids[0] = *heaptid;
+	if (bs->parallel)
+		pg_write_barrier();
+	el->nheaptids = 1;
+	for (int lc = toplayer; lc >= 0; lc--)
+		for (int i = 0; i < bs->nchosen[lc]; i++)
+			MemAddLink(bs, bs->chosen[lc][i].ref, id, bs->chosen[lc][i].dist, lc);
+
+	if (entry < 0 || level > entrylevel)
 	{
-		bs->entry = id;
-		bs->entrylevel = level;
+		if (!bs->parallel || entrylocked)
+		{
+			shared->entry = id;
+			shared->entrylevel = level;
+		}
 	}
+	if (entrylocked)
+		LWLockRelease(&shared->entrylock);
+	GraphLeave(bs);
 }
 
 /* ---------------------------------------------------------------------
@@ -683,10 +1036,9 @@ WriteMetaPage(Relation index, ForkNumber forknum, int dim, int m, int efc,
  * the same element land next to each other, often on the same page, so
  * that a search reads fewer pages for the neighbours of one element.
  */
-static uint32 *
-BreadthFirstOrder(HnswBuildState *bs)
+static void
+BreadthFirstOrder(HnswBuildState *bs, uint32 *order)
 {
-	uint32	   *order = palloc_extended(sizeof(uint32) * bs->n, MCXT_ALLOC_HUGE);
 	int64		head = 0;
 	int64		tail = 0;
 
@@ -707,10 +1059,9 @@ BreadthFirstOrder(HnswBuildState *bs)
 		}
 	}
 	for (int64 i = 0; i < bs->n; i++)
-		if (bs->tags[i] != bs->epoch)
+		if (bs->tags[i] != bs->epoch && BuildEl(bs, i)->nheaptids > 0)
 			order[tail++] = (uint32) i;
-	Assert(tail == bs->n);
-	return order;
+	Assert(tail == bs->nlive);
 }
 
 /* ---------------------------------------------------------------------
@@ -910,18 +1261,18 @@ MemConnectAll(HnswBuildState *bs)
 	reached = palloc_extended(sizeof(bool) * bs->n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	queue = palloc_extended(sizeof(uint32) * bs->n, MCXT_ALLOC_HUGE);
 	nreached = MemMarkReached(bs, bs->entry, reached, queue);
-	for (int round = 0; nreached < bs->n; round++)
+	for (int round = 0; nreached < bs->nlive; round++)
 	{
 		if (round == 8)
 		{
 			/* cannot happen, as far as we know; vacuum would finish it */
 			elog(DEBUG1, "index \"%s\": " INT64_FORMAT " elements left unreached",
-				 RelationGetRelationName(bs->index), bs->n - nreached);
+				 RelationGetRelationName(bs->index), bs->nlive - nreached);
 			break;
 		}
 		for (int64 u = 0; u < bs->n; u++)
 		{
-			if (!reached[u])
+			if (!reached[u] && BuildEl(bs, u)->nheaptids > 0)
 			{
 				MemConnect(bs, u, reached, queue);
 				CHECK_FOR_INTERRUPTS();
@@ -950,7 +1301,7 @@ MemConnectAll(HnswBuildState *bs)
  * the head's length (0 for a whole element) and vtids[i] the first value
  * tuple; the others are at offset 1 of the blocks that follow it.
  */
-static void
+static BlockNumber
 PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 		   ItemPointerData *ntids, uint16 *heads, ItemPointerData *vtids)
 {
@@ -961,7 +1312,7 @@ PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 	OffsetNumber off = 0;
 	const Size	lp = sizeof(ItemIdData);
 
-	for (int64 k = 0; k < bs->n; k++)
+	for (int64 k = 0; k < bs->nlive; k++)
 	{
 		int64		i = order[k];
 		Size		vsize = BuildVecSize(bs, i);
@@ -1006,10 +1357,12 @@ PlanLayout(HnswBuildState *bs, const uint32 *order, ItemPointerData *etids,
 			}
 		}
 	}
+	return nextblk;
 }
 
 /*
- * Move on to block wantblk, the next new page, in WriteLayout.
+ * Move on to block wantblk in WriteRange: a page FlushPlan made, which only
+ * this participant writes to.
  */
 static Buffer
 NextLayoutPage(Relation index, Buffer buf, BlockNumber wantblk)
@@ -1021,11 +1374,8 @@ NextLayoutPage(Relation index, Buffer buf, BlockNumber wantblk)
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
-	buf = HnswNewBuffer(index);
-	if (BufferGetBlockNumber(buf) != wantblk)
-		elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
-			 BufferGetBlockNumber(buf), RelationGetRelationName(index), wantblk);
-	HnswInitPage(BufferGetPage(buf), HNSW_PAGE_DATA);
+	buf = ReadBuffer(index, wantblk);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	return buf;
 }
 
@@ -1039,15 +1389,44 @@ AddLayoutTuple(Relation index, Buffer buf, Pointer tup, Size size,
 			 RelationGetRelationName(index));
 }
 
+/* The layout FlushPlan made, in the region; valid inside GraphEnter */
+typedef struct BuildLayout
+{
+	uint32	   *order;
+	ItemPointerData *etids;
+	ItemPointerData *ntids;
+	ItemPointerData *vtids;
+	uint16	   *heads;
+	float	   *rots;			/* rotations in the order written, or NULL */
+	float4	   *sqs;			/* their squared norms */
+	uint32	   *pos;			/* where element i is in order */
+	int64	   *chunks;			/* where the chunks of order start */
+} BuildLayout;
+
+static void
+GetLayout(HnswBuildState *bs, BuildLayout *l)
+{
+	HnswBuildShared *shared = bs->shared;
+	HnswRegion *r = &bs->region;
+
+	l->order = (uint32 *) HnswRegionPtr(r, shared->order);
+	l->etids = (ItemPointerData *) HnswRegionPtr(r, shared->etids);
+	l->ntids = (ItemPointerData *) HnswRegionPtr(r, shared->ntids);
+	l->vtids = (ItemPointerData *) HnswRegionPtr(r, shared->vtids);
+	l->heads = (uint16 *) HnswRegionPtr(r, shared->heads);
+	l->rots = shared->rots ? (float *) HnswRegionPtr(r, shared->rots) : NULL;
+	l->sqs = shared->rots ? (float4 *) HnswRegionPtr(r, shared->sqs) : NULL;
+	l->pos = shared->rots ? (uint32 *) HnswRegionPtr(r, shared->pos) : NULL;
+	l->chunks = (int64 *) HnswRegionPtr(r, shared->chunks);
+}
+
 /*
- * Write the graph to new pages at the end of the index, as PlanLayout
- * placed it, in one sequential pass.  No WAL: hnswbuild logs the finished
- * index.
+ * Write the elements at positions [k0, k1) of the order, as PlanLayout
+ * placed them, on pages FlushPlan made.  Inside GraphEnter.  No WAL:
+ * hnswbuild logs the finished index.
  */
 static void
-WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etids,
-			const ItemPointerData *ntids, const uint16 *heads,
-			const ItemPointerData *vtids)
+WriteRange(HnswBuildState *bs, const BuildLayout *l, int64 k0, int64 k1)
 {
 	Relation	index = bs->index;
 	int			m = bs->m;
@@ -1060,38 +1439,18 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 																	codesize)));
 	float	   *re = NULL;
 	float	   *rx = NULL;
-	float	   *rots = NULL;
-	float4	   *sqs = NULL;
+	const float *rots = l->rots;
 	int			pdim = bs->codes.pdim;
 
 	if (codesize > 0)
 	{
-		Size		rotbytes = sizeof(float) * pdim * (Size) bs->n;
-
 		re = palloc(sizeof(float) * pdim);
 		rx = palloc(sizeof(float) * pdim);
-
-		/*
-		 * A code is made from the rotations of an element and of its owner.
-		 * If maintenance_work_mem has room for the rotations of every
-		 * element, each is made once; else twice per link.
-		 */
-		if (bs->memused + rotbytes + sizeof(float4) * bs->n <= bs->memlimit)
-		{
-			rots = palloc_extended(rotbytes, MCXT_ALLOC_HUGE);
-			sqs = palloc_extended(sizeof(float4) * bs->n, MCXT_ALLOC_HUGE);
-			for (int64 i = 0; i < bs->n; i++)
-			{
-				sqs[i] = (float4) HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i),
-											 rots + pdim * i);
-				CHECK_FOR_INTERRUPTS();
-			}
-		}
 	}
 
-	for (int64 k = 0; k < bs->n; k++)
+	for (int64 k = k0; k < k1; k++)
 	{
-		int64		i = order[k];
+		int64		i = l->order[k];
 		BuildElement *el = BuildEl(bs, i);
 		Size		vsize = BuildVecSize(bs, i);
 		Size		esize = HNSW_ELEMENT_TUPLE_SIZE(vsize);
@@ -1101,11 +1460,11 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 
 		HnswFormElement(etup, el->level, BuildVec(bs, i), vsize, el->heaptids,
 						el->nheaptids);
-		etup->neighbortid = ntids[i];
-		if (heads[i] > 0)
+		etup->neighbortid = l->ntids[i];
+		if (l->heads[i] > 0)
 		{
-			esize = HnswFormChainedElement(ctup, etup, vsize, heads[i],
-										   (ItemPointer) &vtids[i], vsize);
+			esize = HnswFormChainedElement(ctup, etup, vsize, l->heads[i],
+										   (ItemPointer) &l->vtids[i], vsize);
 			tup = (Pointer) ctup;
 		}
 		HnswFormNeighbors(ntup, el->level, m, codesize);
@@ -1115,8 +1474,8 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 
 			if (rots)
 			{
-				sq = sqs[i];
-				owner = rots + (Size) pdim * i;
+				sq = l->sqs[k];
+				owner = rots + (Size) pdim * k;
 			}
 			else
 				sq = (float4) HnswRotate(&bs->codes, bs->dist.vkind, BuildVec(bs, i), re);
@@ -1138,32 +1497,36 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 						if (lc == 0 && codesize > 0)
 						{
 							/* the member's code, relative to this element */
-							const float *r = rots ? rots + (Size) pdim * list[j + 1] : rx;
+							const float *r = rots ? rots + (Size) pdim * l->pos[list[j + 1]] : rx;
 
+							/* the next member's rotation: on its way */
+							if (rots && j + 1 < list[0])
+								for (int b = 0; b < pdim; b += 16)
+									__builtin_prefetch(rots + (Size) pdim * l->pos[list[j + 2]] + b);
 							if (!rots)
 								HnswRotate(&bs->codes, bs->dist.vkind,
 										   BuildVec(bs, list[j + 1]), rx);
 							HnswEncodeRotated(&bs->codes, r, owner,
 											  HnswNeighborCode(ntup, m, codesize, n));
 						}
-						ntup->tids[start + n++] = etids[list[j + 1]];
+						ntup->tids[start + n++] = l->etids[list[j + 1]];
 					}
 			HnswNeighborGood(ntup)[lc] = 0;
 			for (uint32 j = 0; j < list[0]; j++)
 				HnswNeighborGood(ntup)[lc] += good[j];
 		}
 
-		buf = NextLayoutPage(index, buf, ItemPointerGetBlockNumber(&etids[i]));
-		AddLayoutTuple(index, buf, tup, esize, ItemPointerGetOffsetNumber(&etids[i]));
+		buf = NextLayoutPage(index, buf, ItemPointerGetBlockNumber(&l->etids[i]));
+		AddLayoutTuple(index, buf, tup, esize, ItemPointerGetOffsetNumber(&l->etids[i]));
 		AddLayoutTuple(index, buf, (Pointer) ntup, nsize,
-					   ItemPointerGetOffsetNumber(&ntids[i]));
+					   ItemPointerGetOffsetNumber(&l->ntids[i]));
 
-		if (heads[i] > 0)
+		if (l->heads[i] > 0)
 		{
-			BlockNumber vblk = ItemPointerGetBlockNumber(&vtids[i]);
+			BlockNumber vblk = ItemPointerGetBlockNumber(&l->vtids[i]);
 			const char *value = BuildVec(bs, i);
 
-			for (Size pos = heads[i]; pos < vsize; vblk++)
+			for (Size pos = l->heads[i]; pos < vsize; vblk++)
 			{
 				Size		part = HnswPartSize(vsize - pos);
 				ItemPointerData next;
@@ -1177,7 +1540,14 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 				pos += part;
 			}
 		}
-		CHECK_FOR_INTERRUPTS();
+		if ((k & 255) == 255)
+		{
+			uint64		done = pg_atomic_add_fetch_u64(&bs->shared->nwritten, 256);
+
+			if (bs->progress)
+				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+			CHECK_FOR_INTERRUPTS();
+		}
 	}
 	if (BufferIsValid(buf))
 	{
@@ -1194,76 +1564,299 @@ WriteLayout(HnswBuildState *bs, const uint32 *order, const ItemPointerData *etid
 		pfree(re);
 		pfree(rx);
 	}
-	if (rots)
+}
+
+/*
+ * Bytes from the region for the leader alone, inside GraphEnter (which it
+ * may leave and enter again: pointers into the region must be found anew).
+ */
+static Size
+LeaderAlloc(HnswBuildState *bs, Size bytes)
+{
+	Size		off = HnswRegionAlloc(&bs->region, bytes);
+
+	if (off == 0)
 	{
-		pfree(rots);
-		pfree(sqs);
+		GraphLeave(bs);
+		HnswRegionMakeRoom(&bs->region, bytes,
+						   (int64) pg_atomic_read_u64(&bs->shared->ntuples));
+		GraphEnter(bs);
+		off = HnswRegionAlloc(&bs->region, bytes);
+	}
+	return off;
+}
+
+/*
+ * Plan writing the graph out, the leader alone once every row is in, inside
+ * GraphEnter: link unreached elements, choose the order, place every
+ * element on pages, make the pages, and cut the order into chunks that
+ * begin on a page of their own, for the participants to write.  Returns
+ * false if there is nothing to write.
+ */
+static bool
+FlushPlan(HnswBuildState *bs)
+{
+	HnswBuildShared *shared = bs->shared;
+	BuildLayout l;
+	BlockNumber first;
+	BlockNumber nblocks;
+	int64		nchunks;
+	int64		nc;
+
+	bs->n = (int64) pg_atomic_read_u64(&shared->nalloc);
+	bs->entry = shared->entry;
+	bs->entrylevel = shared->entrylevel;
+	bs->nlive = 0;
+	for (int64 i = 0; i < bs->n; i++)
+		if (BuildEl(bs, i)->nheaptids > 0)
+			bs->nlive++;
+	shared->nlive = bs->nlive;
+	if (bs->nlive == 0)
+		return false;
+	EnsureTag(bs, bs->n - 1);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LINK);
+	MemConnectAll(bs);
+
+	/* the layout's arrays, in the region: the participants read them */
+	nchunks = Min(Max(bs->nlive / 1024, 1), 4096);
+	shared->order = LeaderAlloc(bs, sizeof(uint32) * bs->n);
+	shared->etids = LeaderAlloc(bs, sizeof(ItemPointerData) * bs->n);
+	shared->ntids = LeaderAlloc(bs, sizeof(ItemPointerData) * bs->n);
+	shared->vtids = LeaderAlloc(bs, sizeof(ItemPointerData) * bs->n);
+	shared->heads = LeaderAlloc(bs, sizeof(uint16) * bs->n);
+	shared->chunks = LeaderAlloc(bs, sizeof(int64) * (nchunks + 1));
+	shared->rots = 0;
+	if (bs->codesize > 0)
+	{
+		/*
+		 * A code is made from the rotations of an element and of its
+		 * owner.  If maintenance_work_mem has room for the rotations of
+		 * every element (or the graph is in a file already), each is made
+		 * once; else twice per link.
+		 */
+		Size		rotbytes = sizeof(float) * bs->codes.pdim * (Size) bs->nlive;
+		Size		used = pg_atomic_read_u64(&shared->region.used);
+
+		if (shared->region.kind == HNSW_REGION_FILE ||
+			used + rotbytes + sizeof(float4) * bs->nlive <= shared->region.limit)
+		{
+			shared->rots = LeaderAlloc(bs, rotbytes);
+			shared->sqs = LeaderAlloc(bs, sizeof(float4) * bs->nlive);
+			shared->pos = LeaderAlloc(bs, sizeof(uint32) * bs->n);
+		}
+	}
+	GetLayout(bs, &l);
+
+	BreadthFirstOrder(bs, l.order);
+	first = RelationGetNumberOfBlocks(bs->index);
+	nblocks = PlanLayout(bs, l.order, l.etids, l.ntids, l.heads, l.vtids);
+	if (l.pos)
+		for (int64 k = 0; k < bs->nlive; k++)
+			l.pos[l.order[k]] = (uint32) k;
+
+	/* the pages, empty */
+	for (BlockNumber blk = first; blk < nblocks; blk++)
+	{
+		Buffer		buf = HnswNewBuffer(bs->index);
+
+		if (BufferGetBlockNumber(buf) != blk)
+			elog(ERROR, "unexpected block %u while building index \"%s\", expected %u",
+				 BufferGetBlockNumber(buf), RelationGetRelationName(bs->index), blk);
+		HnswInitPage(BufferGetPage(buf), HNSW_PAGE_DATA);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* chunks of about equal length, each starting a page */
+	nc = 0;
+	for (int64 c = 0; c < nchunks; c++)
+	{
+		int64		k = bs->nlive * c / nchunks;
+
+		while (k < bs->nlive &&
+			   ItemPointerGetOffsetNumber(&l.etids[l.order[k]]) != FirstOffsetNumber)
+			k++;
+		if (k < bs->nlive && (nc == 0 || k > l.chunks[nc - 1]))
+			l.chunks[nc++] = k;
+	}
+	l.chunks[0] = 0;
+	l.chunks[nc] = bs->nlive;
+	shared->nchunks = nc;
+	pg_atomic_write_u64(&shared->nextrot, 0);
+	pg_atomic_write_u64(&shared->nextchunk, 0);
+	pg_atomic_write_u64(&shared->nwritten, 0);
+
+	{
+		const int	index[] = {
+			PROGRESS_CREATEIDX_SUBPHASE,
+			PROGRESS_CREATEIDX_TUPLES_TOTAL,
+			PROGRESS_CREATEIDX_TUPLES_DONE
+		};
+		const int64 val[] = {PROGRESS_HNSW_PHASE_WRITE, bs->nlive, 0};
+
+		pgstat_progress_update_multi_param(3, index, val);
+	}
+	return true;
+}
+
+/*
+ * A participant's part of writing the graph out, inside GraphEnter: in
+ * stage ROTATE, rotations of batches of elements; in stage WRITE, chunks of
+ * the order.  Batches and chunks are taken one at a time, whoever is free.
+ */
+static void
+FlushStage(HnswBuildState *bs, int stage)
+{
+	HnswBuildShared *shared = bs->shared;
+	BuildLayout l;
+
+	GetLayout(bs, &l);
+	if (stage == BUILD_STAGE_ROTATE)
+	{
+		if (l.rots == NULL)
+			return;
+		for (;;)
+		{
+			int64		k0 = (int64) pg_atomic_fetch_add_u64(&shared->nextrot, 1024);
+
+			if (k0 >= shared->nlive)
+				break;
+			for (int64 k = k0; k < Min(k0 + 1024, shared->nlive); k++)
+				l.sqs[k] = (float4) HnswRotate(&bs->codes, bs->dist.vkind,
+											   BuildVec(bs, l.order[k]),
+											   l.rots + (Size) bs->codes.pdim * k);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	else
+	{
+		for (;;)
+		{
+			int64		c = (int64) pg_atomic_fetch_add_u64(&shared->nextchunk, 1);
+
+			if (c >= shared->nchunks)
+				break;
+			WriteRange(bs, &l, l.chunks[c], l.chunks[c + 1]);
+		}
 	}
 }
 
 /*
- * Lay the in-memory graph out on pages after the metapage and point the
- * metapage at the entry point.  Frees the graph.
+ * Wait until the leader opens a stage after "after" (a worker), or until
+ * every participant is done with stage (the leader, after its own part).
+ * Returns the stage.
+ */
+static int
+WaitStage(HnswBuildShared *shared, int after, bool leader, int stage)
+{
+	int			now = after;
+
+	for (;;)
+	{
+		bool		ready;
+
+		SpinLockAcquire(&shared->mutex);
+		if (leader)
+			ready = shared->ndonestage == shared->nwriters;
+		else
+		{
+			now = shared->stage;
+			ready = now > after;
+		}
+		SpinLockRelease(&shared->mutex);
+		if (ready)
+			break;
+		if (leader && stage == BUILD_STAGE_WRITE)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+										 (int64) pg_atomic_read_u64(&shared->nwritten));
+		ConditionVariableTimedSleep(&shared->donecv, 1000, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
+	}
+	ConditionVariableCancelSleep();
+	return now;
+}
+
+/* The leader opens stage for the nwriters participants */
+static void
+OpenStage(HnswBuildShared *shared, int stage)
+{
+	SpinLockAcquire(&shared->mutex);
+	shared->stage = stage;
+	shared->ndonestage = 0;
+	SpinLockRelease(&shared->mutex);
+	ConditionVariableBroadcast(&shared->donecv);
+}
+
+/* A participant is done with the stage */
+static void
+DoneStage(HnswBuildShared *shared)
+{
+	SpinLockAcquire(&shared->mutex);
+	shared->ndonestage++;
+	SpinLockRelease(&shared->mutex);
+	ConditionVariableBroadcast(&shared->donecv);
+}
+
+/*
+ * A worker, done scanning: take part in writing the graph out, if the
+ * leader asks.
+ */
+static void
+WorkerFlush(HnswBuildState *bs)
+{
+	HnswBuildShared *shared = bs->shared;
+	int			stage = BUILD_STAGE_LOAD;
+
+	while ((stage = WaitStage(shared, stage, false, 0)) != BUILD_STAGE_DONE)
+	{
+		GraphEnter(bs);
+		FlushStage(bs, stage);
+		GraphLeave(bs);
+		DoneStage(shared);
+	}
+}
+
+/*
+ * The leader, once every participant is done scanning: write the graph out,
+ * with the workers' help, and point the metapage at the entry point.
  */
 static void
 FlushGraph(HnswBuildState *bs)
 {
-	ItemPointerData *etids;
-	ItemPointerData *ntids;
-	ItemPointerData *vtids;
-	uint16	   *heads;
-	uint32	   *order;
+	HnswBuildShared *shared = bs->shared;
+	bool		any;
+	ItemPointerData entrytid;
 
-	if (bs->n == 0)
-		return;
-
-	MemConnectAll(bs);
-	order = BreadthFirstOrder(bs);
-	etids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	ntids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	vtids = palloc_extended(sizeof(ItemPointerData) * bs->n, MCXT_ALLOC_HUGE);
-	heads = palloc_extended(sizeof(uint16) * bs->n, MCXT_ALLOC_HUGE);
-	PlanLayout(bs, order, etids, ntids, heads, vtids);
-	WriteLayout(bs, order, etids, ntids, heads, vtids);
-	HnswUpdateEntryPoint(bs->index, &etids[bs->entry], bs->entrylevel, true);
-
-	pfree(order);
-	pfree(etids);
-	pfree(ntids);
-	pfree(vtids);
-	pfree(heads);
-	MemoryContextReset(bs->graphCtx);
-	if (bs->pairdense)
+	GraphEnter(bs);
+	any = FlushPlan(bs);
+	GraphLeave(bs);
+	if (any)
 	{
-		memset(bs->pairdense, 0, sizeof(float) * bs->dim);
-		bs->pairdenseid = -1;
+		for (int stage = BUILD_STAGE_ROTATE; stage <= BUILD_STAGE_WRITE; stage++)
+		{
+			OpenStage(shared, stage);
+			GraphEnter(bs);
+			FlushStage(bs, stage);
+			GraphLeave(bs);
+			DoneStage(shared);
+			WaitStage(shared, 0, true, stage);
+		}
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->nlive);
+		GraphEnter(bs);
+		entrytid = ((ItemPointerData *) HnswRegionPtr(&bs->region, shared->etids))[bs->entry];
+		GraphLeave(bs);
+		HnswUpdateEntryPoint(bs->index, &entrytid, bs->entrylevel, true);
 	}
-	bs->n = 0;
-	bs->nchunks = 0;
-	bs->tags = NULL;
+	OpenStage(shared, BUILD_STAGE_DONE);
 }
 
-/* Allocate the graph's chunk directories in graphCtx */
+/* Report the rows in so far (the leader) */
 static void
-InitGraph(HnswBuildState *bs)
+ReportTuples(HnswBuildShared *shared)
 {
-	MemoryContext old = MemoryContextSwitchTo(bs->graphCtx);
-
-	bs->maxchunks = 16;
-	bs->nchunks = 0;
-	bs->vecchunks = palloc(sizeof(char *) * bs->maxchunks);
-	bs->arena = NULL;
-	bs->arenafree = 0;
-	bs->l0chunks = palloc(sizeof(uint32 *) * bs->maxchunks);
-	bs->elchunks = palloc(sizeof(BuildElement *) * bs->maxchunks);
-	bs->tags = NULL;
-	bs->ntags = 0;
-	bs->epoch = 1;
-	bs->n = 0;
-	bs->entry = -1;
-	bs->entrylevel = -1;
-	bs->memused = 0;
-	MemoryContextSwitchTo(old);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+								 (int64) pg_atomic_read_u64(&shared->ntuples));
 }
 
 static void
@@ -1281,117 +1874,468 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	vec = palloc(bs->dist.maxvsize);
 	if (HnswPrepareValue(&bs->dist, values[0], vec))
 	{
-		if (!bs->ondisk)
-		{
-			int			level = HnswRandomLevel(&bs->prng, bs->ml, bs->maxlevel);
+		uint64		ntuples;
 
-			if (bs->memused + ElementMemory(bs, level, HnswDistValueSize(&bs->dist, vec)) +
-				(bs->n % BUILD_CHUNK == 0 ? ChunkMemory(bs) : 0) > bs->memlimit &&
-				bs->n > 0)
-			{
-				ereport(NOTICE,
-						(errmsg("hnsw graph no longer fits into maintenance_work_mem after %ld tuples",
-								(long) bs->indtuples),
-						 errdetail("Building will take significantly more time."),
-						 errhint("Increase maintenance_work_mem to speed up builds.")));
-				FlushGraph(bs);
-				bs->ondisk = true;
-			}
-			else
-				MemInsert(bs, vec, tid, level);
-		}
-		if (bs->ondisk)
-			HnswInsertVector(bs->index, &bs->dist, vec, tid, true);
+		MemInsert(bs, vec, tid, HnswRandomLevel(&bs->prng, bs->ml, bs->maxlevel));
 		bs->indtuples++;
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
-									 (int64) bs->indtuples);
+		ntuples = pg_atomic_add_fetch_u64(&bs->shared->ntuples, 1);
+		if (bs->progress && (!bs->parallel || ntuples % 64 == 0))
+			ReportTuples(bs->shared);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
 }
 
 /*
- * ambuild: build the graph over every row of heap, then write and
- * WAL-log the index.
+ * Set up participant's state for a build of index, whose graph shared
+ * describes; seg is the region's segment if this process created it.
+ */
+static void
+InitBuildState(HnswBuildState *bs, Relation heap, Relation index,
+			   IndexInfo *indexInfo, HnswBuildShared *shared,
+			   dsm_segment *seg, dsm_segment *pcxtseg, int participant)
+{
+	memset(bs, 0, sizeof(HnswBuildState));
+	bs->heap = heap;
+	bs->index = index;
+	bs->indexInfo = indexInfo;
+	bs->shared = shared;
+	bs->parallel = shared->region.parallel;
+	bs->dim = HnswGetDimensions(index);
+	bs->m = HnswGetM(index);
+	bs->efc = HnswGetEfConstruction(index);
+	bs->ml = 1.0 / log(bs->m);
+	bs->chunkshift = shared->chunkshift;
+	pg_prng_seed(&bs->prng, UINT64CONST(0x484E5357) + participant);
+	bs->graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph",
+										 ALLOCSET_DEFAULT_SIZES);
+	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
+									   ALLOCSET_DEFAULT_SIZES);
+	HnswInitDistance(&bs->dist, index, bs->dim);
+	HnswChooseCodes(index, &bs->dist, bs->m, &bs->codemeta);
+	if (bs->codemeta.codes != HNSW_CODE_NONE)
+	{
+		HnswCodesInit(&bs->codes, bs->dim, bs->codemeta.codebits, bs->codemeta.codeseed,
+					  HnswCodesDotBase(&bs->dist));
+		bs->codesize = HNSW_CODE_SIZE(bs->codemeta.codebits);
+	}
+	bs->maxlevel = HnswIndexMaxLevel(bs->m, bs->codesize > 0);
+	bs->vsize = bs->dist.vkind == HNSW_VALUE_SPARSE ? 0 :
+		HnswValueMinSize(bs->dist.vkind, bs->dim);
+	bs->pairdenseid = -1;
+	if (bs->dist.kind == HNSW_DIST_SPARSE_NEG_DOT && bs->dim <= HNSW_DENSE_MAX_DIM)
+	{
+		bs->dense = palloc0(sizeof(float) * bs->dim);
+		bs->pairdense = palloc0(sizeof(float) * bs->dim);
+	}
+	bs->epoch = 1;
+	HnswSearchInit(&bs->search, &mem_graph_ops, bs, bs->m, bs->efc);
+	bs->w = palloc(sizeof(HnswCandidate) * (bs->efc + 1));
+	for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
+		bs->chosen[lc] = palloc(sizeof(HnswCandidate) * 2 * bs->m);
+	HnswRegionAttach(&bs->region, &shared->region, seg, pcxtseg, bs->graphCtx);
+}
+
+static void
+FreeBuildState(HnswBuildState *bs)
+{
+	HnswRegionDetach(&bs->region);
+	MemoryContextDelete(bs->graphCtx);
+	MemoryContextDelete(bs->tmpCtx);
+}
+
+/*
+ * Scan the heap into the graph: all of it (scan NULL), or this
+ * participant's part of a parallel scan.  Adds the counts to shared and
+ * signals the leader.
+ */
+static void
+ScanIntoGraph(HnswBuildState *bs, TableScanDesc scan)
+{
+	HnswBuildShared *shared = bs->shared;
+	double		reltuples;
+
+	reltuples = table_index_build_scan(bs->heap, bs->index, bs->indexInfo, true,
+									   bs->progress, BuildCallback, bs, scan);
+	SpinLockAcquire(&shared->mutex);
+	shared->ndone++;
+	shared->reltuples += reltuples;
+	shared->indtuples += bs->indtuples;
+	SpinLockRelease(&shared->mutex);
+	ConditionVariableBroadcast(&shared->donecv);
+}
+
+/* Bytes the graph of heap's rows is expected to need */
+static Size
+ExpectedGraphBytes(Relation heap, Relation index)
+{
+	BlockNumber pages;
+	double		tuples;
+	double		allvisfrac;
+	int			m = HnswGetM(index);
+	int			kind = HnswGetTypeInfo(index)->kind;
+	Size		vsize = HnswValueMinSize(kind, HnswGetDimensions(index));
+	bool		varying = kind == HNSW_VALUE_SPARSE;
+
+	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
+	if (varying)
+		vsize = Min(vsize, 1024);
+	return (Size) Max(tuples, 0) * ElementBytes(m, vsize, varying);
+}
+
+/* Elements per chunk: as many as fit a sixteenth of maintenance_work_mem */
+static int
+ChooseChunkShift(Relation index)
+{
+	int			m = HnswGetM(index);
+	int			shift = BUILD_CHUNK_SHIFT_MAX;
+
+	while (shift > 4 &&
+		   (HnswValueMinSize(HnswGetTypeInfo(index)->kind, HnswGetDimensions(index)) +
+			sizeof(Size) + sizeof(uint32) * ListWords(2 * m) + sizeof(BuildElement))
+		   << shift > (Size) maintenance_work_mem * 1024 / 16)
+		shift--;
+	return shift;
+}
+
+/* ---------------------------------------------------------------------
+ * Parallel build
+ *
+ * The leader plans workers as nbtree does (plan_create_index_workers: the
+ * table's parallel_workers, max_parallel_maintenance_workers), and every
+ * participant, the leader too unless parallel_leader_participation is off,
+ * scans its share of the heap and inserts into the one shared graph.  The
+ * leader then writes the graph out alone.  The graph's region is a shared
+ * memory segment if maintenance_work_mem and the server allow, else a
+ * temporary file: a build never fails for want of shared memory.
+ * ---------------------------------------------------------------------
+ */
+typedef struct HnswLeader
+{
+	ParallelContext *pcxt;
+	int			nparticipants;
+	Snapshot	snapshot;
+	dsm_segment *seg;			/* the region's segment, or NULL */
+	HnswBuildShared *shared;
+} HnswLeader;
+
+static void
+InitShared(HnswBuildShared *shared, Relation heap, Relation index,
+		   bool isconcurrent, dsm_segment *pcxtseg, Size expect)
+{
+	int			tranche = LWLockNewTrancheId();
+
+	memset(shared, 0, sizeof(HnswBuildShared));
+	shared->heaprelid = RelationGetRelid(heap);
+	shared->indexrelid = RelationGetRelid(index);
+	shared->isconcurrent = isconcurrent;
+	shared->tranche = tranche;
+	shared->chunkshift = ChooseChunkShift(index);
+	HnswRegionInitShared(&shared->region, (Size) maintenance_work_mem * 1024, expect,
+						 pcxtseg, tranche);
+	pg_atomic_init_u64(&shared->nalloc, 0);
+	pg_atomic_init_u64(&shared->ntuples, 0);
+	pg_atomic_init_u64(&shared->nextrot, 0);
+	pg_atomic_init_u64(&shared->nextchunk, 0);
+	pg_atomic_init_u64(&shared->nwritten, 0);
+	shared->stage = BUILD_STAGE_LOAD;
+	shared->nwriters = 1;
+	shared->entry = -1;
+	shared->entrylevel = -1;
+	SpinLockInit(&shared->mutex);
+	ConditionVariableInit(&shared->donecv);
+	if (pcxtseg)
+	{
+		LWLockRegisterTranche(tranche, "hnsw build");
+		LWLockInitialize(&shared->entrylock, tranche);
+		for (int i = 0; i < BUILD_LIST_LOCKS; i++)
+			LWLockInitialize(&shared->listlocks[i].l.lock, tranche);
+	}
+}
+
+/*
+ * Start a parallel build with up to request workers.  Returns false if no
+ * worker could be launched (then build serially).
+ */
+static bool
+BeginParallel(HnswLeader *leader, Relation heap, Relation index,
+			  IndexInfo *indexInfo, int request)
+{
+	ParallelContext *pcxt;
+	Size		estshared;
+	HnswBuildShared *shared;
+	char	   *sharedquery;
+	int			querylen;
+	bool		isconcurrent = indexInfo->ii_Concurrent;
+	Size		expect = ExpectedGraphBytes(heap, index);
+	Size		limit = (Size) maintenance_work_mem * 1024;
+	dsm_segment *seg;
+
+	memset(leader, 0, sizeof(HnswLeader));
+
+	/*
+	 * The graph's segment, sized for the whole graph with some slack, but
+	 * no more than maintenance_work_mem.  Made first: its failure is caught
+	 * in a subtransaction, which parallel mode forbids.
+	 */
+	seg = HnswRegionCreateDsm(Min(limit, expect + expect / 4 + 16 * 1024 * 1024),
+							  RelationGetRelationName(index));
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("hnsw", "HnswParallelBuildMain", request);
+
+	if (!isconcurrent)
+		leader->snapshot = SnapshotAny;
+	else
+		leader->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	estshared = add_size(BUFFERALIGN(sizeof(HnswBuildShared)),
+						 table_parallelscan_estimate(heap, leader->snapshot));
+	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
+	shm_toc_estimate_keys(&pcxt->estimator, 1);
+	if (debug_query_string)
+	{
+		querylen = strlen(debug_query_string);
+		shm_toc_estimate_chunk(&pcxt->estimator, querylen + 1);
+		shm_toc_estimate_keys(&pcxt->estimator, 1);
+	}
+	else
+		querylen = 0;
+
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		/* no segment for the context (too many of them): serial */
+		if (IsMVCCSnapshot(leader->snapshot))
+			UnregisterSnapshot(leader->snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		if (seg)
+			dsm_detach(seg);
+		return false;
+	}
+
+	shared = shm_toc_allocate(pcxt->toc, estshared);
+	InitShared(shared, heap, index, isconcurrent, pcxt->seg, expect);
+	if (seg)
+		HnswRegionUseDsm(&shared->region, seg);
+	else
+		HnswRegionUseFile(&shared->region);
+	table_parallelscan_initialize(heap, ParallelTableScanFromHnswShared(shared),
+								  leader->snapshot);
+	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
+	if (debug_query_string)
+	{
+		sharedquery = shm_toc_allocate(pcxt->toc, querylen + 1);
+		memcpy(sharedquery, debug_query_string, querylen + 1);
+		shm_toc_insert(pcxt->toc, PARALLEL_KEY_QUERY_TEXT, sharedquery);
+	}
+
+	leader->pcxt = pcxt;
+	leader->seg = seg;
+	leader->shared = shared;
+	return true;
+}
+
+static void
+EndParallel(HnswLeader *leader)
+{
+	WaitForParallelWorkersToFinish(leader->pcxt);
+	if (IsMVCCSnapshot(leader->snapshot))
+		UnregisterSnapshot(leader->snapshot);
+	DestroyParallelContext(leader->pcxt);
+	ExitParallelMode();
+}
+
+/*
+ * A parallel worker: insert this worker's share of the heap into the
+ * shared graph.
+ */
+PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
+
+void
+HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
+{
+	HnswBuildShared *shared;
+	char	   *sharedquery;
+	Relation	heap;
+	Relation	index;
+	LOCKMODE	heapLockmode;
+	LOCKMODE	indexLockmode;
+	IndexInfo  *indexInfo;
+	HnswBuildState bs;
+
+	sharedquery = shm_toc_lookup(toc, PARALLEL_KEY_QUERY_TEXT, true);
+	debug_query_string = sharedquery;
+	pgstat_report_activity(STATE_RUNNING, debug_query_string);
+
+	shared = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_SHARED, false);
+	LWLockRegisterTranche(shared->tranche, "hnsw build");
+
+	/* the lock modes index.c took in the leader */
+	if (!shared->isconcurrent)
+	{
+		heapLockmode = ShareLock;
+		indexLockmode = AccessExclusiveLock;
+	}
+	else
+	{
+		heapLockmode = ShareUpdateExclusiveLock;
+		indexLockmode = RowExclusiveLock;
+	}
+	heap = table_open(shared->heaprelid, heapLockmode);
+	index = index_open(shared->indexrelid, indexLockmode);
+	indexInfo = BuildIndexInfo(index);
+	indexInfo->ii_Concurrent = shared->isconcurrent;
+
+	InitBuildState(&bs, heap, index, indexInfo, shared, NULL, seg,
+				   ParallelWorkerNumber + 1);
+	ScanIntoGraph(&bs, table_beginscan_parallel(heap,
+												ParallelTableScanFromHnswShared(shared)));
+	WorkerFlush(&bs);
+	FreeBuildState(&bs);
+
+	index_close(index, indexLockmode);
+	table_close(heap, heapLockmode);
+}
+
+/* Wait for every participant's scan, reporting progress meanwhile */
+static void
+WaitForParticipants(HnswLeader *leader)
+{
+	HnswBuildShared *shared = leader->shared;
+
+	for (;;)
+	{
+		int			ndone;
+
+		SpinLockAcquire(&shared->mutex);
+		ndone = shared->ndone;
+		SpinLockRelease(&shared->mutex);
+		ReportTuples(shared);
+		if (ndone == leader->nparticipants)
+			break;
+		ConditionVariableTimedSleep(&shared->donecv, 1000, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Workers for a build, planned as index_build plans them for nbtree
+ * (before PostgreSQL 17, it does so only for nbtree): the table's
+ * parallel_workers, else its size, up to max_parallel_maintenance_workers.
+ * nbtree's planning also leaves each participant 32MB of
+ * maintenance_work_mem for its own sort; the graph is one for all
+ * participants, so that limit does not apply, and the planning sees the
+ * largest maintenance_work_mem.
+ */
+static int
+PlanWorkers(Relation heap, Relation index)
+{
+	int			save = maintenance_work_mem;
+	volatile int request = 0;
+
+	maintenance_work_mem = MAX_KILOBYTES;
+	PG_TRY();
+	{
+		request = plan_create_index_workers(RelationGetRelid(heap),
+											RelationGetRelid(index));
+	}
+	PG_FINALLY();
+	{
+		maintenance_work_mem = save;
+	}
+	PG_END_TRY();
+	return request;
+}
+
+/*
+ * ambuild: build the graph over every row of heap, in parallel if
+ * workers are planned, then write and WAL-log the index.
  */
 IndexBuildResult *
 hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	IndexBuildResult *result;
 	HnswBuildState bs;
-	MemoryContext old;
+	HnswBuildShared *shared;
+	HnswLeader leader;
+	bool		parallel = false;
+	int			request = 0;
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data",
 			 RelationGetRelationName(index));
 	HnswCheckIndexColumn(index);
 
-	memset(&bs, 0, sizeof(bs));
-	bs.heap = heap;
-	bs.index = index;
-	bs.indexInfo = indexInfo;
-	bs.dim = HnswGetDimensions(index);
-	bs.m = HnswGetM(index);
-	bs.efc = HnswGetEfConstruction(index);
-	bs.ml = 1.0 / log(bs.m);
-	bs.chunkshift = BUILD_CHUNK_SHIFT_MAX;
-	while (bs.chunkshift > 4 &&
-		   (HnswValueMinSize(HnswGetTypeInfo(index)->kind, bs.dim) +
-			sizeof(char *) + sizeof(uint32) * ListWords(2 * bs.m))
-		   << bs.chunkshift > (Size) maintenance_work_mem * 1024 / 16)
-		bs.chunkshift--;
-	pg_prng_seed(&bs.prng, UINT64CONST(0x484E5357));
-	bs.memlimit = (Size) maintenance_work_mem * 1024;
-	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph",
-										ALLOCSET_DEFAULT_SIZES);
-	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
-									  ALLOCSET_DEFAULT_SIZES);
-	HnswInitDistance(&bs.dist, index, bs.dim);
-	HnswChooseCodes(index, &bs.dist, bs.m, &bs.codemeta);
-	if (bs.codemeta.codes != HNSW_CODE_NONE)
-	{
-		HnswCodesInit(&bs.codes, bs.dim, bs.codemeta.codebits, bs.codemeta.codeseed,
-					  HnswCodesDotBase(&bs.dist));
-		bs.codesize = HNSW_CODE_SIZE(bs.codemeta.codebits);
-	}
-	bs.maxlevel = HnswIndexMaxLevel(bs.m, bs.codesize > 0);
-	bs.vsize = bs.dist.vkind == HNSW_VALUE_SPARSE ? 0 :
-		HnswValueMinSize(bs.dist.vkind, bs.dim);
-	bs.pairdenseid = -1;
-	if (bs.dist.kind == HNSW_DIST_SPARSE_NEG_DOT && bs.dim <= HNSW_DENSE_MAX_DIM)
-	{
-		bs.dense = palloc0(sizeof(float) * bs.dim);
-		bs.pairdense = palloc0(sizeof(float) * bs.dim);
-	}
-	InitGraph(&bs);
-	HnswSearchInit(&bs.search, &mem_graph_ops, &bs, bs.m, bs.efc);
-	bs.w = palloc(sizeof(HnswCandidate) * (bs.efc + 1));
-	for (int lc = 0; lc <= HNSW_MAX_LEVEL; lc++)
-		bs.chosen[lc] = palloc(sizeof(HnswCandidate) * 2 * bs.m);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+								 (int64) Max(heap->rd_rel->reltuples, 0));
 
+	if (IsNormalProcessingMode() && !IsParallelWorker())
+		request = PlanWorkers(heap, index);
+	if (request > 0 && BeginParallel(&leader, heap, index, indexInfo, request))
+	{
+		/* attach first: the leader creates the region's file, if any */
+		shared = leader.shared;
+		InitBuildState(&bs, heap, index, indexInfo, shared, leader.seg, leader.pcxt->seg, 0);
+		LaunchParallelWorkers(leader.pcxt);
+		/* a worker that never starts must not leave us waiting for it */
+		WaitForParallelWorkersToAttach(leader.pcxt);
+		if (leader.pcxt->nworkers_launched == 0 && !parallel_leader_participation)
+		{
+			/* nobody would scan: build serially */
+			FreeBuildState(&bs);
+			EndParallel(&leader);
+		}
+		else
+			parallel = true;
+	}
+
+	if (parallel)
+	{
+		leader.nparticipants = leader.pcxt->nworkers_launched +
+			(parallel_leader_participation ? 1 : 0);
+		ereport(DEBUG1,
+				(errmsg("building index \"%s\" with %d parallel workers, graph in %s",
+						RelationGetRelationName(index), leader.pcxt->nworkers_launched,
+						HnswRegionKindName(shared->region.kind))));
+	}
+	else
+	{
+		shared = palloc(sizeof(HnswBuildShared));
+		InitShared(shared, heap, index, false, NULL, ExpectedGraphBytes(heap, index));
+		InitBuildState(&bs, heap, index, indexInfo, shared, NULL, NULL, 0);
+	}
+	bs.progress = true;
 	WriteMetaPage(index, MAIN_FORKNUM, bs.dim, bs.m, bs.efc, &bs.codemeta, false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
-								 (int64) Max(heap->rd_rel->reltuples, 0));
-	old = CurrentMemoryContext;
-	bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-										  BuildCallback, &bs, NULL);
-	MemoryContextSwitchTo(old);
+	if (!parallel)
+		ScanIntoGraph(&bs, NULL);
+	else
+	{
+		if (parallel_leader_participation)
+			ScanIntoGraph(&bs, table_beginscan_parallel(heap,
+														ParallelTableScanFromHnswShared(shared)));
+		WaitForParticipants(&leader);
+	}
 
-	if (!bs.ondisk)
-		FlushGraph(&bs);
+	/* write the graph out, the workers helping */
+	if (parallel)
+		shared->nwriters = leader.pcxt->nworkers_launched + 1;
+	FlushGraph(&bs);
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = shared->reltuples;
+	result->index_tuples = shared->indtuples;
+
+	FreeBuildState(&bs);
+	if (parallel)
+		EndParallel(&leader);
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0,
 						  RelationGetNumberOfBlocks(index), true);
-
-	MemoryContextDelete(bs.graphCtx);
-	MemoryContextDelete(bs.tmpCtx);
-
-	result = palloc(sizeof(IndexBuildResult));
-	result->heap_tuples = bs.reltuples;
-	result->index_tuples = bs.indtuples;
 	return result;
 }
 
