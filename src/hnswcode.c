@@ -327,25 +327,37 @@ HnswEncodeRotated(const HnswCodes *c, const float *rx, const float *re, char *co
 	double		yy = 0;
 	double		shift = 0;
 
-	memset(bits, 0, c->bits / 8);
-	for (int i = 0; i < c->pdim; i++)
+	/*
+	 * Without branches on the signs, which are random: a mispredicted
+	 * branch per coordinate made this the build's bottleneck.  The sums are
+	 * the same, in the same order, as every index so far was encoded with,
+	 * so that hnsw_index_check's re-encoding matches them to the byte.
+	 */
+	for (int i = 0; i < c->bits; i += 8)
+	{
+		uint8		byte = 0;
+
+		for (int j = 0; j < 8; j++)
+		{
+			double		e = re[i + j];
+			double		r = (double) rx[i + j] - e;
+			int			pos = r > 0;
+
+			sq += r * r;
+			dot += r * e;
+			byte |= pos << j;
+			shift += e * (double) (2 * pos - 1);	/* exact: e or -e */
+			s += fabs(r);
+			yy += r * r;
+		}
+		bits[i >> 3] = byte;
+	}
+	for (int i = c->bits; i < c->pdim; i++)
 	{
 		double		r = (double) rx[i] - (double) re[i];
 
 		sq += r * r;
 		dot += r * re[i];
-		if (i < c->bits)
-		{
-			if (r > 0)
-			{
-				bits[i >> 3] |= 1 << (i & 7);
-				shift += re[i];
-			}
-			else
-				shift -= re[i];
-			s += fabs(r);
-			yy += r * r;
-		}
 	}
 	if (!isfinite(sq) || !isfinite(dot) || !isfinite(shift))
 	{
