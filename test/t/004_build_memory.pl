@@ -2,7 +2,8 @@
 #
 # 004_build_memory.pl
 #	  An hnsw build whose graph outgrows maintenance_work_mem: the NOTICE
-#	  with its DETAIL and HINT, and an index as good as any other.
+#	  with its DETAIL (the memory the graph needs) and HINT, and an index as
+#	  good as any other.  See also 017_parallel_build.pl.
 #
 # The tuple count in the NOTICE depends on how the build accounts for its
 # memory, so it is matched as a number here rather than fixed in a
@@ -48,8 +49,11 @@ my ($ret, $stdout, $stderr) = $node->psql('postgres',
 is($ret, 0, 'the build succeeds');
 like(
 	$stderr,
-	qr/NOTICE:  hnsw graph no longer fits into maintenance_work_mem after (\d+) tuples\nDETAIL:  Building will take significantly more time\.\nHINT:  Increase maintenance_work_mem to speed up builds\./,
+	qr/NOTICE:  hnsw graph no longer fits into maintenance_work_mem after (\d+) tuples\nDETAIL:  The graph needs about (\d+) MB; the rest of it is built in a temporary file\.\nHINT:  Increase maintenance_work_mem to speed up builds\./,
 	'NOTICE with DETAIL and HINT');
+my ($need) = $stderr =~ /needs about (\d+) MB/;
+# 300 values of 8 kB: at least 2.4 MB, and not wildly more
+ok(defined $need && $need >= 2 && $need <= 8, 'the DETAIL gives the memory the graph needs: ' . ($need // '?') . ' MB');
 my ($n) = $stderr =~ /after (\d+) tuples/;
 note("overflow after " . ($n // '?') . " tuples");
 ok(defined $n && $n > 0 && $n < 300, 'the NOTICE counts the tuples that fitted');
