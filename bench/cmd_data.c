@@ -18,6 +18,9 @@
  *							as queries; the rest (in file order) is the base
  *	vbench data head IN OUT N
  *							copy the first N vectors
+ *	vbench data grow IN OUT N [--seed S] [--noise X]
+ *							N vectors: those of IN, then seeded perturbed
+ *							copies of them, round after round
  *	vbench data info IN		print count and dimension
  *	vbench data half IN OUT	round every value to the nearest binary16,
  *							ties to even (src/halfutils.h), and keep it as
@@ -49,6 +52,11 @@ const OptSpec data_synth_opts[] = {
 	OPT("sigma", OPT_DOUBLE, sigma, "clustered, lowrank: standard deviation of a blob (0.1)"),
 	OPT("latent", OPT_INT, latent, "lowrank: dimension of the latent space (64)"),
 	OPT("noise", OPT_DOUBLE, noise, "lowrank: standard deviation of the noise added in every dimension (0)"),
+	OPT_END
+};
+
+const OptSpec data_grow_opts[] = {
+	OPT("noise", OPT_DOUBLE, noise, "standard deviation of the noise, times the vector's RMS value (0.1)"),
 	OPT_END
 };
 
@@ -385,6 +393,58 @@ data_head(const Options *opt)
 	for (long i = 0; i < n; i++)
 		write_fvec(out, fvec_row(&all, i), all.dim);
 	xfclose(out, argv[1]);
+	fvec_free(&all);
+}
+
+/*
+ * grow: the vectors of IN, then copies of them in rounds, each value of a
+ * copy moved by gaussian noise of standard deviation --noise (default 0.1)
+ * times the vector's root mean square value, until there are N.  GloVe-100
+ * grown this way keeps its local structure (a copy lies near its original)
+ * at any size.  One generator draws every noise value in file order.
+ */
+void
+data_grow(const Options *opt)
+{
+	char	  **argv = opt->args;
+	FvecSet		all;
+	long		n;
+	double		noise = opt->noise > 0 ? opt->noise : 0.1;
+	Rng			rng;
+	float	   *vec;
+	FILE	   *out;
+
+	need_args(opt, 3, "grow IN OUT N [--seed S] [--noise X]");
+	fvec_load(argv[0], &all);
+	n = atol(argv[2]);
+	if (n < all.n)
+		die("vbench data grow: %s has %ld vectors, more than %ld", argv[0], all.n, n);
+	rng_seed(&rng, opt->seed);
+	vec = xmalloc(sizeof(float) * all.dim);
+	out = xfopen(argv[1], "wb");
+	for (long r = 0; r < n; r++)
+	{
+		const float *v = fvec_row(&all, r % all.n);
+
+		if (r < all.n)
+			write_fvec(out, v, all.dim);
+		else
+		{
+			double		ss = 0;
+			double		scale;
+
+			for (int i = 0; i < all.dim; i++)
+				ss += (double) v[i] * v[i];
+			scale = noise * sqrt(ss / all.dim);
+			for (int i = 0; i < all.dim; i++)
+				vec[i] = (float) (v[i] + scale * rng_gauss(&rng));
+			write_fvec(out, vec, all.dim);
+		}
+	}
+	xfclose(out, argv[1]);
+	fprintf(stderr, "%s: %ld vectors of dimension %d, %ld of %s and perturbed copies (noise %g, seed %llu)\n",
+			argv[1], n, all.dim, all.n, argv[0], noise, (unsigned long long) opt->seed);
+	free(vec);
 	fvec_free(&all);
 }
 

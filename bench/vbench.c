@@ -85,6 +85,8 @@ static const Command commands[] = {
 	{"data", "split", data_split, NULL, "IN BASE QUERY NQ",
 	"hold out NQ vectors (seeded shuffle, --seed) as queries"},
 	{"data", "head", data_head, NULL, "IN OUT N", "copy the first N vectors"},
+	{"data", "grow", data_grow, data_grow_opts, "IN OUT N",
+	"IN, then seeded perturbed copies of it, N vectors in all"},
 	{"data", "info", data_info, NULL, "IN", "print count and dimension"},
 	{"data", "half", data_half, NULL, "IN OUT",
 	"round every value to the nearest binary16 (half), kept as float32"},
