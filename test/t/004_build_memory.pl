@@ -41,6 +41,9 @@ $node->safe_psql(
 	SELECT qid, ARRAY(SELECT (random() * 2 - 1 + 0 * qid)::real
 					  FROM generate_series(1, 32))::vector
 	FROM generate_series(1, 30) qid;
+	-- the NOTICE's figure comes from the table's statistics
+	ANALYZE wide;
+	ANALYZE items;
 });
 
 # 300 vectors of 2000 dimensions (8 kB each) do not fit into 1MB
