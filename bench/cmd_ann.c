@@ -80,6 +80,8 @@ const OptSpec ann_build_opts[] = {
 	OPT("index", OPT_STR, index, "index name (items_<metric>_idx)"),
 	OPT("mwm", OPT_STR, mwm, "maintenance_work_mem of the build (the server's)"),
 	OPT("mem", OPT_FLAG, mem, "also print the backend's peak private memory and peak RSS"),
+	OPT("workers", OPT_INT, workers, "parallel workers of the build: max_parallel_maintenance_workers and the table's parallel_workers (the server's)"),
+	OPT("timeout", OPT_INT, timeout, "give up after this many seconds, print how far the build got (none)"),
 	OPT("with", OPT_STR, with, "more index options, e.g. \"quantization = none\""),
 	OPT_END
 };
@@ -234,15 +236,21 @@ ann_load(const Options *opt)
  * must run on this machine, and /proc/PID readable by this user (root, or
  * the user the cluster runs as); otherwise both are -1.
  */
-static void
-build_memory(PGconn *conn, long pid, const char *sql, long *peak_private, long *peak_rss)
+static bool
+build_memory(PGconn *conn, long pid, const char *sql, long *peak_private, long *peak_rss,
+			 const Options *opt, char *progress, size_t progress_size)
 {
 	PGresult   *res;
 	long		anon;
 	long		hwm;
 	bool		failed = false;
+	PGconn	   *watch = NULL;
+	double		last = 0;
 
 	*peak_private = -1;
+	progress[0] = '\0';
+	if (opt->timeout > 0)
+		watch = connect_db(opt->conninfo, false);
 	if (!PQsendQuery(conn, sql))
 		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
 	for (;;)
@@ -252,6 +260,21 @@ build_memory(PGconn *conn, long pid, const char *sql, long *peak_private, long *
 		proc_memory(pid, &anon, &hwm);
 		if (anon > *peak_private)
 			*peak_private = anon;
+		if (watch && now_seconds() - last >= 1.0)
+		{
+			char		q[256];
+			PGresult   *p;
+
+			/* how far the build is, kept for a timeout */
+			snprintf(q, sizeof(q),
+					 "SELECT phase || ',' || tuples_done || ',' || tuples_total "
+					 "FROM pg_stat_progress_create_index WHERE pid = %ld", pid);
+			p = exec_ok(watch, q);
+			if (PQntuples(p) == 1)
+				snprintf(progress, progress_size, "%s", PQgetvalue(p, 0, 0));
+			PQclear(p);
+			last = now_seconds();
+		}
 		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		if (!PQconsumeInput(conn))
@@ -262,13 +285,29 @@ build_memory(PGconn *conn, long pid, const char *sql, long *peak_private, long *
 	while ((res = PQgetResult(conn)) != NULL)
 	{
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			/* 57014: canceled by statement_timeout */
+			if (watch && state && strcmp(state, "57014") == 0)
+			{
+				PQclear(res);
+				while ((res = PQgetResult(conn)) != NULL)
+					PQclear(res);
+				PQfinish(watch);
+				return false;
+			}
 			failed = true;
+		}
 		PQclear(res);
 	}
 	if (failed)
 		die("%s\nfailed: %s", sql, PQerrorMessage(conn));
 	proc_memory(pid, &anon, &hwm);
 	*peak_rss = hwm;
+	if (watch)
+		PQfinish(watch);
+	return true;
 }
 
 void
@@ -308,6 +347,22 @@ ann_build(const Options *opt)
 		snprintf(sql, sizeof(sql), "SET maintenance_work_mem = '%s'", opt->mwm);
 		exec_cmd(conn, sql);
 	}
+	if (opt->workers >= 0)
+	{
+		snprintf(sql, sizeof(sql), "SET max_parallel_maintenance_workers = %d", opt->workers);
+		exec_cmd(conn, sql);
+		if (opt->workers > 0)
+			snprintf(sql, sizeof(sql), "ALTER TABLE " TABLE_NAME " SET (parallel_workers = %d)",
+					 opt->workers);
+		else
+			snprintf(sql, sizeof(sql), "ALTER TABLE " TABLE_NAME " RESET (parallel_workers)");
+		exec_cmd(conn, sql);
+	}
+	if (opt->timeout > 0)
+	{
+		snprintf(sql, sizeof(sql), "SET statement_timeout = '%ds'", opt->timeout);
+		exec_cmd(conn, sql);
+	}
 	res = exec_ok(conn, "SELECT pg_backend_pid()");
 	pid = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -318,8 +373,19 @@ ann_build(const Options *opt)
 			 idx, column, opt->m, opt->efc, opt->with ? ", " : "",
 			 opt->with ? opt->with : "");
 	t0 = now_seconds();
-	if (opt->mem)
-		build_memory(conn, pid, sql, &peak_private, &peak_rss);
+	if (opt->mem || opt->timeout > 0)
+	{
+		char		progress[256];
+
+		if (!build_memory(conn, pid, sql, &peak_private, &peak_rss, opt,
+						  progress, sizeof(progress)))
+		{
+			/* timed out: how far it got, as "timeout,seconds,phase,done,total" */
+			printf("timeout,%.3f,%s\n", now_seconds() - t0, progress);
+			PQfinish(conn);
+			return;
+		}
+	}
 	else
 		exec_cmd(conn, sql);
 	t1 = now_seconds();

@@ -873,7 +873,123 @@ def space_report(d):
     finish(d, out)
 
 
-REPORTS = {"ann": ann_report, "filter": filter_report, "write": write_report,
+def build_report(d):
+    """
+    Builds at scale: a table per maintenance_work_mem setting, a row per
+    table size and workers, per system the build time, index size and peak
+    memory; the extension's time against the peer's; recall and QPS where
+    searched; and a plot of build time against rows
+    """
+    meta, metalines = read_meta(d)
+    systems = meta["systems"].split()
+    rows = read_csv(os.path.join(d, "build.csv"))
+    if not rows:
+        sys.exit("no %s" % os.path.join(d, "build.csv"))
+    ext, peer = systems[0], (systems[1] if len(systems) > 1 else None)
+
+    def name(s):
+        return "pgvector" if s == "vector" else s
+
+    def mib(v):
+        return "%.0f" % (float(v) / 1048576) if v not in ("", "-1") else "-"
+
+    cell = {}
+    keys = []
+    for r in rows:
+        k = (int(r["rows"]), int(r["workers"]), r["mwm"])
+        if k not in keys:
+            keys.append(k)
+        cell[(r["system"],) + k] = r
+    out = header_lines(meta)
+    for x in ("dataset", "parameters", "build", "memory"):
+        out.append("# " + meta.get(x, ""))
+    out.append("")
+    head = ["rows", "workers", "maintenance_work_mem"]
+    for s in systems:
+        head += ["%s: s" % name(s), "%s: MiB" % name(s), "%s: peak private MiB" % name(s)]
+    if peer:
+        head.append("%s / %s time" % (ext, name(peer)))
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for k in keys:
+        line = [str(k[0]), str(k[1]), k[2]]
+        t = {}
+        for s in systems:
+            r = cell.get((s,) + k)
+            if r is None:
+                line += ["-", "-", "-"]
+            elif r["status"] != "done":
+                line += ["> %s (%s)" % (r["seconds"], r["status"]), "-", "-"]
+            else:
+                t[s] = float(r["seconds"])
+                line += [r["seconds"], mib(r["index_bytes"]), mib(r["peak_private"])]
+        if peer:
+            line.append("%.2f" % (t[ext] / t[peer]) if ext in t and peer in t else "-")
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    # the extension against itself: workers, and the fractions of memory
+    for k in keys:
+        base = cell.get((ext, k[0], 0, k[2]))
+        r = cell.get((ext,) + k)
+        if k[1] > 0 and base and r and base["status"] == r["status"] == "done":
+            out.append("%s, %d rows, maintenance_work_mem %s: %d workers take %.2f of the serial time"
+                       % (ext, k[0], k[2], k[1], float(r["seconds"]) / float(base["seconds"])))
+    mwms = []
+    for k in keys:
+        if k[2] not in mwms:
+            mwms.append(k[2])
+    for k in keys:
+        if k[2] == mwms[0]:
+            continue
+        full = cell.get((ext, k[0], k[1], mwms[0]))
+        r = cell.get((ext,) + k)
+        if full and r and full["status"] == r["status"] == "done":
+            out.append("%s, %d rows, %d workers: maintenance_work_mem %s takes %.2f of the time with %s"
+                       % (ext, k[0], k[1], k[2], float(r["seconds"]) / float(full["seconds"]), mwms[0]))
+    srows = read_csv(os.path.join(d, "search.csv"))
+    if srows:
+        out.append("")
+        out.append("| system | rows | workers | ef_search | recall@10 | QPS | p50 ms | p99 ms |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for r in srows:
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                name(r["system"]), r["rows"], r["workers"], r["ef"], r["recall"], r["qps"],
+                r["p50_ms"], r["p99_ms"]))
+    # build time against rows, a curve per system and workers, at the
+    # first maintenance_work_mem
+    if shutil.which("gnuplot"):
+        png = os.path.join(d, "build-rows.png")
+        dat = png[:-4] + ".dat"
+        with open(dat, "w") as f:
+            for s in systems:
+                for w in sorted({k[1] for k in keys}):
+                    pts = [(k[0], float(cell[(s,) + k]["seconds"])) for k in keys
+                           if k[1] == w and k[2] == mwms[0] and (s,) + k in cell
+                           and cell[(s,) + k]["status"] == "done"]
+                    if not pts:
+                        continue
+                    f.write('"%s, %d workers"\n' % (name(s), w))
+                    for n, t in sorted(pts):
+                        f.write("%d %.2f\n" % (n, t))
+                    f.write("\n\n")
+        script = (
+            'set terminal pngcairo size 900,600 font ",10" noenhanced\n'
+            'set output "%s"\nset title "CREATE INDEX time against rows (maintenance_work_mem %s)"\n'
+            'set xlabel "rows"\nset ylabel "seconds"\nset logscale xy\nset grid\nset key top left\n'
+            'plot for [i=0:*] "%s" index i using 1:2 with linespoints pt 7 title columnheader(1)\n'
+        ) % (png, mwms[0], dat)
+        try:
+            subprocess.run(["gnuplot"], input=script.encode(), check=True,
+                           stderr=subprocess.DEVNULL)
+            out.append("")
+            out.append("plot: build-rows.png")
+        except (subprocess.CalledProcessError, OSError):
+            pass
+    out.extend(x for x in metalines if x.startswith(("server log: ", "WARNING")))
+    finish(d, out)
+
+
+REPORTS = {"ann": ann_report, "build": build_report, "filter": filter_report, "write": write_report,
            "bq": bq_report, "sparse": sparse_report, "space": space_report}
 
 

@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	opt.seed = 42;
 	opt.m = 16;
 	opt.efc = 64;
+	opt.workers = -1;
 	opt.warmup = 1;
 	opt.repeat = 1;
 	opt.label = "ext";

@@ -74,6 +74,8 @@ typedef struct Options
 	const char *curve;			/* --curve: curve name in the CSV */
 	const char *mwm;			/* --mwm: maintenance_work_mem of a build */
 	bool		mem;			/* --mem: measure a build's memory */
+	int			workers;		/* --workers: parallel build workers, -1 the server's */
+	int			timeout;		/* --timeout: seconds a build may take, 0 none */
 	const char *with;			/* --with: more index options */
 	const char *set;			/* --set: a setting for the sweep */
 	const char *scanstats;		/* --scan-stats: CSV of hnsw_scan_stats() */
