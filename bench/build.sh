@@ -28,10 +28,13 @@ USAGE=$(cat <<'EOF'
   --workers LIST     parallel workers of the builds, 0 serial (default 0,1)
   --mwm SIZE         maintenance_work_mem of the builds (default 8GB)
   --fraction F       also build each index once more with maintenance_work_mem
-                     = F x the peak memory of the extension's in-memory serial
-                     build of the same rows (e.g. 0.25); none if 0 (default)
+                     = F x the memory the graph of the extension's first in-memory
+                     build of the same rows took (its DEBUG1 message;
+                     else its peak memory), e.g. 0.25; none if 0 (default)
   --fraction-rows LIST
                      the table sizes that get the --fraction builds (default all)
+  --fraction-systems LIST
+                     the systems that get them (default all)
   --metric M         l2, cosine or ip (default cosine)
   --timeout S        give up on a build after S seconds and record how far it
                      got (default 7200)
@@ -52,6 +55,7 @@ WORKERS=0,1
 MWM=8GB
 FRACTION=0
 FRACTION_ROWS=
+FRACTION_SYSTEMS=
 METRIC=cosine
 TIMEOUT=7200
 SEARCH_ROWS=
@@ -60,6 +64,7 @@ NOISE=0.1
 SHARED_BUFFERS=4GB
 
 parse_options rows=ROWS workers=WORKERS mwm=MWM fraction=FRACTION fraction-rows=FRACTION_ROWS \
+	fraction-systems=FRACTION_SYSTEMS \
 	metric=METRIC timeout=TIMEOUT search-rows=SEARCH_ROWS noise=NOISE \
 	shared-buffers=SHARED_BUFFERS -- "$@"
 
@@ -115,6 +120,7 @@ echo "system,rows,workers,ef,recall,qps,p50_ms,p99_ms" >"$SCSV"
 	echo "parameters: rows=$ROWS workers=$WORKERS mwm=$MWM fraction=$FRACTION metric=$METRIC m=$M ef_construction=$EFC timeout=${TIMEOUT}s"
 	echo "build: vbench ann build --workers W (max_parallel_maintenance_workers and the table's parallel_workers) --mwm --mem --timeout"
 	echo "memory: peak_private is the leader backend's peak anonymous memory; a parallel build's workers and shared memory are not in it"
+	echo "fraction: maintenance_work_mem = $FRACTION x the bytes the graph of the extension's in-memory serial build took"
 	echo "systems: ${SYSTEMS[*]}"
 	meta_settings
 } >"$META"
@@ -123,11 +129,15 @@ for sys in "${SYSTEMS[@]}"; do
 	system_db "$sys"
 done
 
-# build SYS ROWS WORKERS MWM: one build, recorded; echoes its peak memory
+# build SYS ROWS WORKERS MWM: one build, recorded; echoes the bytes its
+# graph took (the extension's DEBUG1 message), or its peak memory
 build() {
-	local sys=$1 rows=$2 w=$3 mwm=$4 out secs bytes priv rss
-	out=$("$VB" ann build --conn "$(conninfo "$(sysdb "$sys")")" --metric "$METRIC" \
-		--m "$M" --efc "$EFC" --workers "$w" --mwm "$mwm" --mem --timeout "$TIMEOUT")
+	local sys=$1 rows=$2 w=$3 mwm=$4 out secs bytes priv rss graph
+	out=$(PGOPTIONS="-c client_min_messages=debug1" "$VB" ann build \
+		--conn "$(conninfo "$(sysdb "$sys")")" --metric "$METRIC" \
+		--m "$M" --efc "$EFC" --workers "$w" --mwm "$mwm" --mem --timeout "$TIMEOUT" 2>"$OUT/notices.txt")
+	graph=$(grep -o 'the graph of [0-9]* elements takes [0-9]* bytes' "$OUT/notices.txt" | awk '{ print $7 }' | tail -n1)
+	grep -E 'NOTICE|WARNING' "$OUT/notices.txt" | sed "s/^/$sys, $rows rows, $w workers, $mwm: /" >>"$OUT/messages.txt" || true
 	if [[ "$out" == timeout,* ]]; then
 		IFS=, read -r _ secs phase done total <<<"$out"
 		echo "$sys,$rows,$w,$mwm,$secs,,,,timeout: $phase $done of $total" >>"$CSV"
@@ -137,8 +147,8 @@ build() {
 	fi
 	IFS=, read -r secs bytes priv rss <<<"$out"
 	echo "$sys,$rows,$w,$mwm,$secs,$bytes,$priv,$rss,done" >>"$CSV"
-	log "$sys, $rows rows, $w workers, maintenance_work_mem $mwm: $secs s, $((bytes / 1048576)) MiB, peak private $((priv / 1048576)) MiB"
-	echo "$priv"
+	log "$sys, $rows rows, $w workers, maintenance_work_mem $mwm: $secs s, $((bytes / 1048576)) MiB, peak private $((priv / 1048576)) MiB${graph:+, graph $((graph / 1048576)) MiB}"
+	echo "${graph:-$priv}"
 }
 
 MAXW=$(tr ',' '\n' <<<"$WORKERS" | sort -n | tail -n1)
@@ -153,7 +163,7 @@ for rows in ${ROWS//,/ }; do
 	for w in ${WORKERS//,/ }; do
 		for sys in "${SYSTEMS[@]}"; do
 			p=$(build "$sys" "$rows" "$w" "$MWM")
-			[ "$sys" = "$EXT" ] && [ "$w" = 0 ] && peak[$rows]=$p
+			[ "$sys" = "$EXT" ] && [ -z "${peak[$rows]:-}" ] && peak[$rows]=$p
 			if [ "$w" = "$MAXW" ] && [[ ",$SEARCH_ROWS," == *",$rows,"* ]] && [ "$p" != -1 ]; then
 				gt=$DATA/glove-grow-n$rows-s$SEED.gt-$METRIC-q$NQ-k$K.ivecs
 				q=$DATA/$DSBASE-q$NQ.query.fvecs
@@ -174,6 +184,7 @@ for rows in ${ROWS//,/ }; do
 		small=$(awk -v p="${peak[$rows]}" -v f="$FRACTION" 'BEGIN { printf "%dkB", p * f / 1024 }')
 		for w in ${WORKERS//,/ }; do
 			for sys in "${SYSTEMS[@]}"; do
+				[ -z "$FRACTION_SYSTEMS" ] || [[ ",$FRACTION_SYSTEMS," == *",$sys,"* ]] || continue
 				build "$sys" "$rows" "$w" "$small" >/dev/null
 			done
 		done

@@ -2320,6 +2320,13 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		WaitForParticipants(&leader);
 	}
 
+	ereport(DEBUG1,
+			(errmsg("index \"%s\": the graph of " INT64_FORMAT " elements takes %zu bytes, in %s",
+					RelationGetRelationName(index),
+					(int64) pg_atomic_read_u64(&shared->nalloc),
+					(Size) pg_atomic_read_u64(&shared->region.used),
+					HnswRegionKindName(shared->region.kind))));
+
 	/* write the graph out, the workers helping */
 	if (parallel)
 		shared->nwriters = leader.pcxt->nworkers_launched + 1;

@@ -56,7 +56,10 @@ sub hnsw_node
 	my $node = PostgreSQL::Test::Cluster->new($name);
 
 	$node->init;
-	$node->append_conf('postgresql.conf', "autovacuum = off\n" . ($conf // ''));
+	# serial builds, whose graphs a seed fixes, unless a test asks for
+	# workers (017_parallel_build.pl)
+	$node->append_conf('postgresql.conf',
+		"autovacuum = off\nmax_parallel_maintenance_workers = 0\n" . ($conf // ''));
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION hnsw');
 	return $node;
