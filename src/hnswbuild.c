@@ -1965,22 +1965,43 @@ ScanIntoGraph(HnswBuildState *bs, TableScanDesc scan)
 	ConditionVariableBroadcast(&shared->donecv);
 }
 
-/* Bytes the graph of heap's rows is expected to need */
+/*
+ * Bytes the graph of heap's rows is expected to need, from the table's
+ * size; *extra receives what writing it out adds in the region: the
+ * layout's arrays and, with codes, the rotations.
+ */
 static Size
-ExpectedGraphBytes(Relation heap, Relation index)
+ExpectedGraphBytes(Relation heap, Relation index, Size *extra)
 {
 	BlockNumber pages;
 	double		tuples;
 	double		allvisfrac;
 	int			m = HnswGetM(index);
+	int			dim = HnswGetDimensions(index);
 	int			kind = HnswGetTypeInfo(index)->kind;
-	Size		vsize = HnswValueMinSize(kind, HnswGetDimensions(index));
+	Size		vsize = HnswValueMinSize(kind, dim);
 	bool		varying = kind == HNSW_VALUE_SPARSE;
+	Size		perwrite = 3 * sizeof(ItemPointerData) + sizeof(uint16) + sizeof(uint32);
+	HnswDistance dist;
+	HnswMetaPageData codes;
 
 	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
+	tuples = Max(tuples, 0);
 	if (varying)
 		vsize = Min(vsize, 1024);
-	return (Size) Max(tuples, 0) * ElementBytes(m, vsize, varying);
+	HnswInitDistance(&dist, index, dim);
+	HnswChooseCodes(index, &dist, m, &codes);
+	if (codes.codes != HNSW_CODE_NONE)
+	{
+		Size		pdim = 64;
+
+		while (pdim < (Size) dim)
+			pdim *= 2;
+		perwrite += sizeof(float) * pdim + sizeof(float4) + sizeof(uint32);
+	}
+	if (extra)
+		*extra = (Size) tuples * perwrite;
+	return (Size) tuples * ElementBytes(m, vsize, varying);
 }
 
 /* Elements per chunk: as many as fit a sixteenth of maintenance_work_mem */
@@ -2067,18 +2088,19 @@ BeginParallel(HnswLeader *leader, Relation heap, Relation index,
 	char	   *sharedquery;
 	int			querylen;
 	bool		isconcurrent = indexInfo->ii_Concurrent;
-	Size		expect = ExpectedGraphBytes(heap, index);
+	Size		extra;
+	Size		expect = ExpectedGraphBytes(heap, index, &extra);
 	Size		limit = (Size) maintenance_work_mem * 1024;
 	dsm_segment *seg;
 
 	memset(leader, 0, sizeof(HnswLeader));
 
 	/*
-	 * The graph's segment, sized for the whole graph with some slack, but
-	 * no more than maintenance_work_mem.  Made first: its failure is caught
+	 * The graph's segment, sized for the whole graph with some slack and
+	 * for writing it out, but no more than maintenance_work_mem.  Made first: its failure is caught
 	 * in a subtransaction, which parallel mode forbids.
 	 */
-	seg = HnswRegionCreateDsm(Min(limit, expect + expect / 4 + 16 * 1024 * 1024),
+	seg = HnswRegionCreateDsm(Min(limit, expect + expect / 4 + extra + 16 * 1024 * 1024),
 							  RelationGetRelationName(index));
 
 	EnterParallelMode();
@@ -2303,7 +2325,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	else
 	{
 		shared = palloc(sizeof(HnswBuildShared));
-		InitShared(shared, heap, index, false, NULL, ExpectedGraphBytes(heap, index));
+		InitShared(shared, heap, index, false, NULL, ExpectedGraphBytes(heap, index, NULL));
 		InitBuildState(&bs, heap, index, indexInfo, shared, NULL, NULL, 0);
 	}
 	bs.progress = true;
@@ -2321,7 +2343,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	}
 
 	ereport(DEBUG1,
-			(errmsg("index \"%s\": the graph of " INT64_FORMAT " elements takes %zu bytes, in %s",
+			(errmsg("index \"%s\": the graph of " INT64_FORMAT " rows takes %zu bytes, in %s",
 					RelationGetRelationName(index),
 					(int64) pg_atomic_read_u64(&shared->nalloc),
 					(Size) pg_atomic_read_u64(&shared->region.used),

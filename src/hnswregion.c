@@ -190,6 +190,27 @@ RegionResetCallback(void *arg)
 	map->base = NULL;
 }
 
+/*
+ * Ask for transparent huge pages for the region's memory: the graph is read
+ * at random, and TLB misses cost a large part of a build otherwise (a
+ * serial GloVe-100 build took 1.25 times as long without).  Only the 2 MB
+ * pages wholly inside it; a hint, whose failure does not matter.  Shared
+ * memory gets them only where the kernel allows it for shmem
+ * (transparent_hugepage/shmem_enabled).
+ */
+static void
+AdviseHugePages(char *base, Size size)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = 2 * 1024 * 1024;
+	uintptr_t	start = TYPEALIGN(huge, (uintptr_t) base);
+	uintptr_t	end = TYPEALIGN_DOWN(huge, (uintptr_t) base + size);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
 /* Write zeros to the file from offset from up to offset to */
 static void
 ExtendFile(HnswRegion *r, Size from, Size to)
@@ -304,6 +325,7 @@ Remap(HnswRegion *r)
 					elog(ERROR, "could not attach to the shared memory of a parallel hnsw build");
 				r->base = dsm_segment_address(r->seg);
 				r->kind = HNSW_REGION_DSM;
+				AdviseHugePages(r->base, sh->size);
 			}
 			break;
 		case HNSW_REGION_FILE:
@@ -397,6 +419,7 @@ HnswRegionAttach(HnswRegion *r, HnswRegionShared *sh, dsm_segment *seg,
 
 				size = Max(size, 2 * HNSW_REGION_START);
 				r->base = MemoryContextAllocHuge(cxt, size);
+				AdviseHugePages(r->base, size);
 				sh->size = size;
 				r->size = size;
 			}
@@ -408,6 +431,7 @@ HnswRegionAttach(HnswRegion *r, HnswRegionShared *sh, dsm_segment *seg,
 				r->ownseg = true;
 				r->base = dsm_segment_address(seg);
 				r->kind = HNSW_REGION_DSM;
+				AdviseHugePages(r->base, sh->size);
 			}
 			break;
 		case HNSW_REGION_FILE:
@@ -562,6 +586,7 @@ HnswRegionGrow(HnswRegion *r, Size bytes, int64 tuples)
 				Size		size = Min(sh->limit, Max(need, 2 * sh->size));
 
 				r->base = repalloc_huge(r->base, size);
+				AdviseHugePages(r->base, size);
 				sh->size = size;
 			}
 			else

@@ -38,23 +38,32 @@ max_wal_size = '2GB'
 synchronous_commit = off
 });
 
+# A table of n vectors of dim values uniform in [-1, 1), seeded, that two
+# workers scan
+sub uniform
+{
+	my ($table, $n, $dim, $seed) = @_;
+	$node->safe_psql(
+		'postgres', qq{
+		SELECT setseed($seed);
+		CREATE TABLE $table (id int PRIMARY KEY, v vector($dim)) WITH (parallel_workers = 2);
+		INSERT INTO $table
+		SELECT id, ARRAY(SELECT (random() * 2 - 1 + 0 * id)::real
+						 FROM generate_series(1, $dim))::vector
+		FROM generate_series(1, $n) id;
+		ANALYZE $table;
+	});
+}
+
+uniform('items', 20000, 32, 0.17);
+uniform('queries_v', 100, 32, 0.19);
 $node->safe_psql(
 	'postgres', q{
-	SELECT setseed(0.17);
-	CREATE TABLE items (id int PRIMARY KEY, v vector(32)) WITH (parallel_workers = 2);
-	INSERT INTO items
-	SELECT id, ARRAY(SELECT (random() * 2 - 1 + 0 * id)::real
-					 FROM generate_series(1, 32))::vector
-	FROM generate_series(1, 20000) id;
 	-- NULLs and duplicates, which every path must handle
 	INSERT INTO items SELECT 20000 + id, NULL FROM generate_series(1, 50) id;
 	INSERT INTO items SELECT 20100 + id, v FROM items WHERE id <= 300;
-	CREATE TABLE queries (qid int PRIMARY KEY, q vector(32));
-	INSERT INTO queries
-	SELECT qid, ARRAY(SELECT (random() * 2 - 1 + 0 * qid)::real
-					  FROM generate_series(1, 32))::vector
-	FROM generate_series(1, 100) qid;
 	ANALYZE items;
+	CREATE TABLE queries AS SELECT id AS qid, v AS q FROM queries_v;
 });
 my $rows = 20300;
 
@@ -150,16 +159,7 @@ SKIP:
 # table, sampled from another session.  Each path must show the loading
 # phase with tuples_done advancing up to tuples_total, and the writing
 # phase.
-$node->safe_psql(
-	'postgres', q{
-	SELECT setseed(0.29);
-	CREATE TABLE big (id int, v vector(32)) WITH (parallel_workers = 2);
-	INSERT INTO big
-	SELECT id, ARRAY(SELECT (random() * 2 - 1 + 0 * id)::real
-					 FROM generate_series(1, 32))::vector
-	FROM generate_series(1, 60000) id;
-	ANALYZE big;
-});
+uniform('big', 60000, 32, 0.29);
 
 sub progress
 {
@@ -205,16 +205,7 @@ like($perr, qr/no longer fits/, 'progress, past maintenance_work_mem: it was');
 
 # 8. Every element reachable on data made to provoke lost elements (see
 # 012_reachable.pl): tiny lists, in parallel and past maintenance_work_mem
-$node->safe_psql(
-	'postgres', q{
-	SELECT setseed(0.5);
-	CREATE TABLE prov (id int PRIMARY KEY, v vector(64)) WITH (parallel_workers = 2);
-	INSERT INTO prov
-	SELECT id, ARRAY(SELECT (random() * 2 - 1 + 0 * id)::real
-					 FROM generate_series(1, 64))::vector
-	FROM generate_series(1, 5000) id;
-	ANALYZE prov;
-});
+uniform('prov', 5000, 64, 0.5);
 foreach my $case (
 	[ '', 'parallel' ],
 	[ "SET maintenance_work_mem = '1MB';", 'parallel past maintenance_work_mem' ],
