@@ -136,7 +136,7 @@ build() {
 	out=$(PGOPTIONS="-c client_min_messages=debug1" "$VB" ann build \
 		--conn "$(conninfo "$(sysdb "$sys")")" --metric "$METRIC" \
 		--m "$M" --efc "$EFC" --workers "$w" --mwm "$mwm" --mem --timeout "$TIMEOUT" 2>"$OUT/notices.txt")
-	graph=$(grep -o 'the graph of [0-9]* rows takes [0-9]* bytes' "$OUT/notices.txt" | awk '{ print $7 }' | tail -n1)
+	graph=$(grep -o 'the graph of [0-9]* rows takes [0-9]* bytes' "$OUT/notices.txt" | awk '{ print $7 }' | tail -n1 || true)
 	grep -E 'NOTICE|WARNING' "$OUT/notices.txt" | sed "s/^/$sys, $rows rows, $w workers, $mwm: /" >>"$OUT/messages.txt" || true
 	if [[ "$out" == timeout,* ]]; then
 		IFS=, read -r _ secs phase done total <<<"$out"
