@@ -38,6 +38,7 @@ USAGE=$(cat <<'EOF'
   --metric M         l2, cosine or ip (default cosine)
   --timeout S        give up on a build after S seconds and record how far it
                      got (default 7200)
+  --peer-timeout S   the same for the peer's builds (default --timeout)
   --search-rows LIST after building at these sizes (with the most workers),
                      recall@10 and QPS at ef_search 40 and 100 (default none)
   --queries Q        queries for --search-rows (default 200)
@@ -58,6 +59,7 @@ FRACTION_ROWS=
 FRACTION_SYSTEMS=
 METRIC=cosine
 TIMEOUT=7200
+PEER_TIMEOUT=
 SEARCH_ROWS=
 NQ=200
 NOISE=0.1
@@ -65,7 +67,7 @@ SHARED_BUFFERS=4GB
 
 parse_options rows=ROWS workers=WORKERS mwm=MWM fraction=FRACTION fraction-rows=FRACTION_ROWS \
 	fraction-systems=FRACTION_SYSTEMS \
-	metric=METRIC timeout=TIMEOUT search-rows=SEARCH_ROWS noise=NOISE \
+	metric=METRIC timeout=TIMEOUT peer-timeout=PEER_TIMEOUT search-rows=SEARCH_ROWS noise=NOISE \
 	shared-buffers=SHARED_BUFFERS -- "$@"
 
 if [ "$QUICK" = 1 ]; then
@@ -117,7 +119,7 @@ echo "system,rows,workers,ef,recall,qps,p50_ms,p99_ms" >"$SCSV"
 {
 	meta_begin build.sh "$ORIG_ARGS"
 	echo "dataset: GloVe-100 base set (seed $SEED), grown by vbench data grow (noise $NOISE, seed $SEED): the first N of $MAXROWS rows"
-	echo "parameters: rows=$ROWS workers=$WORKERS mwm=$MWM fraction=$FRACTION metric=$METRIC m=$M ef_construction=$EFC timeout=${TIMEOUT}s"
+	echo "parameters: rows=$ROWS workers=$WORKERS mwm=$MWM fraction=$FRACTION metric=$METRIC m=$M ef_construction=$EFC timeout=${TIMEOUT}s peer timeout=${PEER_TIMEOUT:-$TIMEOUT}s"
 	echo "build: vbench ann build --workers W (max_parallel_maintenance_workers and the table's parallel_workers) --mwm --mem --timeout"
 	echo "memory: peak_private is the leader backend's peak anonymous memory; a parallel build's workers and shared memory are not in it"
 	echo "fraction: maintenance_work_mem = $FRACTION x the bytes the graph of the extension's in-memory serial build took"
@@ -132,10 +134,11 @@ done
 # build SYS ROWS WORKERS MWM: one build, recorded; echoes the bytes its
 # graph took (the extension's DEBUG1 message), or its peak memory
 build() {
-	local sys=$1 rows=$2 w=$3 mwm=$4 out secs bytes priv rss graph
+	local sys=$1 rows=$2 w=$3 mwm=$4 out secs bytes priv rss graph t=$TIMEOUT
+	[ "$sys" = "$EXT" ] || t=${PEER_TIMEOUT:-$TIMEOUT}
 	out=$(PGOPTIONS="-c client_min_messages=debug1" "$VB" ann build \
 		--conn "$(conninfo "$(sysdb "$sys")")" --metric "$METRIC" \
-		--m "$M" --efc "$EFC" --workers "$w" --mwm "$mwm" --mem --timeout "$TIMEOUT" 2>"$OUT/notices.txt")
+		--m "$M" --efc "$EFC" --workers "$w" --mwm "$mwm" --mem --timeout "$t" 2>"$OUT/notices.txt")
 	graph=$(grep -o 'the graph of [0-9]* rows takes [0-9]* bytes' "$OUT/notices.txt" | awk '{ print $7 }' | tail -n1 || true)
 	grep -E 'NOTICE|WARNING' "$OUT/notices.txt" | sed "s/^/$sys, $rows rows, $w workers, $mwm: /" >>"$OUT/messages.txt" || true
 	if [[ "$out" == timeout,* ]]; then
