@@ -572,22 +572,22 @@ ChunkBytes(HnswBuildState *bs, int part)
 	}
 }
 
+/* Does chunk c of the graph exist?  Inside GraphEnter. */
+static inline bool
+HaveChunk(HnswBuildState *bs, int64 c)
+{
+	return c < bs->shared->maxchunks && bs->dirvec[c] != 0;
+}
+
 /*
- * Make sure chunk c of the graph exists, outside GraphEnter/Leave.  Chunks
- * and the directory are made with the region locked, so that whoever
- * looks one up between Enter and Leave finds it complete.
+ * Make chunk c of the graph, outside GraphEnter/Leave, unless somebody did
+ * meanwhile.  Chunks and the directory are made with the region locked,
+ * so that whoever looks one up between Enter and Leave finds it complete.
  */
 static void
-EnsureChunk(HnswBuildState *bs, int64 c, int64 tuples)
+MakeChunk(HnswBuildState *bs, int64 c, int64 tuples)
 {
 	HnswBuildShared *shared = bs->shared;
-	bool		have;
-
-	GraphEnter(bs);
-	have = c < shared->maxchunks && bs->dirvec[c] != 0;
-	GraphLeave(bs);
-	if (have)
-		return;
 
 	HnswRegionLock(&bs->region);
 	if (c >= shared->maxchunks)
@@ -805,10 +805,15 @@ NewElement(HnswBuildState *bs, const char *vec, int level)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("index \"%s\" cannot have more than %u elements",
 						RelationGetRelationName(bs->index), PG_UINT32_MAX - 1)));
-	EnsureChunk(bs, id >> BUILD_CHUNK_SHIFT, tuples);
 	for (;;)
 	{
 		GraphEnter(bs);
+		if (!HaveChunk(bs, id >> BUILD_CHUNK_SHIFT))
+		{
+			GraphLeave(bs);
+			MakeChunk(bs, id >> BUILD_CHUNK_SHIFT, tuples);
+			continue;
+		}
 		if (upperbytes + valbytes == 0)
 			break;
 		upper = HnswRegionAlloc(&bs->region, upperbytes + valbytes);
