@@ -102,5 +102,34 @@ GROUP BY qid ORDER BY qid;
 EXPLAIN (COSTS OFF)
 SELECT id FROM hpl ORDER BY v <-> (SELECT q FROM hpl_queries WHERE qid = 1) LIMIT 3;
 
+-- A cursor without a LIMIT (how postgres_fdw sends every remote query) is
+-- planned for its first rows (cursor_tuple_fraction): the index serves it,
+-- with a filter too, since the scan stops after hnsw.max_scan_tuples rows
+-- (or ef_search without iterative scans) anyway.
+ALTER TABLE hpl ADD COLUMN cat int;
+UPDATE hpl SET cat = id % 10;
+VACUUM ANALYZE hpl;
+BEGIN;
+EXPLAIN (COSTS OFF) DECLARE hpl_c CURSOR FOR
+	SELECT id FROM hpl ORDER BY v <-> '[500,500,500]';
+EXPLAIN (COSTS OFF) DECLARE hpl_c CURSOR FOR
+	SELECT id FROM hpl WHERE cat = 3 ORDER BY v <-> '[500,500,500]';
+DECLARE hpl_c CURSOR FOR
+	SELECT cat, round((v <-> '[500,500,500]')::numeric, 3) AS d
+	FROM hpl WHERE cat = 3 ORDER BY v <-> '[500,500,500]';
+FETCH 5 FROM hpl_c;
+CLOSE hpl_c;
+SET LOCAL hnsw.iterative_scan = off;
+EXPLAIN (COSTS OFF) DECLARE hpl_c CURSOR FOR
+	SELECT id FROM hpl WHERE cat = 3 ORDER BY v <-> '[500,500,500]';
+-- a cursor the planner expects to read to the end: a sort
+SET LOCAL cursor_tuple_fraction = 1;
+EXPLAIN (COSTS OFF) DECLARE hpl_c CURSOR FOR
+	SELECT id FROM hpl WHERE cat = 3 ORDER BY v <-> '[500,500,500]';
+COMMIT;
+-- a query that returns every row keeps the full charge: a sort, as before
+EXPLAIN (COSTS OFF) SELECT id FROM hpl WHERE cat = 3 ORDER BY v <-> '[500,500,500]';
+EXPLAIN (COSTS OFF) SELECT id FROM hpl ORDER BY v <-> '[500,500,500]';
+
 SELECT * FROM hnsw_index_check('hpl_l2');
 DROP TABLE hpl, hpl_small, hpl_queries;

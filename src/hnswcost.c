@@ -146,6 +146,38 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	else
 		*indexTotalCost = *indexStartupCost + pervisit * ntuples * 0.8 * m;
 	*indexSelectivity = costs.indexSelectivity;
+
+	/*
+	 * A cursor planned for its first rows (DECLARE CURSOR without a LIMIT,
+	 * which is how postgres_fdw runs every remote query, and psql's
+	 * FETCH_COUNT) is costed by the planner at cursor_tuple_fraction of
+	 * its total.  Charging such a cursor for every row of the table, as
+	 * above, would make the planner sort the whole table rather than let
+	 * the index return its first batches whenever a filter is involved,
+	 * and the total alone would switch on JIT compilation for each remote
+	 * query.  But the scan cannot return every row: it stops after
+	 * ef_search rows, or with iterative scans after about
+	 * hnsw.max_scan_tuples.  So for a cursor, charge what it can return:
+	 * at most that many rows, and no more visits than there are elements.
+	 * A plan that must return every row (no LIMIT, not a cursor) keeps the
+	 * full charge, so that it is never given to a scan that would stop
+	 * short.
+	 */
+	if (root->tuple_fraction > 0 && root->tuple_fraction < 1 &&
+		root->limit_tuples < 0)
+	{
+		double		most;
+
+		if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF)
+			most = Min(hnsw_ef_search, ntuples);
+		else
+		{
+			most = Min(hnsw_max_scan_tuples, ntuples);
+			*indexTotalCost = *indexStartupCost +
+				pervisit * Min(ntuples, most * 0.8 * m);
+		}
+		*indexSelectivity = costs.indexSelectivity * most / ntuples;
+	}
 	*indexCorrelation = 0;
 	*indexPages = costs.numIndexPages;
 }
