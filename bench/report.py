@@ -989,8 +989,96 @@ def build_report(d):
     finish(d, out)
 
 
+def scale_report(d):
+    """
+    Scaling out: build times of one node and of two shards built at the
+    same time; per system (the single node, the coordinator's hop to it,
+    the coordinator over two shards) the sweep, QPS and p99 at recall 0.90
+    and 0.95, and the hop's cost; the replica runs
+    """
+    meta, metalines = read_meta(d)
+    out = header_lines(meta)
+    for x in ("dataset", "parameters", "nodes", "search"):
+        if x in meta:
+            out.append("# " + meta[x])
+    out.append("")
+    build = read_csv(os.path.join(d, "build.csv"))
+    if build:
+        out.append("| build | workers | seconds | index MiB |")
+        out.append("|---|---|---|---|")
+        for r in build:
+            mib = "%.0f" % (float(r["index_bytes"]) / 1048576) if r["index_bytes"] else "-"
+            name = {"shards": "both shards, at the same time (wall clock)"}.get(r["system"], r["system"])
+            out.append("| %s | %s | %s | %s |" % (name, r["workers"], r["seconds"], mib))
+        out.append("")
+    rows = read_csv(os.path.join(d, "search.csv"))
+    systems = []
+    by = {}
+    for r in rows:
+        if r["label"] not in systems:
+            systems.append(r["label"])
+        by.setdefault((r["label"], int(r["ef_search"])), []).append(r)
+    pts = {}
+    if rows:
+        efs = sorted({k[1] for k in by})
+        out.append("| ef_search | " + " | ".join("%s recall | %s QPS | %s p50 ms | %s p99 ms" % (s, s, s, s)
+                                                  for s in systems) + " |")
+        out.append("|---|" + "---|---|---|---|" * len(systems))
+        for ef in efs:
+            line = [str(ef)]
+            for s in systems:
+                g = by.get((s, ef))
+                if not g:
+                    line += ["-"] * 4
+                    continue
+                x = (med(r["recall"] for r in g), med(r["qps"] for r in g),
+                     med(r["p50_ms"] for r in g), med(r["p99_ms"] for r in g))
+                pts.setdefault(s, []).append((ef,) + x)
+                line += ["%.4f" % x[0], "%.0f" % x[1], "%.3f" % x[2], "%.3f" % x[3]]
+            out.append("| " + " | ".join(line) + " |")
+        out.append("")
+
+        def at(s, target, col):
+            """column col (2 QPS, 4 p99) at recall target, log-interpolated"""
+            p = sorted(pts.get(s, []))
+            for a, b in zip(p, p[1:]):
+                if a[1] < target <= b[1]:
+                    t = (target - a[1]) / (b[1] - a[1])
+                    return math.exp(math.log(a[col]) + t * (math.log(b[col]) - math.log(a[col])))
+            if p and p[0][1] >= target:
+                return None
+            return None
+
+        out.append("| system | QPS at recall 0.90 | p99 ms at 0.90 | QPS at recall 0.95 | p99 ms at 0.95 |")
+        out.append("|---|---|---|---|---|")
+        for s in systems:
+            v = [at(s, 0.90, 2), at(s, 0.90, 4), at(s, 0.95, 2), at(s, 0.95, 4)]
+            out.append("| %s | %s |" % (s, " | ".join("-" if x is None else ("%.0f" % x if i % 2 == 0 else "%.3f" % x)
+                                                     for i, x in enumerate(v))))
+        out.append("")
+        if "single" in pts and "hop" in pts:
+            diffs = []
+            for (ef, r1, q1, p501, p991), (ef2, r2, q2, p502, p992) in zip(sorted(pts["single"]), sorted(pts["hop"])):
+                if ef == ef2:
+                    diffs.append((ef, p502 - p501, r2 - r1))
+            for ef, dl, dr in diffs:
+                out.append("the coordinator's hop at ef_search %d: +%.3f ms p50 latency (recall %+.4f)" % (ef, dl, dr))
+            out.append("")
+    rep = read_csv(os.path.join(d, "replicas.csv"))
+    if rep:
+        out.append("| reads on | servers | clients | queries/s | p50 ms | p99 ms |")
+        out.append("|---|---|---|---|---|---|")
+        for r in rep:
+            out.append("| %s | %s | %s | %s | %s | %s |" % (r["setup"], r["servers"], r["clients"], r["tps"],
+                                                        r["p50_ms"], r["p99_ms"]))
+        out.append("")
+    out.extend(x for x in metalines if x.startswith(("server log", "WARNING", "shard", "plans", "    ")))
+    finish(d, out)
+
+
 REPORTS = {"ann": ann_report, "build": build_report, "filter": filter_report, "write": write_report,
-           "bq": bq_report, "sparse": sparse_report, "space": space_report}
+           "bq": bq_report, "sparse": sparse_report, "space": space_report,
+           "scale": scale_report}
 
 
 def main():
