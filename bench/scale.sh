@@ -21,7 +21,13 @@
 #	   coordinator) and "shards" (items through the coordinator, a merge of
 #	   the two shards).  ef_search must be set on the shards: for each
 #	   value, ALTER SERVER ... OPTIONS (options '-c hnsw.ef_search=N'),
-#	   which the coordinator's next connection picks up.
+#	   which the coordinator's next connection picks up.  "hop-fetch100"
+#	   and "shards-fetch100": the same at ef_search 40 with postgres_fdw's
+#	   default fetch_size of 100 rather than --fetch-size.  "shards-async":
+#	   the query written as a UNION ALL of one ORDER BY ... LIMIT per
+#	   shard (so that postgres_fdw sends the LIMIT) in a materialized CTE
+#	   (so that the shards are read by an Append, at the same time:
+#	   async_capable), sorted again.
 #
 # Replicas.  The single node becomes a primary with two streaming
 # replicas (pg_basebackup); pgbench clients run ORDER BY embedding <op> q
@@ -233,7 +239,7 @@ if [ "$PART" != replicas ]; then
 		nsql coord bench -c "CREATE SERVER $s FOREIGN DATA WRAPPER postgres_fdw
 			OPTIONS (host '${NODE_DIR[$s]}', port '${NODE_PORT[$s]}', dbname 'bench',
 					 extensions '$EXT', fetch_size '$FETCH_SIZE', batch_size '1000',
-					 options '-c hnsw.ef_search=40')" \
+					 async_capable 'true', options '-c hnsw.ef_search=40')" \
 			-c "CREATE USER MAPPING FOR CURRENT_USER SERVER $s"
 	done
 	nsql coord bench -c "
@@ -288,8 +294,12 @@ if [ "$PART" != replicas ]; then
 	shard_ef() {
 		nsql coord bench -c "ALTER SERVER $1 OPTIONS (SET options '-c hnsw.ef_search=$2')"
 	}
+	# fetch_size SERVER N
+	fetch_size() {
+		nsql coord bench -c "ALTER SERVER $1 OPTIONS (SET fetch_size '$2')"
+	}
 	for r in $(seq 1 "$REPEAT"); do
-		for sys in $(round_order "$r" single hop shards); do
+		for sys in $(round_order "$r" single hop shards shards-async hop-fetch100 shards-fetch100); do
 			log "round $r: $sys"
 			case $sys in
 			single)
@@ -297,19 +307,34 @@ if [ "$PART" != replicas ]; then
 					--query "$QUERYF" --gt "$GT" --k "$K" --ef "$EFS" --repeat "$r" \
 					--label single --csv "$SCSV" >/dev/null
 				;;
-			hop | shards)
-				if [ "$sys" = hop ]; then
-					t=items1 servers=single idx="Foreign Scan"
-				else
-					t=items servers="shard1 shard2" idx="Merge Append"
+			*)
+				q="SELECT id FROM items ORDER BY embedding $OP \$1 LIMIT $K"
+				servers="shard1 shard2" idx="Merge Append"
+				if [[ $sys == hop* ]]; then
+					q="SELECT id FROM items1 ORDER BY embedding $OP \$1 LIMIT $K"
+					servers=single idx="Foreign Scan"
+				elif [ "$sys" = shards-async ]; then
+					q="WITH r AS MATERIALIZED (
+						(SELECT id, embedding $OP \$1 AS d FROM items_1 ORDER BY d LIMIT $K)
+						UNION ALL
+						(SELECT id, embedding $OP \$1 AS d FROM items_2 ORDER BY d LIMIT $K))
+						SELECT id FROM r ORDER BY d LIMIT $K"
+					idx="Async Foreign Scan"
 				fi
-				for ef in ${EFS//,/ }; do
+				# the *-fetch100 systems: postgres_fdw's default fetch_size, at ef_search 40
+				efs=$EFS
+				if [[ $sys == *-fetch100 ]]; then
+					efs=40
+					for s in $servers; do fetch_size "$s" 100; done
+				fi
+				for ef in ${efs//,/ }; do
 					for s in $servers; do shard_ef "$s" "$ef"; done
 					"$VB" ann search --conn "$(nconn coord bench)" --metric "$METRIC" --base "$BASEF" \
 						--query "$QUERYF" --gt "$GT" --k "$K" --ef "$ef" --repeat "$r" \
-						--sql "SELECT id FROM $t ORDER BY embedding $OP \$1 LIMIT $K" \
+						--sql "$q" \
 						--index "$idx" --label "$sys" --csv "$SCSV" >/dev/null
 				done
+				for s in $servers; do fetch_size "$s" "$FETCH_SIZE"; done
 				;;
 			esac
 		done
