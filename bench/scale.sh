@@ -64,6 +64,7 @@ EOF
 )
 
 PART=both
+N=
 NQ=1000
 METRIC=cosine
 EFS=10,20,40,80,120,200,400

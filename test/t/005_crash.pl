@@ -22,7 +22,13 @@
 #		vector (ORDER BY v <-> own vector LIMIT 1).  Vectors are distinct
 #		(each comes from a fresh sequence value, and sequence values are
 #		never handed out twice, even across a crash), so the answer is that
-#		row and no other;
+#		row and no other.  But the search is approximate: a row whose vector
+#		is far from all others (vec(4439), near a corner of the cube, is one
+#		of the most isolated) can be left by deletes and repairs with a
+#		single way in, from far away, and ef_search 100 then misses it
+#		although the graph is intact.  So the rows ef_search 100 misses are
+#		searched for again with ef_search 1000; a row still not found is
+#		lost;
 #	 3. after a VACUUM, hnsw_index_check counts exactly one heap TID, and
 #		one element, per row.  Before it the counts may be higher, and that
 #		is correct: rows deleted by committed transactions and rows
@@ -97,17 +103,25 @@ sub check_recovered
 	is($ret, 0, "round $round: hnsw_index_check passes after recovery") or diag($err);
 	note("round $round: $rows rows; as recovered: elements|heap_tids|reachable = $check");
 
-	# 2. every committed row is found through the index by its own vector
-	my $lost = $node->safe_psql(
+	# 2. every committed row is found through the index by its own vector:
+	# at ef_search 100, or else at ef_search 1000
+	my ($missed, $lost) = split /\|/, $node->safe_psql(
 		'postgres', q{
 		SET enable_seqscan = off;
 		SET hnsw.ef_search = 100;
-		SELECT count(*) || ' ' || coalesce(string_agg(id::text, ',' ORDER BY id), '')
-		FROM (SELECT id FROM items i
+		CREATE TEMP TABLE missed AS
+			SELECT id FROM items i
+			WHERE (SELECT j.id FROM items j ORDER BY j.v <-> i.v LIMIT 1)
+				  IS DISTINCT FROM i.id;
+		SET hnsw.ef_search = 1000;
+		SELECT (SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM missed)
+			   || '|' || count(*) || ' ' || coalesce(string_agg(id::text, ',' ORDER BY id), '')
+		FROM (SELECT id FROM missed JOIN items i USING (id)
 			  WHERE (SELECT j.id FROM items j ORDER BY j.v <-> i.v LIMIT 1)
 					IS DISTINCT FROM i.id
 			  ORDER BY id LIMIT 20) s;
 	});
+	note("round $round: rows not found at ef_search 100: $missed") if $missed ne '';
 	is($lost, '0 ', "round $round: every row is found by an index scan for its own vector")
 	  or diag("round $round: hnsw_index_stats: "
 		  . $node->safe_psql('postgres', "SELECT * FROM hnsw_index_stats('items_v')"));
