@@ -188,6 +188,7 @@ nconn() { echo "host=${NODE_DIR[$1]} port=${NODE_PORT[$1]} user=postgres dbname=
 
 OUT=${OUT:-$BENCH/results/$(date +%Y%m%d-%H%M%S)-scale}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 META=$OUT/meta.txt
 SYSTEMS=("$EXT")
 
