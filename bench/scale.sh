@@ -98,6 +98,8 @@ GT=$(gtfile "$METRIC" "$K")
 #---------------------------------------------------------------- clusters
 
 # Each node is a throwaway cluster of its own: NODE_DIR[name], NODE_PORT[name].
+# A node listens only on a Unix socket in its own directory, so nodes may
+# share a port number (_hnsw_pick_port looks for sockets elsewhere).
 declare -A NODE_DIR=() NODE_PORT=()
 make_tempdir WORK scale
 bench_settings
