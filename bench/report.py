@@ -1038,31 +1038,23 @@ def scale_report(d):
             out.append("| " + " | ".join(line) + " |")
         out.append("")
 
-        def at(s, target, col):
-            """column col (2 QPS, 4 p99) at recall target, log-interpolated"""
-            p = sorted(pts.get(s, []))
-            for a, b in zip(p, p[1:]):
-                if a[1] < target <= b[1]:
-                    t = (target - a[1]) / (b[1] - a[1])
-                    return math.exp(math.log(a[col]) + t * (math.log(b[col]) - math.log(a[col])))
-            if p and p[0][1] >= target:
-                return None
-            return None
-
         out.append("| system | QPS at recall 0.90 | p99 ms at 0.90 | QPS at recall 0.95 | p99 ms at 0.95 |")
         out.append("|---|---|---|---|---|")
         for s in systems:
-            v = [at(s, 0.90, 2), at(s, 0.90, 4), at(s, 0.95, 2), at(s, 0.95, 4)]
-            out.append("| %s | %s |" % (s, " | ".join("-" if x is None else ("%.0f" % x if i % 2 == 0 else "%.3f" % x)
-                                                     for i, x in enumerate(v))))
+            line = []
+            for target in (0.90, 0.95):
+                line.append(show_at(qps_at_recall([p[:3] for p in pts[s]], target), 0))
+                # p99 along the same curve, where the recall is interpolated
+                p99 = qps_at_recall([(p[0], p[1], p[4]) for p in pts[s]], target)
+                line.append("%.3f" % p99[0] if p99 and p99[1] else "-")
+            out.append("| %s | %s |" % (s, " | ".join(line)))
         out.append("")
         if "single" in pts and "hop" in pts:
-            diffs = []
-            for (ef, r1, q1, p501, p991), (ef2, r2, q2, p502, p992) in zip(sorted(pts["single"]), sorted(pts["hop"])):
-                if ef == ef2:
-                    diffs.append((ef, p502 - p501, r2 - r1))
-            for ef, dl, dr in diffs:
-                out.append("the coordinator's hop at ef_search %d: +%.3f ms p50 latency (recall %+.4f)" % (ef, dl, dr))
+            single = {p[0]: p for p in pts["single"]}
+            for ef, recall, _, p50, _ in pts["hop"]:
+                if ef in single:
+                    out.append("the coordinator's hop at ef_search %d: +%.3f ms p50 latency (recall %+.4f)"
+                               % (ef, p50 - single[ef][3], recall - single[ef][1]))
             out.append("")
     rep = read_csv(os.path.join(d, "replicas.csv"))
     if rep:

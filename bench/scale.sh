@@ -104,22 +104,6 @@ declare -A NODE_DIR=() NODE_PORT=()
 make_tempdir WORK scale
 bench_settings
 
-node_conf() {
-	local name=$1 port=$2 line
-	shift 2
-	{
-		echo "port = $port"
-		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '${NODE_DIR[$name]}'"
-		echo "fsync = off"
-		echo "synchronous_commit = off"
-		echo "full_page_writes = off"
-		for line in "${BENCH_SETTINGS[@]}" "$@"; do
-			echo "$line"
-		done
-	} >>"${NODE_DIR[$name]}/data/postgresql.conf"
-}
-
 node_ctl() {
 	local name=$1
 	shift
@@ -144,19 +128,16 @@ stop_all() {
 }
 on_exit stop_all
 
-# node_start NAME [postgresql.conf lines...]: initdb and start a node
+# node_start NAME [postgresql.conf lines...]: a new node, started, with
+# the settings of every benchmark and the lines given
 node_start() {
 	local name=$1 port
 	shift
 	NODE_DIR[$name]=$WORK/$name
 	mkdir -p "${NODE_DIR[$name]}" && chown postgres: "${NODE_DIR[$name]}" 2>/dev/null || true
-	(cd "$WORK" && as_postgres "$PG_BINDIR/initdb" -D "${NODE_DIR[$name]}/data" -A trust -U postgres \
-		--no-sync -E UTF8 --locale=C.UTF-8 >"${NODE_DIR[$name]}/initdb.log" 2>&1) ||
-		die "initdb of node $name failed"
 	port=$(_hnsw_pick_port) || die "no free port"
 	NODE_PORT[$name]=$port
-	node_conf "$name" "$port" "$@"
-	node_ctl "$name" start
+	init_cluster "${NODE_DIR[$name]}" "$port" "${BENCH_SETTINGS[@]}" "$@"
 }
 
 # node_replica NAME PRIMARY: a streaming replica of PRIMARY (pg_basebackup -R)

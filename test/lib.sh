@@ -11,6 +11,9 @@
 #   start_cluster    initdb + start a throwaway cluster owned by "postgres";
 #                    exports PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA
 #   stop_cluster     stop it and remove its directory (also done on exit)
+#   init_cluster DIR PORT
+#                    initdb + start a throwaway cluster in DIR, nothing
+#                    exported (for scripts that run several)
 #   as_postgres CMD  run CMD as the postgres user with the cluster's
 #                    environment (PATH, PG_CONFIG, PGHOST, ...)
 #   run_psql ARGS    psql as postgres against the cluster, ON_ERROR_STOP
@@ -303,30 +306,20 @@ _hnsw_pick_port()
 	return 1
 }
 
-# start_cluster [postgresql.conf lines...]
-start_cluster()
+# init_cluster DIR PORT [postgresql.conf lines...]: initdb in DIR/data (DIR
+# owned by postgres), the settings of a throwaway cluster (listening only
+# on a socket in DIR, on PORT; no fsync) and the lines given, then start it
+# with its log in DIR/server.log.  start_cluster makes one and exports its
+# variables; bench/scale.sh makes several.
+init_cluster()
 {
-	local dir port line
-	[ -z "$HNSW_CLUSTER_DIR" ] || die "a cluster is already running in $HNSW_CLUSTER_DIR"
-	if [ "$(id -u)" = 0 ]; then
-		id postgres >/dev/null 2>&1 ||
-			die "there is no postgres user (is postgresql-$PG_MAJOR installed?)"
-	fi
-
-	dir=$(mktemp -d "$HNSW_TMPDIR/hnsw-pg.XXXXXX") || die "mktemp failed"
-	HNSW_CLUSTER_DIR=$dir
-	on_exit "stop_cluster"
-	if [ "$(id -u)" = 0 ]; then
-		chown postgres: "$dir" || die "chown postgres $dir failed"
-	fi
-
+	local dir=$1 port=$2 line
+	shift 2
 	(cd "$dir" && as_postgres "$PG_BINDIR/initdb" -D "$dir/data" -A trust -U postgres \
 		--no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1) || {
 		cat "$dir/initdb.log" >&2
 		die "initdb failed"
 	}
-
-	port=$(_hnsw_pick_port) || die "no free port from ${HNSW_PORT_BASE:-55432} upward"
 	{
 		echo "# throwaway cluster for hnsw tests"
 		echo "port = $port"
@@ -344,8 +337,29 @@ start_cluster()
 	(cd "$dir" && as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 		-w -t 60 start >/dev/null 2>&1) || {
 		tail -n 40 "$dir/server.log" >&2
-		die "could not start the throwaway cluster"
+		die "could not start the throwaway cluster in $dir"
 	}
+}
+
+# start_cluster [postgresql.conf lines...]
+start_cluster()
+{
+	local dir port
+	[ -z "$HNSW_CLUSTER_DIR" ] || die "a cluster is already running in $HNSW_CLUSTER_DIR"
+	if [ "$(id -u)" = 0 ]; then
+		id postgres >/dev/null 2>&1 ||
+			die "there is no postgres user (is postgresql-$PG_MAJOR installed?)"
+	fi
+
+	dir=$(mktemp -d "$HNSW_TMPDIR/hnsw-pg.XXXXXX") || die "mktemp failed"
+	HNSW_CLUSTER_DIR=$dir
+	on_exit "stop_cluster"
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres: "$dir" || die "chown postgres $dir failed"
+	fi
+
+	port=$(_hnsw_pick_port) || die "no free port from ${HNSW_PORT_BASE:-55432} upward"
+	init_cluster "$dir" "$port" "$@"
 
 	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres PGDATA=$dir/data
 	say "throwaway cluster running: PGHOST=$PGHOST PGPORT=$PGPORT"

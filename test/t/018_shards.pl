@@ -122,11 +122,7 @@ sub plan_of
 }
 
 my $q1 = $coord->safe_psql('postgres', 'SELECT q FROM queries WHERE qid = 1');
-is( plan_of(
-		$coord,
-		"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items ORDER BY v <-> '$q1' LIMIT 10"
-	),
-	q{Limit
+my $merge_plan = q{Limit
   Output: items.id, ((items.v <-> 'Q'::vector))
   ->  Merge Append
         Sort Key: ((items.v <-> 'Q'::vector))
@@ -135,7 +131,12 @@ is( plan_of(
               Remote SQL: SELECT id, v FROM public.items ORDER BY (v OPERATOR(public.<->) 'Q') ASC NULLS LAST
         ->  Foreign Scan on public.items_s2 items_2
               Output: items_2.id, (items_2.v <-> 'Q'::vector)
-              Remote SQL: SELECT id, v FROM public.items ORDER BY (v OPERATOR(public.<->) 'Q') ASC NULLS LAST},
+              Remote SQL: SELECT id, v FROM public.items ORDER BY (v OPERATOR(public.<->) 'Q') ASC NULLS LAST};
+is( plan_of(
+		$coord,
+		"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items ORDER BY v <-> '$q1' LIMIT 10"
+	),
+	$merge_plan,
 	'coordinator: a merge of per-shard scans ordered by distance on the shards');
 
 is( plan_of(
@@ -286,16 +287,7 @@ is( plan_of(
 		$coord,
 		"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items WHERE cat = 3 ORDER BY v <-> '$q1' LIMIT 10"
 	),
-	q{Limit
-  Output: items.id, ((items.v <-> 'Q'::vector))
-  ->  Merge Append
-        Sort Key: ((items.v <-> 'Q'::vector))
-        ->  Foreign Scan on public.items_s1 items_1
-              Output: items_1.id, (items_1.v <-> 'Q'::vector)
-              Remote SQL: SELECT id, v FROM public.items WHERE ((cat = 3)) ORDER BY (v OPERATOR(public.<->) 'Q') ASC NULLS LAST
-        ->  Foreign Scan on public.items_s2 items_2
-              Output: items_2.id, (items_2.v <-> 'Q'::vector)
-              Remote SQL: SELECT id, v FROM public.items WHERE ((cat = 3)) ORDER BY (v OPERATOR(public.<->) 'Q') ASC NULLS LAST},
+	$merge_plan =~ s/FROM public.items ORDER/FROM public.items WHERE ((cat = 3)) ORDER/gr,
 	'another filter is sent to both shards');
 my $cat_exact = top10_exact('cat = 3');
 is(top10('items', 'cat = 3'), $cat_exact, 'filtered (10% of the rows): exact at ef_search 400');
