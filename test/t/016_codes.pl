@@ -36,7 +36,8 @@
 # index, with and without the codes, after every phase but the deletion,
 # after which it was 0.974 to 0.984 with codes at a margin of 1.9 and
 # without them alike, and down to 0.952 (0.968 without) at the default
-# margin.
+# margin; in one later run 0.948 against 0.978 without, a gap of exactly
+# 0.03 (the graph after concurrent inserts differs from run to run).
 #
 # Then, with the standby stopped, damaged codes on the primary (the server
 # stopped, the files saved and put back for each case): bytes of the code
@@ -223,10 +224,12 @@ sub check_phase
 			ef_search => 100, queries => $queries, set => { 'hnsw.use_codes' => 'off' });
 		cmp_ok($without, '>=', 0.95, "$phase: $name: recall\@10 at ef_search 100 without codes is $without");
 		cmp_ok($tight, '>=', 0.95, "$phase: $name: recall\@10 at ef_search 100, margin 1.9, is $tight");
-		cmp_ok(abs($tight - $without), '<=', 0.01,
+		# recalls are rounded to 4 places: compare their difference so
+		# rounded, or 0.978 - 0.948 is 0.030000000000000027 > 0.03
+		cmp_ok(sprintf('%.4f', abs($tight - $without)), '<=', 0.01,
 			"$phase: $name: recall with codes at margin 1.9 ($tight) is within 0.01 of recall without ($without)");
 		cmp_ok($with, '>=', 0.93, "$phase: $name: recall\@10 at ef_search 100, default margin, is $with");
-		cmp_ok(abs($with - $without), '<=', 0.03,
+		cmp_ok(sprintf('%.4f', abs($with - $without)), '<=', 0.03,
 			"$phase: $name: recall with codes at the default margin ($with) is within 0.03 of recall without ($without)");
 
 		my ($used, $scans, $estimated, $skipped, $distances) = split /\|/,
