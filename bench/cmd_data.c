@@ -239,11 +239,13 @@ data_synth(const Options *opt)
 	need_args(opt, 1, "synth [--kind uniform|clustered|lowrank] [--n N] [--dim D] "
 			  "[--seed S] [--clusters C] [--sigma S] [--latent L] [--noise X] OUT");
 	outname = opt->args[0];
-	if (n < 1 || dim < 1 || dim > 16000 || clusters < 1 || latent < 1 || latent > dim)
-		die("vbench data synth: bad arguments");
 	if (strcmp(kind, "uniform") != 0 && strcmp(kind, "clustered") != 0 &&
 		strcmp(kind, "lowrank") != 0)
 		die("vbench data synth: unknown kind \"%s\"", kind);
+	/* the latent space matters only to lowrank (its default is 64) */
+	if (n < 1 || dim < 1 || dim > 16000 || clusters < 1 ||
+		(strcmp(kind, "lowrank") == 0 && (latent < 1 || latent > dim)))
+		die("vbench data synth: bad arguments");
 
 	rng_seed(&rng, seed);
 	vec = xmalloc(sizeof(float) * dim);

@@ -236,8 +236,8 @@ FROM (SELECT row_number() OVER (ORDER BY md5(x || ',' || y))::int AS id, x, y
 			FROM generate_series(0, 120) x, generate_series(0, 120) y
 			ORDER BY x * x + y * y, x) p) s
 WHERE id % 10 = 3;
--- (inserted rows get random levels: relaxed_order, which returns every
--- row it reaches, keeps the output independent of the graph's shape)
+-- (relaxed_order, which returns every row it reaches, keeps the output
+-- independent of the graph's shape)
 SET hnsw.iterative_scan = relaxed_order;
 SET hnsw.max_scan_tuples = 1000000;
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hit ORDER BY v <-> '[60,60]') s;

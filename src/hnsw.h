@@ -388,10 +388,26 @@ extern bool HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep,
  * src/README.md): the graph is denser, and answers more queries per second
  * at equal recall.  A new element gets as many links as its lists hold.
  */
+/*
+ * splitmix64 (Steele, Lea and Flood): the next 64 bits of the sequence of
+ * state.  The signs of the codes' rotation come from the index's seed, and
+ * the levels of inserted elements from their heap TIDs.
+ */
+static inline uint64
+HnswSplitMix64(uint64 *state)
+{
+	uint64		z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
 #define HNSW_KEEP_PRUNED		true
 #define HnswNewLinks(lc, m)		HNSW_LAYER_CAPACITY(lc, m)
 
 extern int	HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel);
+extern int	HnswTidLevel(ItemPointer heaptid, double ml, int maxlevel);
 extern int	HnswMaxLevel(int m);
 extern int	HnswMaxLevelCodes(int m, Size codesize);
 

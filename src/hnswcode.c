@@ -51,17 +51,6 @@
 #include "hnsw.h"
 #include "halfutils.h"
 
-/* splitmix64: the signs of the rotation, from the index's seed */
-static inline uint64
-SplitMix64(uint64 *state)
-{
-	uint64		z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
 /* Smallest power of two >= Max(dim, 64) */
 static int
 PaddedDim(int dim)
@@ -228,7 +217,7 @@ HnswCodesInit(HnswCodes *c, int dim, int bits, uint32 seed, bool dotbase)
 	c->seed = seed;
 	c->signs = palloc(sizeof(uint64) * 2 * (c->pdim / 64));
 	for (int i = 0; i < 2 * (c->pdim / 64); i++)
-		c->signs[i] = SplitMix64(&state);
+		c->signs[i] = HnswSplitMix64(&state);
 	c->work = palloc(sizeof(float) * c->pdim);
 }
 

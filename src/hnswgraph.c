@@ -536,18 +536,43 @@ HnswMaxLevelCodes(int m, Size codesize)
 	return level;
 }
 
+/* The level of U in (0, 1]: floor(-ln(U) * mL), at most maxlevel */
+static int
+LevelOf(double u, double ml, int maxlevel)
+{
+	int			level = (int) floor(-log(u) * ml);
+
+	return Min(level, maxlevel);
+}
+
 /*
  * Draw a level: floor(-ln(U) * mL) with U uniform in (0, 1], mL = 1/ln(m).
  * The build passes a generator with a fixed seed, so that the same rows in
- * the same order give the same graph; inserts pass NULL for the backend's
- * own, randomly seeded one (a fixed seed there would give every backend the
- * same sequence of levels).
+ * the same order give the same graph.
  */
 int
 HnswRandomLevel(pg_prng_state *state, double ml, int maxlevel)
 {
-	double		u = 1.0 - pg_prng_double(state ? state : &pg_global_prng_state);
-	int			level = (int) floor(-log(u) * ml);
+	return LevelOf(1.0 - pg_prng_double(state), ml, maxlevel);
+}
 
-	return Min(level, maxlevel);
+/*
+ * The level of an element inserted for heaptid: the same distribution as
+ * HnswRandomLevel's, with U made from a hash of the TID (splitmix64 of
+ * block * 2^16 + offset, whose 53 high bits give U).  A fixed function of
+ * the TID rather than a draw, so that the same rows inserted in the same
+ * order give the same index in every session, as a serial build does; and
+ * no generator is shared between backends (with one fixed seed each,
+ * backends would all draw the same sequence).  Which TIDs hold live
+ * rows does not depend on the hash, so the levels of the live elements
+ * keep their distribution when TIDs are reused.
+ */
+int
+HnswTidLevel(ItemPointer heaptid, double ml, int maxlevel)
+{
+	uint64		state = ((uint64) ItemPointerGetBlockNumberNoCheck(heaptid) << 16) |
+		ItemPointerGetOffsetNumberNoCheck(heaptid);
+	uint64		bits = HnswSplitMix64(&state);
+
+	return LevelOf(((bits >> 11) + 1) * (1.0 / (UINT64CONST(1) << 53)), ml, maxlevel);
 }

@@ -1092,7 +1092,7 @@ HnswInsertVector(Relation index, HnswDistance *dist, const void *vec,
 	Size		codesize;
 
 	lctx.codes = HnswGetCodes(index, dist);
-	level = HnswRandomLevel(NULL, 1.0 / log(m), HnswIndexMaxLevel(m, lctx.codes != NULL));
+	level = HnswTidLevel(heaptid, 1.0 / log(m), HnswIndexMaxLevel(m, lctx.codes != NULL));
 
 	HnswDiskGraphInit(&g, index, dist, m, efc * m);
 	g.query = vec;
