@@ -384,11 +384,6 @@ extern bool HnswInsertSearchRun(HnswInsertSearch *is, HnswCandidate ep,
 								int entrylevel, int level, float selfdist);
 
 /*
- * Every neighbour selection keeps pruned connections (deviation 1 in
- * src/README.md): the graph is denser, and answers more queries per second
- * at equal recall.  A new element gets as many links as its lists hold.
- */
-/*
  * splitmix64 (Steele, Lea and Flood): the next 64 bits of the sequence of
  * state.  The signs of the codes' rotation come from the index's seed, and
  * the levels of inserted elements from their heap TIDs.
@@ -403,6 +398,11 @@ HnswSplitMix64(uint64 *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * Every neighbour selection keeps pruned connections (deviation 1 in
+ * src/README.md): the graph is denser, and answers more queries per second
+ * at equal recall.  A new element gets as many links as its lists hold.
+ */
 #define HNSW_KEEP_PRUNED		true
 #define HnswNewLinks(lc, m)		HNSW_LAYER_CAPACITY(lc, m)
 
