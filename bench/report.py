@@ -146,6 +146,14 @@ def header_lines(meta):
     return out
 
 
+def md_table(out, head, rows):
+    """Append to out a markdown table of columns head and rows (lists of cells), and a blank line"""
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    out.extend("| " + " | ".join(str(c) for c in r) + " |" for r in rows)
+    out.append("")
+
+
 def finish(d, lines):
     text = "\n".join(lines) + "\n"
     with open(os.path.join(d, "report.txt"), "w") as f:
@@ -1004,13 +1012,11 @@ def scale_report(d):
     out.append("")
     build = read_csv(os.path.join(d, "build.csv"))
     if build:
-        out.append("| build | workers | seconds | index MiB |")
-        out.append("|---|---|---|---|")
-        for r in build:
-            mib = "%.0f" % (float(r["index_bytes"]) / 1048576) if r["index_bytes"] else "-"
-            name = {"shards": "both shards, at the same time (wall clock)"}.get(r["system"], r["system"])
-            out.append("| %s | %s | %s | %s |" % (name, r["workers"], r["seconds"], mib))
-        out.append("")
+        md_table(out, ["build", "workers", "seconds", "index MiB"],
+                 [[{"shards": "both shards, at the same time (wall clock)"}.get(r["system"], r["system"]),
+                   r["workers"], r["seconds"],
+                   "%.0f" % (float(r["index_bytes"]) / 1048576) if r["index_bytes"] else "-"]
+                  for r in build])
     rows = read_csv(os.path.join(d, "search.csv"))
     systems = []
     by = {}
@@ -1021,9 +1027,7 @@ def scale_report(d):
     pts = {}
     if rows:
         efs = sorted({k[1] for k in by})
-        out.append("| ef_search | " + " | ".join("%s recall | %s QPS | %s p50 ms | %s p99 ms" % (s, s, s, s)
-                                                  for s in systems) + " |")
-        out.append("|---|" + "---|---|---|---|" * len(systems))
+        table = []
         for ef in efs:
             line = [str(ef)]
             for s in systems:
@@ -1035,20 +1039,21 @@ def scale_report(d):
                      med(r["p50_ms"] for r in g), med(r["p99_ms"] for r in g))
                 pts.setdefault(s, []).append((ef,) + x)
                 line += ["%.4f" % x[0], "%.0f" % x[1], "%.3f" % x[2], "%.3f" % x[3]]
-            out.append("| " + " | ".join(line) + " |")
-        out.append("")
+            table.append(line)
+        md_table(out, ["ef_search"] + ["%s %s" % (s, c) for s in systems
+                                       for c in ("recall", "QPS", "p50 ms", "p99 ms")], table)
 
-        out.append("| system | QPS at recall 0.90 | p99 ms at 0.90 | QPS at recall 0.95 | p99 ms at 0.95 |")
-        out.append("|---|---|---|---|---|")
+        table = []
         for s in systems:
-            line = []
+            line = [s]
             for target in (0.90, 0.95):
                 line.append(show_at(qps_at_recall([p[:3] for p in pts[s]], target), 0))
                 # p99 along the same curve, where the recall is interpolated
                 p99 = qps_at_recall([(p[0], p[1], p[4]) for p in pts[s]], target)
                 line.append("%.3f" % p99[0] if p99 and p99[1] else "-")
-            out.append("| %s | %s |" % (s, " | ".join(line)))
-        out.append("")
+            table.append(line)
+        md_table(out, ["system", "QPS at recall 0.90", "p99 ms at 0.90", "QPS at recall 0.95", "p99 ms at 0.95"],
+                 table)
         if "single" in pts and "hop" in pts:
             single = {p[0]: p for p in pts["single"]}
             for ef, recall, _, p50, _ in pts["hop"]:
@@ -1058,12 +1063,8 @@ def scale_report(d):
             out.append("")
     rep = read_csv(os.path.join(d, "replicas.csv"))
     if rep:
-        out.append("| reads on | servers | clients | queries/s | p50 ms | p99 ms |")
-        out.append("|---|---|---|---|---|---|")
-        for r in rep:
-            out.append("| %s | %s | %s | %s | %s | %s |" % (r["setup"], r["servers"], r["clients"], r["tps"],
-                                                        r["p50_ms"], r["p99_ms"]))
-        out.append("")
+        md_table(out, ["reads on", "servers", "clients", "queries/s", "p50 ms", "p99 ms"],
+                 [[r[k] for k in ("setup", "servers", "clients", "tps", "p50_ms", "p99_ms")] for r in rep])
     out.extend(x for x in metalines if x.startswith(("server log", "WARNING", "shard", "plans", "    ")))
     finish(d, out)
 

@@ -11,7 +11,7 @@
 #   start_cluster    initdb + start a throwaway cluster owned by "postgres";
 #                    exports PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA
 #   stop_cluster     stop it and remove its directory (also done on exit)
-#   init_cluster DIR PORT
+#   init_cluster DIR PORT [postgresql.conf lines...]
 #                    initdb + start a throwaway cluster in DIR, nothing
 #                    exported (for scripts that run several)
 #   as_postgres CMD  run CMD as the postgres user with the cluster's
